@@ -1,0 +1,243 @@
+"""One client, end to end: validate → notebooks (papermill) → results → report → atomic publish.
+
+Nothing under ``reports/<slug>`` changes until the new run is complete: the run is built in
+``reports/.<slug>.tmp-<run-id>/`` and swapped in by :func:`llmdecide.publish.publish`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import platform
+import secrets
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from llmdecide import publish
+from llmdecide.errors import InputError, NotebookError, Problem, RunError
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_DIR = PACKAGE_DIR.parents[1]
+NOTEBOOKS_DIR = REPO_DIR / "notebooks"
+NOTEBOOKS = ("01_critical_performance", "02_technical_choices", "03_carbon_footprint")
+NOTEBOOK_PARAMETERS = ("params_path", "output_dir")
+KERNEL_NAME = "python3"
+KERNEL_START_TIMEOUT_S = 120
+DEFAULT_HISTORY_KEEP = 10
+
+Step = Callable[[str, float], None]
+"""Progress callback: (step description, seconds it took)."""
+
+
+@dataclass
+class RunOutcome:
+    slug: str
+    run_id: str
+    report_dir: Path
+    steps: list[tuple[str, float]] = field(default_factory=list)
+    recovered: list[str] = field(default_factory=list)
+
+    @property
+    def seconds(self) -> float:
+        return sum(s for _, s in self.steps)
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    """Sortable run id: UTC timestamp + a short random suffix (two runs in one second differ)."""
+    now = now or datetime.now(UTC)
+    return f"{now:%Y%m%dT%H%M%S}Z-{secrets.token_hex(2)}"
+
+
+def default_reports_root() -> Path:
+    return Path(os.environ.get("LLMDECIDE_REPORTS", "reports")).resolve()
+
+
+def slug_of(params_path: Path) -> str:
+    return publish.check_slug(params_path.stem, str(params_path))
+
+
+@contextlib.contextmanager
+def client_lock(root: Path, slug: str) -> Iterator[None]:
+    """One run per client at a time (a second one fails fast instead of racing)."""
+    root.mkdir(parents=True, exist_ok=True)
+    lock_path = publish.confined(root, f".{slug}.lock")
+    with open(lock_path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RunError(
+                f"another run of {slug} is in progress (lock {lock_path}); wait for it to finish"
+            ) from None
+        yield
+
+
+def validate_inputs(params_path: Path) -> Any:
+    """Everything that can be checked before a notebook starts; raises InputError (exit 2)."""
+    from llmdecide import stages
+
+    return stages.load_inputs(params_path)
+
+
+def check_notebook_parameters(notebook: Path, parameters: dict[str, Any]) -> None:
+    """papermill only warns on undeclared parameters; we refuse them."""
+    import papermill
+
+    declared = set(papermill.inspect_notebook(str(notebook)))
+    unknown = sorted(set(parameters) - declared)
+    if unknown:
+        raise RunError(
+            f"{notebook.name}: parameters {unknown} are not declared in its 'parameters' cell "
+            f"(declared: {sorted(declared)})"
+        )
+
+
+def execute_notebook(
+    notebook: Path, executed: Path, parameters: dict[str, Any], cwd: Path = NOTEBOOKS_DIR
+) -> None:
+    """Run one notebook with papermill; a failing cell becomes NotebookError or InputError."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    check_notebook_parameters(notebook, parameters)
+    executed.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        papermill.execute_notebook(
+            str(notebook),
+            str(executed),
+            parameters=parameters,
+            kernel_name=KERNEL_NAME,
+            progress_bar=False,
+            log_output=False,
+            cwd=str(cwd),
+            start_timeout=KERNEL_START_TIMEOUT_S,
+        )
+    except PapermillExecutionError as exc:
+        input_errors = {"InputError", "ParamsError", "CatalogError", "MeasurementError"}
+        if exc.ename in input_errors | {"CarbonError"}:
+            raise InputError(
+                [Problem(*_split_problem(line)) for line in str(exc.evalue).splitlines() if line]
+            ) from None
+        cell = f"cell {exc.exec_count}" if exc.exec_count else f"cell #{exc.cell_index}"
+        raise NotebookError(notebook.name, cell, f"{exc.ename}: {exc.evalue}", executed) from None
+
+
+def _split_problem(line: str) -> tuple[str, str, str]:
+    """Rebuild a Problem from its one-line form ``file: key: expected`` (for errors from kernels)."""
+    parts = line.split(": ", 2)
+    if len(parts) == 3:
+        return parts[0], parts[1], parts[2]
+    if len(parts) == 2:
+        return parts[0], "", parts[1]
+    return "", "", line
+
+
+def machine_info() -> dict[str, Any]:
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "processor": platform.machine(),
+        "cpus": os.cpu_count(),
+    }
+
+
+def run(
+    params_path: Path | str,
+    reports_root: Path | None = None,
+    *,
+    on_step: Step | None = None,
+    keep: int | None = None,
+) -> RunOutcome:
+    """Run one client; returns where its report was published. Raises LlmdecideError subclasses."""
+    params_path = Path(params_path).resolve()
+    root = (reports_root or default_reports_root()).resolve()
+    slug = slug_of(params_path)
+    steps: list[tuple[str, float]] = []
+
+    def step(name: str, started: float) -> None:
+        took = time.perf_counter() - started
+        steps.append((name, took))
+        if on_step:
+            on_step(name, took)
+
+    started = time.perf_counter()
+    inputs = validate_inputs(params_path)
+    step("validate inputs", started)
+
+    history_keep = keep if keep is not None else inputs.history_keep
+    run_id = new_run_id()
+    with client_lock(root, slug):
+        recovered = publish.recover(root, slug, history_keep)
+        build = publish.tmp_dir(root, slug, run_id)
+        build.mkdir(parents=True)
+        try:
+            began = datetime.now(UTC)
+            parameters = {"params_path": str(params_path), "output_dir": str(build)}
+            for name in NOTEBOOKS:
+                started = time.perf_counter()
+                execute_notebook(
+                    NOTEBOOKS_DIR / f"{name}.ipynb",
+                    build / "notebooks" / f"{name}.ipynb",
+                    parameters,
+                )
+                step(f"notebook {name}", started)
+
+            started = time.perf_counter()
+            from llmdecide import assemble, report
+
+            context = assemble.write_results(build, params_path, slug=slug, run_id=run_id)
+            step("results.json + configurations.csv", started)
+
+            started = time.perf_counter()
+            report.render(context, build)
+            step("report.html + report.pdf", started)
+
+            from llmdecide import results
+
+            results.write_json(
+                build / publish.RUN_FILE,
+                {
+                    "run_id": run_id,
+                    "slug": slug,
+                    "params_path": str(params_path),
+                    "started": began.isoformat(timespec="seconds"),
+                    "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "steps": [{"step": n, "seconds": round(s, 3)} for n, s in steps],
+                    "machine": machine_info(),
+                    "fingerprint": inputs.fingerprint,
+                    "measured_energy": assemble.run_energy(build),
+                    "argv": sys.argv,
+                },
+            )
+            started = time.perf_counter()
+            target = publish.confined(root, slug)
+            publish.publish(build, target, history_keep)
+            step("publish", started)
+        except BaseException as exc:
+            _keep_failed(root, slug, run_id, build, exc)
+            raise
+    return RunOutcome(slug, run_id, publish.confined(root, slug), steps, recovered)
+
+
+def _keep_failed(root: Path, slug: str, run_id: str, build: Path, exc: BaseException) -> None:
+    """Keep the executed notebooks of a failed run where the message says, drop the rest."""
+    import shutil
+
+    if not build.exists():
+        return
+    executed = build / "notebooks"
+    if isinstance(exc, NotebookError) and executed.is_dir():
+        kept = publish.failed_dir(root, slug, run_id)
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(executed, kept)
+        exc.kept = str(kept / Path(exc.kept).name)
+        exc.args = (
+            f"{exc.notebook}: failed in {exc.cell}: {exc.detail}\n"
+            f"Open the executed notebook to see the traceback: {exc.kept}",
+        )
+    shutil.rmtree(build, ignore_errors=True)
