@@ -26,7 +26,8 @@ out = Console(highlight=False, soft_wrap=True)
 ReportsDir = Annotated[
     Path | None,
     typer.Option(
-        "--reports-dir", help="Where reports are published (default: ./reports or $LLMDECIDE_REPORTS)."
+        "--reports-dir",
+        help="Where reports are published (default: ./reports or $LLMDECIDE_REPORTS).",
     ),
 ]
 
@@ -126,7 +127,9 @@ def new(
     from llmdecide import scaffold
 
     try:
-        path = scaffold.new_client(slug, clients_dir, name=name, language=language, currency=currency)
+        path = scaffold.new_client(
+            slug, clients_dir, name=name, language=language, currency=currency
+        )
     except LlmdecideError as exc:
         raise _fail(exc) from None
     out.print(f"created {path} — edit it, then: llmdecide run {path}")
@@ -138,7 +141,9 @@ def batch(
         list[Path] | None, typer.Argument(help="Folders of params files, or files.")
     ] = None,
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Parallel clients.")] = None,
-    force: Annotated[bool, typer.Option(help="Re-run clients whose inputs did not change.")] = False,
+    force: Annotated[
+        bool, typer.Option(help="Re-run clients whose inputs did not change.")
+    ] = False,
     reports_dir: ReportsDir = None,
 ) -> None:
     """Run every client (skipping the unchanged), then write the portfolio page."""

@@ -59,7 +59,9 @@ def plain(value: Any) -> Any:
 
 
 def dumps(obj: Any) -> str:
-    return json.dumps(plain(obj), sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return (
+        json.dumps(plain(obj), sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    )
 
 
 def write_json(path: Path, obj: Any) -> Path:
