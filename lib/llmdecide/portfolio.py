@@ -1,0 +1,393 @@
+"""The portfolio page ``reports/index.html``: one row per client, sortable, self-contained.
+
+Each row comes from a client's published ``results.json`` (SPEC §4) and ``run.json``, plus the
+status of the last batch when the caller has one (``BatchStatus``): a client that failed in the
+batch but has a previous report keeps its row, marked with the failure. The page has inline CSS
+and a few lines of inline JavaScript to sort by a column; it loads nothing from the network.
+Client names are untrusted text: the template autoescapes everything.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from llmdecide.errors import InputError, Problem
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+TEMPLATES_DIR = PACKAGE_DIR.parents[1] / "templates"
+TEMPLATE = "portfolio.html.j2"
+INDEX = "index.html"
+LANGUAGES = {"fr": "fr_FR", "en": "en_GB"}
+LANGUAGE_ENV = "LLMDECIDE_LANGUAGE"
+DEFAULT_LANGUAGE = "fr"
+NOT_APPLICABLE = {"", "n/a", "none", "null"}
+STATES = ("ok", "skipped", "failed", "cancelled")
+NUMERIC_CELLS = ("monthly_cost", "carbon", "probability")
+
+
+@dataclass(frozen=True)
+class BatchStatus:
+    """What the last batch did with one client: ``ok``, ``skipped``, ``failed`` or ``cancelled``."""
+
+    state: str
+    detail: str = ""
+    name: str | None = None
+
+
+@dataclass
+class Cell:
+    """A table cell: the text shown and the key it sorts by (number, ISO date or text)."""
+
+    text: str
+    sort: str = ""
+    css: str = ""
+    title: str = ""
+
+
+@dataclass
+class Row:
+    slug: str
+    name: str
+    cells: dict[str, Cell] = field(default_factory=dict)
+    html: str | None = None
+    pdf: str | None = None
+    failed: bool = False
+    feasible: bool | None = None
+
+
+def consultant_language(language: str | None = None) -> str:
+    """The portfolio's language: the argument, else ``$LLMDECIDE_LANGUAGE``, else French."""
+    chosen = (language or os.environ.get(LANGUAGE_ENV) or DEFAULT_LANGUAGE).strip().lower()
+    if chosen not in LANGUAGES:
+        raise InputError(
+            Problem(
+                LANGUAGE_ENV if not language else "--language",
+                "",
+                f"{chosen!r} is not a supported language: use one of {', '.join(sorted(LANGUAGES))}",
+            )
+        )
+    return chosen
+
+
+@lru_cache(maxsize=4)
+def messages(language: str) -> dict[str, Any]:
+    import yaml
+
+    path = TEMPLATES_DIR / "messages" / f"portfolio_{language}.yaml"
+    loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(loaded, dict):
+        raise InputError(Problem(str(path), "", "expected a mapping of message keys to texts"))
+    return loaded
+
+
+def _applies(value: Any) -> bool:
+    return value is not None and str(value).strip().lower() not in NOT_APPLICABLE
+
+
+def short_recommendation(recommendation: Mapping[str, Any] | None, language: str = "en") -> str:
+    """One line for a configuration, e.g. ``cloud · L40S ×2 · llama-3.1-8b int8 · FRA``
+    or ``API · gpt-4o-mini``; RAG and batch mode are appended when chosen."""
+    if not recommendation:
+        return ""
+    t = messages(language)
+    rec = dict(recommendation)
+    hosting = str(rec.get("hosting") or "")
+    parts: list[str] = [t["hosting"].get(hosting, hosting)] if hosting else []
+    model = str(rec.get("model") or "")
+    if hosting == "api":
+        if model:
+            parts.append(model)
+    else:
+        gpu = rec.get("gpu")
+        if _applies(gpu):
+            count = _gpu_count(rec.get("gpus_per_replica"), rec.get("replicas"))
+            parts.append(f"{gpu} ×{count}" if count else str(gpu))
+        optimisation = rec.get("optimisation")
+        if model:
+            parts.append(f"{model} {optimisation}" if _applies(optimisation) else model)
+        region = rec.get("region")
+        if _applies(region):
+            parts.append(str(region))
+    if str(rec.get("rag") or "") == "rag":
+        parts.append(t["rag"])
+    if str(rec.get("deployment_mode") or "") == "batch":
+        parts.append(t["batch_mode"])
+    return " · ".join(parts)
+
+
+def _gpu_count(per_replica: Any, replicas: Any) -> int | None:
+    """GPUs at peak: GPUs per replica × replicas (either may be missing)."""
+    try:
+        per = int(per_replica) if _applies(per_replica) else None
+        reps = int(replicas) if _applies(replicas) else None
+    except (TypeError, ValueError):
+        return None
+    if per is None and reps is None:
+        return None
+    return (per or 1) * (reps or 1)
+
+
+# -- formatting (Babel) ------------------------------------------------------------------------
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number == number and abs(number) != float("inf") else None
+
+
+def format_money(value: float, currency: str, language: str) -> str:
+    """Whole units of the currency, per the language: ``4 210 €`` (fr), ``€4,210`` (en)."""
+    from babel import Locale
+    from babel.numbers import format_currency
+
+    locale = Locale.parse(LANGUAGES[language])
+    pattern = locale.currency_formats["standard"].pattern.split(";")[0]
+    whole = pattern.replace(".00", "").replace(",00", "")
+    return format_currency(value, currency, format=whole, locale=locale, currency_digits=False)
+
+
+def format_number(value: float, language: str, pattern: str = "#,##0.0") -> str:
+    from babel.numbers import format_decimal
+
+    return format_decimal(value, format=pattern, locale=LANGUAGES[language])
+
+
+def format_percent(value: float, language: str) -> str:
+    from babel.numbers import format_percent as babel_percent
+
+    return babel_percent(value, locale=LANGUAGES[language])
+
+
+def format_when(moment: datetime, language: str) -> str:
+    """Local date and time, e.g. ``12 mars 2026 14:05``."""
+    from babel.dates import format_date, format_time
+
+    local = moment.astimezone()
+    locale = LANGUAGES[language]
+    return f"{format_date(local.date(), 'medium', locale=locale)} {format_time(local.time(), 'short', locale=locale)}"
+
+
+def _parse_when(text: Any) -> datetime | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# -- rows --------------------------------------------------------------------------------------
+
+
+def section(data: Mapping[str, Any] | None, key: str) -> dict[str, Any]:
+    """``data[key]`` when it is a mapping, else ``{}`` (results files are read defensively)."""
+    value = data.get(key) if data else None
+    return dict(value) if isinstance(value, Mapping) else {}
+
+
+def read_json(path: Path) -> dict[str, Any] | None:
+    import json
+
+    try:
+        loaded = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return loaded if isinstance(loaded, dict) else None
+
+
+def _limit(results: Mapping[str, Any], pillar: str) -> float | None:
+    return _number(section(section(results, "limits"), pillar).get("limit"))
+
+
+def build_row(slug: str, folder: Path | None, status: BatchStatus | None, language: str) -> Row:
+    """One client's row from its published folder (may be missing) and its batch status."""
+    t = messages(language)
+    none = t["none"]
+    results = (read_json(folder / "results.json") if folder else None) or {}
+    run = (read_json(folder / "run.json") if folder else None) or {}
+    client = section(results, "client")
+    name = str(client.get("name") or (status.name if status and status.name else slug))
+    row = Row(slug=slug, name=name)
+    row.cells["client"] = Cell(name, name.casefold())
+
+    rec = section(results, "recommendation")
+    short = short_recommendation(rec, language) if rec else ""
+    row.cells["recommendation"] = Cell(short or none, short.casefold())
+
+    feasible = results.get("feasible")
+    if isinstance(feasible, bool):
+        row.feasible = feasible
+        row.cells["feasible"] = Cell(
+            t["feasible_yes"] if feasible else t["feasible_no"],
+            "1" if feasible else "0",
+            "good" if feasible else "bad",
+        )
+    else:
+        row.cells["feasible"] = Cell(none)
+
+    estimates = section(results, "estimates")
+    currency = str(client.get("currency") or "EUR")
+    cost, cost_limit = _number(estimates.get("monthly_cost")), _limit(results, "cost")
+    if cost is not None:
+        text = format_money(cost, currency, language)
+        if cost_limit is not None:
+            text += f" / {format_money(cost_limit, currency, language)}"
+        over = cost_limit is not None and cost > cost_limit
+        row.cells["monthly_cost"] = Cell(text, repr(cost), "bad" if over else "")
+    else:
+        row.cells["monthly_cost"] = Cell(none)
+
+    kg, kg_limit = _number(estimates.get("monthly_kgco2e")), _limit(results, "carbon")
+    if kg is not None:
+        over = kg_limit is not None and kg > kg_limit
+        title = (
+            t["limit"].format(limit=format_number(kg_limit, language, "#,##0.#"))
+            if kg_limit is not None
+            else ""
+        )
+        row.cells["carbon"] = Cell(
+            format_number(kg, language), repr(kg), "bad" if over else "", title
+        )
+    else:
+        row.cells["carbon"] = Cell(none)
+
+    probability = _number(estimates.get("probability_meets_limits"))
+    row.cells["probability"] = (
+        Cell(format_percent(probability, language), repr(probability))
+        if probability is not None
+        else Cell(none)
+    )
+
+    when = _parse_when(run.get("finished") or run.get("started"))
+    row.cells["last_run"] = (
+        Cell(format_when(when, language), when.astimezone(UTC).isoformat()) if when else Cell(none)
+    )
+
+    has_report = bool(results)
+    state = status.state if status else "unknown"
+    label = t["status"].get(state, state)
+    css = {"ok": "good", "skipped": "muted", "failed": "bad", "cancelled": "bad"}.get(state, "")
+    text = (
+        t["detail"].format(label=label, detail=status.detail) if status and status.detail else label
+    )
+    if state in ("failed", "cancelled"):
+        row.failed = True
+        text += f" ({t['previous_report'] if has_report else t['no_report']})"
+    row.cells["status"] = Cell(
+        text, f"{STATES.index(state) if state in STATES else 9}", f"status {css}".strip()
+    )
+    for key in NUMERIC_CELLS:
+        cell = row.cells[key]
+        cell.css = f"num {cell.css}".strip()
+
+    if folder is not None:
+        if (folder / "report.html").is_file():
+            row.html = f"{slug}/report.html"
+        if (folder / "report.pdf").is_file():
+            row.pdf = f"{slug}/report.pdf"
+    return row
+
+
+def collect_rows(
+    reports_root: Path, statuses: Mapping[str, BatchStatus] | None, language: str
+) -> list[Row]:
+    """A row per published client folder (with ``results.json``) and per client of the batch."""
+    statuses = statuses or {}
+    folders: dict[str, Path] = {}
+    if reports_root.is_dir():
+        for entry in reports_root.iterdir():
+            if entry.name.startswith(".") or not entry.is_dir():
+                continue
+            if (entry / "results.json").is_file():
+                folders[entry.name] = entry
+    slugs = set(folders) | set(statuses)
+    rows = [build_row(s, folders.get(s), statuses.get(s), language) for s in slugs]
+    return sorted(rows, key=lambda r: (r.name.casefold(), r.slug))
+
+
+COLUMNS = (
+    ("client", "text"),
+    ("recommendation", "text"),
+    ("feasible", "number"),
+    ("monthly_cost", "number"),
+    ("carbon", "number"),
+    ("probability", "number"),
+    ("last_run", "text"),
+    ("status", "number"),
+)
+
+
+def render(rows: list[Row], language: str, generated: datetime | None = None) -> str:
+    import jinja2
+
+    t = messages(language)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    generated = generated or datetime.now(UTC)
+    summary = t["summary"].format(
+        clients=len(rows),
+        feasible=sum(1 for r in rows if r.feasible),
+        failed=sum(1 for r in rows if r.failed),
+    )
+    return env.get_template(TEMPLATE).render(
+        t=t,
+        lang=language,
+        rows=rows,
+        columns=COLUMNS,
+        summary=summary,
+        generated=t["generated"].format(date=format_when(generated, language)),
+    )
+
+
+def write_portfolio(
+    reports_root: Path,
+    language: str | None = None,
+    statuses: Mapping[str, BatchStatus] | None = None,
+) -> Path:
+    """Write ``reports_root/index.html`` (atomically) and return its path."""
+    language = consultant_language(language)
+    reports_root = Path(reports_root).resolve()
+    reports_root.mkdir(parents=True, exist_ok=True)
+    html = render(collect_rows(reports_root, statuses, language), language)
+    target = reports_root / INDEX
+    tmp = reports_root / f".{INDEX}.tmp-{os.getpid()}"
+    tmp.write_text(html, encoding="utf-8")
+    os.replace(tmp, target)
+    return target
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m llmdecide.portfolio [REPORTS_DIR] [--language fr|en]``: rewrite the page."""
+    import argparse
+
+    from llmdecide import runner
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("reports_dir", nargs="?", type=Path, default=None)
+    parser.add_argument("--language", choices=sorted(LANGUAGES), default=None)
+    args = parser.parse_args(argv)
+    path = write_portfolio(args.reports_dir or runner.default_reports_root(), args.language)
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

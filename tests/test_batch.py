@@ -1,0 +1,399 @@
+"""``llmdecide batch``: parallel clients, skip unchanged, failures isolated, Ctrl-C, IPC kernels.
+
+Most tests give the workers a fake ``runner.run`` (``fake_run`` below, imported by name in each
+worker process) so that they take a second, not a notebook run; the end-to-end test at the bottom
+runs the real pipeline on two example clients.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from rich.console import Console
+
+from llmdecide import batch, fingerprint, portfolio, publish, runner
+from llmdecide.errors import InputError, Problem, RunError
+
+TESTS_DIR = Path(__file__).resolve().parent
+FAKE = f"{Path(__file__).stem}:fake_run"
+KERNEL_FAKE = f"{Path(__file__).stem}:kernel_run"
+REPO = runner.REPO_DIR
+
+
+# -- fakes run inside the worker processes --------------------------------------------------------
+
+
+def fake_run(
+    params_path: str | Path,
+    reports_root: Path,
+    *,
+    on_step: Any = None,
+    keep: int | None = None,
+) -> runner.RunOutcome:
+    """Behaves like runner.run, driven by the params file's ``fake:`` section."""
+    params_path = Path(params_path)
+    data = yaml.safe_load(params_path.read_text()) or {}
+    fake = data.get("fake") or {}
+    slug = params_path.stem
+    started = time.perf_counter()
+    if on_step:
+        on_step("validate inputs", 0.0)
+    if fake.get("fail"):
+        raise InputError(Problem(str(params_path), "fake.fail", str(fake["fail"])))
+    if fake.get("crash"):
+        print("about to crash", flush=True)
+        os._exit(3)
+    if fake.get("bug"):
+        raise ValueError("a bug")
+    time.sleep(float(fake.get("sleep", 0)))
+    for name in runner.NOTEBOOKS:
+        if on_step:
+            on_step(f"notebook {name}", 0.0)
+    run_id = runner.new_run_id()
+    build = publish.tmp_dir(reports_root, slug, run_id)
+    build.mkdir(parents=True)
+    results = {
+        "client": {"name": data["client"]["name"], "currency": "EUR", "slug": slug},
+        "recommendation": {"hosting": "api", "model": "gpt-4o-mini"},
+        "feasible": True,
+        "estimates": {"monthly_cost": 100.0, "monthly_kgco2e": 1.0},
+        "limits": {"cost": {"metric": "monthly_cost", "limit": 1000}},
+    }
+    (build / "results.json").write_text(json.dumps(results))
+    (build / "report.html").write_text(f"<html>{run_id}</html>")
+    (build / "run.json").write_text(
+        json.dumps(
+            {
+                "run_id": run_id,
+                "fingerprint": fingerprint.compute(params_path).sha256,
+                "finished": "2026-01-01T00:00:00+00:00",
+            }
+        )
+    )
+    publish.publish(build, reports_root / slug, keep or 3)
+    return runner.RunOutcome(
+        slug, run_id, reports_root / slug, [("all", time.perf_counter() - started)]
+    )
+
+
+def kernel_run(
+    params_path: str | Path,
+    reports_root: Path,
+    *,
+    on_step: Any = None,
+    keep: int | None = None,
+) -> runner.RunOutcome:
+    """Runs a notebook that records its kernel's pid and connection, then sleeps."""
+    import nbformat
+    import papermill
+
+    params_path = Path(params_path)
+    out = reports_root / f".fake-{params_path.stem}"
+    out.mkdir(parents=True, exist_ok=True)
+    nb = nbformat.v4.new_notebook()
+    parameters = nbformat.v4.new_code_cell('out = ""\nseconds = 0')
+    parameters.metadata["tags"] = ["parameters"]
+    work = nbformat.v4.new_code_cell(
+        "import os, pathlib, time\n"
+        "from ipykernel import get_connection_info\n"
+        "pathlib.Path(out, 'connection.json').write_text(get_connection_info())\n"
+        "pathlib.Path(out, 'pid').write_text(str(os.getpid()))\n"
+        "time.sleep(seconds)\n"
+    )
+    nb.cells = [parameters, work]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, out / "in.ipynb")
+    if on_step:
+        on_step("validate inputs", 0.0)
+    seconds = (yaml.safe_load(params_path.read_text()) or {}).get("seconds", 0)
+    papermill.execute_notebook(
+        str(out / "in.ipynb"),
+        str(out / "out.ipynb"),
+        parameters={"out": str(out), "seconds": seconds},
+        kernel_name="python3",
+        progress_bar=False,
+    )
+    raise RunError("the kernel fake never publishes")
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+
+
+def _client(folder: Path, slug: str, **fake: Any) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{slug}.yaml"
+    path.write_text(yaml.safe_dump({"client": {"name": slug.title()}, "fake": fake}))
+    return path
+
+
+def _console() -> Console:
+    return Console(file=io.StringIO(), width=120, force_terminal=False)
+
+
+def _tree_hash(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        digest.update(str(path.relative_to(folder)).encode())
+        if path.is_file():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie is dead
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0] != "Z"
+    except OSError:
+        return False
+
+
+# -- collecting params files ---------------------------------------------------------------------
+
+
+def test_collect_params_files(tmp_path: Path) -> None:
+    clients = tmp_path / "clients"
+    a, b = _client(clients, "a"), _client(clients, "b")
+    (clients / "_template.yaml").write_text("client: {}\n")
+    (clients / "notes.txt").write_text("not a client")
+    extra = _client(tmp_path / "elsewhere", "c")
+    assert batch.collect_params_files([clients]) == [a, b]
+    assert batch.collect_params_files([clients, extra, a]) == [a, b, extra]
+    template = clients / "_template.yaml"
+    assert batch.collect_params_files([template]) == [template]  # named explicitly: taken
+    with pytest.raises(InputError, match="no such file or folder"):
+        batch.collect_params_files([tmp_path / "missing"])
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match=r"no client params file"):
+        batch.collect_params_files([tmp_path / "empty"])
+
+
+def test_jobs_must_be_positive(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="--jobs"):
+        batch.run_batch([_client(tmp_path, "a")], 0, False, tmp_path / "r", _console())
+
+
+# -- IPC kernels -----------------------------------------------------------------------------------
+
+
+def test_kernel_manager_kwargs_gives_each_kernel_its_own_socket(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(batch.TRANSPORT_ENV, raising=False)
+    first, second = batch.kernel_manager_kwargs(), batch.kernel_manager_kwargs()
+    assert first["config"].KernelManager.transport == "ipc"
+    assert first["config"].KernelManager.ip != second["config"].KernelManager.ip
+    assert Path(first["config"].KernelManager.ip).is_absolute()
+    monkeypatch.setenv(batch.TRANSPORT_ENV, "tcp")
+    assert batch.kernel_manager_kwargs() == {}
+
+
+# -- with the fake runner --------------------------------------------------------------------------
+
+
+def test_skip_unchanged_and_force(tmp_path: Path) -> None:
+    clients, reports = tmp_path / "clients", tmp_path / "reports"
+    files = [_client(clients, "alpha", sleep=0.2), _client(clients, "beta", sleep=0.2)]
+    terminal = Console(file=io.StringIO(), width=120, force_terminal=True)  # live display path
+    first = batch.run_batch(files, 2, False, reports, terminal, run_client=FAKE)
+    assert [o.status for o in first] == ["ok", "ok"], [o.message for o in first]
+    assert first[0].recommendation == "API · gpt-4o-mini"
+    assert first[0].name == "Alpha"
+    assert (reports / "alpha" / "report.html").is_file()
+    assert "done in" in terminal.file.getvalue()  # type: ignore[attr-defined]
+
+    started = time.perf_counter()
+    second = batch.run_batch(files, 2, False, reports, _console(), run_client=FAKE)
+    assert time.perf_counter() - started < 2
+    assert [o.status for o in second] == ["skipped", "skipped"]
+    assert second[1].recommendation == "API · gpt-4o-mini"
+
+    files[1].write_text(files[1].read_text() + "# edited\n")  # one input changed
+    third = batch.run_batch(files, 2, False, reports, _console(), run_client=FAKE)
+    assert [o.status for o in third] == ["skipped", "ok"]
+
+    forced = batch.run_batch(files, 2, True, reports, _console(), run_client=FAKE)
+    assert [o.status for o in forced] == ["ok", "ok"]
+    assert len(list((reports / "alpha" / "history").iterdir())) == 1
+
+
+def test_failures_are_isolated_and_the_rest_published(tmp_path: Path) -> None:
+    clients, reports = tmp_path / "clients", tmp_path / "reports"
+    good = _client(clients, "good")
+    broken = _client(clients, "broken")
+    _client(clients, "crash", crash=True)
+    _client(clients, "buggy", bug=True)
+    _client(clients, "later", sleep=0.3)
+    (clients / "Bad Name.yaml").write_text("client: {name: x}\n")
+    # a first batch publishes 'broken' while it is still fine
+    assert batch.run_batch([broken], 1, False, reports, _console(), run_client=FAKE)[0].succeeded
+    before = _tree_hash(reports / "broken")
+    broken.write_text(yaml.safe_dump({"client": {"name": "Broken"}, "fake": {"fail": "bad key"}}))
+
+    out = _console()
+    code = batch.main([clients], 2, False, reports, language="en", console=out, run_client=FAKE)
+    text = out.file.getvalue()  # type: ignore[attr-defined]
+    assert code == 1
+    assert "2 run, 0 skipped (unchanged), 4 failed" in text
+    assert (reports / "good" / "report.html").is_file()
+    assert (reports / "later" / "report.html").is_file()
+    assert _tree_hash(reports / "broken") == before  # its previous report is intact
+    assert "broken.yaml: fake.fail: bad key" in text
+    assert "the worker process died (exit code 3)" in text
+    assert "about to crash" in text  # the last lines of its output are quoted
+    assert "ValueError: a bug" in text
+    assert "'Bad Name' is not a valid client slug" in text
+    index = (reports / "index.html").read_text()
+    assert "failed: " in index and "showing the previous report" in index
+    assert "bad key" in index
+    assert not [p for p in reports.iterdir() if ".tmp-" in p.name]
+    assert json.loads((reports / "good" / "run.json").read_text())["fingerprint"] == (
+        fingerprint.compute(good).sha256
+    )
+
+
+def test_duplicate_slugs_fail_the_second(tmp_path: Path) -> None:
+    first = _client(tmp_path / "one", "acme")
+    second = _client(tmp_path / "two", "acme")
+    outcomes = batch.run_batch(
+        [first, second], 1, False, tmp_path / "reports", _console(), run_client=FAKE
+    )
+    assert [o.status for o in outcomes] == ["ok", "failed"]
+    assert "same client slug 'acme'" in outcomes[1].message
+    assert batch.exit_code(outcomes) == 2
+
+
+def test_exit_codes() -> None:
+    def outcome(status: str, code: int = 0) -> batch.ClientOutcome:
+        return batch.ClientOutcome("a", Path("a.yaml"), status, exit_code=code)
+
+    assert batch.exit_code([outcome("ok"), outcome("skipped")]) == 0
+    assert batch.exit_code([outcome("ok"), outcome("failed", 2)]) == 2
+    assert batch.exit_code([outcome("failed", 2), outcome("failed", 1)]) == 1
+    assert batch.exit_code([outcome("failed", 1), outcome("cancelled", 130)]) == 130
+
+
+def test_ctrl_c_cancels_queued_stops_running_and_leaves_no_kernel(tmp_path: Path) -> None:
+    clients, reports = tmp_path / "clients", tmp_path / "reports"
+    clients.mkdir()
+    for slug in ("k1", "k2", "k3"):
+        (clients / f"{slug}.yaml").write_text("seconds: 120\n")
+    script = textwrap.dedent(
+        f"""
+        import sys
+        from pathlib import Path
+        sys.path.insert(0, {str(TESTS_DIR)!r})
+        from llmdecide import batch
+        code = batch.main([Path({str(clients)!r})], 2, False, Path({str(reports)!r}),
+                          language="en", run_client={KERNEL_FAKE!r})
+        sys.exit(code)
+        """
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, batch.TRANSPORT_ENV: "ipc"},
+    )
+    pid_files = [reports / ".fake-k1" / "pid", reports / ".fake-k2" / "pid"]
+    deadline = time.monotonic() + 90
+    while not all(p.is_file() and p.read_text() for p in pid_files):
+        assert proc.poll() is None, proc.communicate()[0]
+        assert time.monotonic() < deadline, "kernels did not start"
+        time.sleep(0.2)
+    kernels = [int(p.read_text()) for p in pid_files]
+    assert all(_alive(k) for k in kernels)
+    connection = json.loads((reports / ".fake-k1" / "connection.json").read_text())
+    assert connection["transport"] == "ipc"  # no TCP port to clash between parallel kernels
+
+    interrupted = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    output, _ = proc.communicate(timeout=60)
+    stopped_in = time.monotonic() - interrupted
+    assert proc.returncode == 130, output
+    assert stopped_in < batch.STOP_GRACE_S
+    assert "3 cancelled" in output
+    deadline = time.monotonic() + 10
+    while any(_alive(k) for k in kernels) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [k for k in kernels if _alive(k)], "a kernel survived the interrupted batch"
+    assert not (reports / ".fake-k3").exists()  # the queued client never started
+    assert "k3" in (reports / "index.html").read_text()  # the portfolio says it was interrupted
+
+
+# -- end to end (the real pipeline) ----------------------------------------------------------------
+
+
+def _pipeline_ready() -> bool:
+    import importlib.util
+
+    modules = ("llmdecide.assemble", "llmdecide.report", "llmdecide.catalog", "llmdecide.stages")
+    return all(importlib.util.find_spec(m) for m in modules) and any(
+        (REPO / "params" / "catalog").glob("*.yaml")
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not _pipeline_ready(), reason="the pipeline (assemble, report) is not there yet"
+)
+def test_end_to_end_skip_force_and_broken_client(tmp_path: Path) -> None:
+    clients, reports = tmp_path / "clients", tmp_path / "reports"
+    clients.mkdir()
+    for name in ("example-retail", "example-lawfirm"):
+        shutil.copyfile(REPO / "params" / "clients" / f"{name}.yaml", clients / f"{name}.yaml")
+
+    out = _console()
+    assert batch.main([clients], 2, False, reports, language="en", console=out) == 0, (
+        out.file.getvalue()  # type: ignore[attr-defined]
+    )
+    for name in ("example-retail", "example-lawfirm"):
+        assert (reports / name / "report.html").is_file()
+        assert (reports / name / "report.pdf").is_file()
+        run = json.loads((reports / name / "run.json").read_text())
+        assert run["fingerprint"] == fingerprint.compute(clients / f"{name}.yaml").sha256
+    assert (
+        "API" in (reports / "index.html").read_text()
+        or "cloud" in (reports / "index.html").read_text()
+    )
+
+    started = time.perf_counter()
+    out = _console()
+    assert batch.main([clients], 2, False, reports, language="en", console=out) == 0
+    assert time.perf_counter() - started < 2
+    assert "2 skipped" in out.file.getvalue()  # type: ignore[attr-defined]
+
+    before = _tree_hash(reports / "example-lawfirm")
+    lawfirm = clients / "example-lawfirm.yaml"
+    lawfirm.write_text(lawfirm.read_text().replace("usage:", "usage:\n  requests_per_dya: 3", 1))
+    out = _console()
+    code = batch.main([clients], 2, True, reports, language="en", console=out)
+    text = out.file.getvalue()  # type: ignore[attr-defined]
+    assert code == 2, text
+    assert "requests_per_dya" in text
+    assert _tree_hash(reports / "example-lawfirm") == before
+    retail = json.loads((reports / "example-retail" / "run.json").read_text())
+    assert len(list((reports / "example-retail" / "history").iterdir())) == 1  # it ran again
+    assert retail["fingerprint"]
+    assert "showing the previous report" in (reports / "index.html").read_text()
+    assert portfolio.INDEX == "index.html"
