@@ -1,0 +1,31 @@
+"""environment.yml carries exactly the pins of pyproject.toml (runtime + lab extra)."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_environment_yml_has_the_pyproject_pins() -> None:
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    wanted = set(project["dependencies"]) | set(project["optional-dependencies"]["lab"])
+    env = yaml.safe_load((REPO / "environment.yml").read_text())
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    assert "python=3.11" in env["dependencies"]
+    assert set(pip) - {"-e ."} == wanted
+
+
+def test_exact_pins_for_libraries_whose_data_changes_results() -> None:
+    deps = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    for name in ("codecarbon", "genai-prices", "ecologits"):
+        (spec,) = [d for d in deps if d.split("=")[0].split("<")[0].split(">")[0] == name]
+        assert "==" in spec, spec
+
+
+def test_jupyterlab_is_not_a_runtime_dependency() -> None:
+    deps = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert not any(d.startswith(("jupyterlab", "jupytext")) for d in deps)
