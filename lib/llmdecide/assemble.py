@@ -1,0 +1,240 @@
+"""From the notebooks' stage outputs to ``results.json`` (SPEC §4) and the report context.
+
+``results.json`` holds only what the inputs determine (sorted keys, no timestamps, no machine
+data): the same inputs give byte-identical files. What varies from run to run (date, run id, the
+run's own measured energy) goes to the report context and to ``run.json``.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from llmdecide import results
+
+RESULTS_FILE = "results.json"
+CONTEXT_STAGE = "report_context"
+PINNED = ("codecarbon", "genai-prices", "ecologits", "pymcdm", "pandas", "altair", "weasyprint")
+USAGE_KEYS = (
+    "requests_per_day",
+    "peak_requests_per_second",
+    "input_tokens",
+    "output_tokens",
+    "active_hours_per_day",
+)
+CHANGE_ESTIMATES = (
+    "p95_latency_s",
+    "ttft_s",
+    "turnaround_h",
+    "accuracy",
+    "monthly_cost",
+    "setup_cost",
+    "monthly_kgco2e",
+    "probability_meets_limits",
+)
+
+
+def versions(catalog_sha256: str) -> dict[str, str]:
+    """Tool and data versions that determine the results."""
+    out = {"llmdecide": _version("llmdecide"), "catalog_sha256": catalog_sha256}
+    for dist in PINNED:
+        out[dist.replace("-", "_")] = _version(dist)
+    return out
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def build_results(
+    critical: Mapping[str, Any],
+    choices: Mapping[str, Any],
+    carbon: Mapping[str, Any],
+    inputs_sha256: str,
+    catalog_sha256: str,
+) -> dict[str, Any]:
+    """The SPEC §4 ``results.json``."""
+    return {
+        "recommendation": choices["recommendation"],
+        "recommendation_label": choices["recommendation_label"],
+        "estimates": choices["estimates"],
+        "feasible": choices["feasible"],
+        "runner_up": choices["runner_up"],
+        "limits": critical["limits"],
+        "priorities": critical["priorities"],
+        "priorities_method": critical["method"],
+        "ahp": critical["ahp"],
+        "usage": critical["usage"],
+        "counts": choices["counts"],
+        "topsis": choices["topsis"],
+        "sensitivity": choices["sensitivity"],
+        "break_even_requests_per_day": (choices["break_even"] or {}).get("requests_per_day"),
+        "carbon": {
+            "projection": carbon["projection"],
+            "intensity": carbon["intensity"],
+            "levers": carbon["levers"],
+        },
+        "inputs_sha256": inputs_sha256,
+        "versions": versions(catalog_sha256),
+    }
+
+
+def _usage_comparison(
+    hypotheses: Mapping[str, Any], measured: Mapping[str, Any] | None
+) -> list[dict] | None:
+    if not measured:
+        return None
+    rows = []
+    for key in USAGE_KEYS:
+        h, m = hypotheses.get(key), measured.get(key)
+        if h is None or m is None:
+            continue
+        diff = (float(m) - float(h)) / float(h) * 100 if h else None
+        rows.append({"key": key, "hypothesis": h, "measured": m, "difference_pct": diff})
+    return rows
+
+
+def _changes(previous_dir: Path, results_now: Mapping[str, Any]) -> dict[str, Any] | None:
+    """What changed since the previously published report of the same client."""
+    before_path = previous_dir / RESULTS_FILE
+    if not before_path.is_file():
+        return None
+    try:
+        before = results.read_json(before_path)
+        run = results.read_json(previous_dir / "run.json")
+    except (OSError, ValueError):
+        return None
+    since = str(run.get("finished", run.get("started", "")))[:10]
+    inputs = []
+    for key in USAGE_KEYS:
+        b, a = (before.get("usage") or {}).get(key), (results_now.get("usage") or {}).get(key)
+        if b != a:
+            inputs.append({"key": f"usage.{key}", "before": b, "after": a})
+    for pillar, lim in (results_now.get("limits") or {}).items():
+        b = (before.get("limits") or {}).get(pillar)
+        if b != lim:
+            inputs.append({"key": f"limits.{pillar}", "before": b, "after": lim})
+    vb, va = before.get("versions") or {}, results_now.get("versions") or {}
+    for key in sorted(set(vb) | set(va)):
+        if vb.get(key) != va.get(key):
+            inputs.append({"key": f"versions.{key}", "before": vb.get(key), "after": va.get(key)})
+    recb, reca = before.get("recommendation") or {}, results_now.get("recommendation") or {}
+    rec = [
+        {"choice": k, "before": recb.get(k), "after": reca.get(k)}
+        for k in sorted(set(recb) | set(reca))
+        if recb.get(k) != reca.get(k)
+    ]
+    eb, ea = before.get("estimates") or {}, results_now.get("estimates") or {}
+    est = [
+        {"key": k, "before": eb.get(k), "after": ea.get(k)}
+        for k in CHANGE_ESTIMATES
+        if _differs(eb.get(k), ea.get(k))
+    ]
+    return {
+        "since": since,
+        "previous_run_id": run.get("run_id"),
+        "inputs": inputs,
+        "recommendation": rec,
+        "estimates": est,
+    }
+
+
+def _differs(a: Any, b: Any) -> bool:
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return not math.isclose(a, b, rel_tol=1e-6)
+    return a != b
+
+
+def write_results(build: Path, params_path: Path, *, slug: str, run_id: str) -> dict[str, Any]:
+    """Write ``results.json`` and ``data/report_context.json`` into the build folder; return the
+    report context."""
+    from llmdecide import catalog as catalog_mod
+    from llmdecide import stages
+
+    inputs = stages.load_inputs(params_path)
+    cat = catalog_mod.load()
+    critical = results.read_stage(build, "critical_performance")
+    choices = results.read_stage(build, "technical_choices")
+    carbon = results.read_stage(build, "carbon")
+    out = build_results(critical, choices, carbon, inputs.fingerprint, cat.sha256)
+    results.write_json(build / RESULTS_FILE, out)
+
+    footprint_path = build / "data" / "run_footprint.json"
+    footprint = results.read_json(footprint_path) if footprint_path.is_file() else None
+    client = inputs.client
+    usage_summary = inputs.usage_measured.as_dict() if inputs.usage_measured is not None else None
+    context = {
+        "client": {
+            "slug": slug,
+            "name": client.client.name,
+            "language": client.client.language,
+            "currency": client.client.currency,
+            "use_case_title": client.use_case.title,
+            "use_case_description": client.use_case.description,
+            "confidential_data": client.constraints.confidential_data,
+            "regions": list(client.constraints.regions),
+        },
+        "run": {
+            "run_id": run_id,
+            "date": datetime.now(UTC).date().isoformat(),
+            "version": out["versions"]["llmdecide"],
+            "inputs_sha256": inputs.fingerprint,
+        },
+        "results": out,
+        "critical": critical,
+        "choices": choices,
+        "carbon": {**carbon, "run_footprint": footprint},
+        "measurements": {
+            "usage": _usage_comparison(inputs.hypotheses, inputs.usage if usage_summary else None),
+            "usage_summary": usage_summary,
+            "emissions": carbon.get("measured"),
+        },
+        "changes": _changes(build.parent / slug, out),
+        "assumptions": [
+            {
+                "name": name,
+                "value": a.value.value,
+                "low": a.value.low,
+                "high": a.value.high,
+                "unit": a.unit,
+                "source": a.source,
+                "retrieved": str(a.retrieved),
+                "note": a.note,
+            }
+            for name, a in sorted(cat.assumptions.items())
+        ],
+        "sources": [
+            {
+                "kind": kind,
+                "name": name,
+                "source": rec.source,
+                "retrieved": str(rec.retrieved),
+                "note": getattr(rec, "note", None),
+            }
+            for kind, name, rec in cat.records()
+        ],
+    }
+    results.write_stage(build, CONTEXT_STAGE, context)
+    return results.read_stage(build, CONTEXT_STAGE)
+
+
+def run_energy(build: Path) -> dict[str, Any] | None:
+    """The run's energy and emissions as codecarbon measured them (``emissions.csv``)."""
+    path = build / "emissions.csv"
+    if not path.is_file():
+        return None
+    energy = emissions = duration = 0.0
+    with path.open(newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            energy += float(row.get("energy_consumed") or 0)
+            emissions += float(row.get("emissions") or 0)
+            duration += float(row.get("duration") or 0)
+    return {"energy_kwh": energy, "emissions_kg": emissions, "duration_s": duration}

@@ -1,0 +1,843 @@
+"""What each notebook calls: one function per notebook, each writing its results through ``results``.
+
+The notebooks stay thin (a parameters cell, a call here, displays). Each stage re-reads the params
+file and the catalog (cheap, cached), so a notebook can run alone in JupyterLab; notebook 03 reads the
+configuration table that notebook 02 wrote into the same ``output_dir``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from llmdecide import results
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from llmdecide.catalog import Catalog
+    from llmdecide.params import ClientParams
+
+DEFAULT_HISTORY_KEEP = 10
+CONFIGURATIONS_CSV = "configurations.csv"
+
+
+@dataclass
+class Inputs:
+    """Everything a run reads, validated: params, catalog, measurements in effect."""
+
+    params_path: Path
+    display_path: str
+    client: ClientParams
+    catalog: Catalog
+    usage: dict[str, float]
+    hypotheses: dict[str, float]
+    usage_measured: Any | None
+    emissions_measured: Any | None
+    fingerprint: str
+    history_keep: int = DEFAULT_HISTORY_KEEP
+    files: dict[str, str] = field(default_factory=dict)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def load_inputs(params_path: Path | str, display_path: str | None = None) -> Inputs:
+    """Validate the params file against its schema and the catalog, and read its measurements.
+
+    Raises ``InputError`` (exit 2) with one message per problem; nothing is written.
+    """
+    from llmdecide import catalog as catalog_mod
+    from llmdecide import params as params_mod
+
+    params_path = Path(params_path).resolve()
+    display = display_path or _display(params_path)
+    client = params_mod.load(params_path, display_name=display)
+    cat = catalog_mod.load()
+    params_mod.check_against_catalog(client, cat, display)
+
+    hypotheses = client.usage.model_dump()
+    usage = dict(hypotheses)
+    usage_measured = None
+    emissions_measured = None
+    files = {"params": _sha256(params_path)}
+    m = client.measurements
+    if m is not None and m.usage_log:
+        from llmdecide import measurements
+
+        path = params_mod.resolve_path(params_path, m.usage_log)
+        usage_measured = measurements.read_usage_log(
+            path,
+            file_for_errors=display,
+            key_path="measurements.usage_log",
+            peak_window_s=int(cat.method["peak_window_s"]),
+        )
+        usage.update(usage_measured.as_usage_override())
+        files["usage_log"] = _sha256(path)
+    if m is not None and m.emissions_log:
+        from llmdecide import carbon
+
+        paths = m.emissions_log if isinstance(m.emissions_log, list) else [m.emissions_log]
+        resolved = [params_mod.resolve_path(params_path, p) for p in paths]
+        emissions_measured = carbon.read_emissions_logs(
+            resolved,
+            file_for_errors=display,
+            key_path="measurements.emissions_log",
+            hours_per_month=cat.assumption("hours_per_month").value.value,
+        )
+        for i, p in enumerate(resolved):
+            files[f"emissions_log[{i}]"] = _sha256(p)
+    from llmdecide import fingerprint
+
+    keep = client.report.history_keep if getattr(client, "report", None) else DEFAULT_HISTORY_KEEP
+    return Inputs(
+        params_path=params_path,
+        display_path=display,
+        client=client,
+        catalog=cat,
+        usage=usage,
+        hypotheses=hypotheses,
+        usage_measured=usage_measured,
+        emissions_measured=emissions_measured,
+        fingerprint=fingerprint.compute(params_path).sha256,
+        history_keep=keep,
+        files=files,
+    )
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def configurations_frame(output_dir: Path | str) -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.read_csv(Path(output_dir) / CONFIGURATIONS_CSV, keep_default_na=True)
+
+
+def write_configurations(frame: pd.DataFrame, output_dir: Path | str) -> Path:
+    return results.write_csv(frame, Path(output_dir) / CONFIGURATIONS_CSV)
+
+
+# --------------------------------------------------------------------------------------------
+# Shared pieces
+
+
+def limits_of(client: ClientParams) -> dict[str, dict[str, Any] | None]:
+    """The client's limits per pillar (carbon may be absent)."""
+    cp = client.critical_performance
+    out: dict[str, dict[str, Any] | None] = {}
+    for pillar in ("performance", "precision", "cost", "carbon"):
+        section = getattr(cp, pillar, None)
+        out[pillar] = (
+            None if section is None else {"metric": section.metric, "limit": section.limit}
+        )
+    return out
+
+
+def intensities(inputs: Inputs) -> dict[str, Any]:
+    """Grid intensity (codecarbon bundled data) of every allowed region."""
+    from llmdecide import carbon
+
+    return {r: carbon.grid_intensity_g_per_kwh(r) for r in inputs.client.constraints.regions}
+
+
+def _table(records: Any, columns: list[str] | None = None) -> pd.DataFrame:
+    import pandas as pd
+
+    frame = pd.DataFrame(records)
+    if columns is not None and not frame.empty:
+        frame = frame[[c for c in columns if c in frame.columns]]
+    return frame
+
+
+# --------------------------------------------------------------------------------------------
+# Notebook 01
+
+
+@dataclass
+class CriticalStage:
+    data: dict[str, Any]
+
+    @property
+    def limits(self) -> pd.DataFrame:
+        rows = [
+            {"pillar": p, **(v or {"metric": "—", "limit": None})}
+            for p, v in self.data["limits"].items()
+        ]
+        return _table(rows)
+
+    @property
+    def priorities(self) -> pd.DataFrame:
+        return _table([{"pillar": p, "weight": w} for p, w in self.data["priorities"].items()])
+
+    @property
+    def ahp(self) -> dict[str, Any] | None:
+        return self.data["ahp"]
+
+    @property
+    def usage(self) -> pd.DataFrame:
+        return _table([{"key": k, "value": v} for k, v in self.data["usage"].items()])
+
+    @property
+    def priorities_chart(self) -> Any:
+        from llmdecide import charts
+
+        return charts.priorities_chart(self.data, self.data.get("language", "en"))
+
+
+def critical_performance(params_path: Path | str, output_dir: Path | str) -> CriticalStage:
+    """Notebook 01: the limits and priorities (direct or AHP) of the client, and the usage."""
+    from llmdecide import priorities as prio
+
+    inputs = load_inputs(params_path)
+    client = inputs.client
+    # Saaty's 0.1 consistency threshold (SPEC §1.1) is priorities.DEFAULT_CR_THRESHOLD.
+    p = prio.priorities(client.critical_performance, file=inputs.display_path)
+    data = {
+        "limits": limits_of(client),
+        "priorities": dict(p.weights),
+        "method": p.method,
+        "ahp": p.ahp(),
+        "usage": dict(inputs.usage),
+        "hypotheses": dict(inputs.hypotheses),
+        "language": client.client.language,
+    }
+    results.write_stage(output_dir, "critical_performance", data)
+    return CriticalStage(data)
+
+
+# --------------------------------------------------------------------------------------------
+# Notebook 02
+
+RECOMMENDATION_KEYS = (
+    "hosting",
+    "region",
+    "gpu",
+    "gpus_per_replica",
+    "replicas",
+    "model",
+    "optimisation",
+    "rag",
+    "output_format",
+    "deployment_mode",
+)
+ESTIMATE_KEYS = (
+    "p95_latency_s",
+    "ttft_s",
+    "turnaround_h",
+    "accuracy",
+    "accuracy_source",
+    "monthly_cost",
+    "setup_cost",
+    "monthly_kgco2e",
+    "energy_kwh_per_month",
+    "wh_per_1k_output_tokens",
+    "probability_meets_limits",
+)
+CRITERIA_COLUMNS = (
+    "p95_latency_s",
+    "ttft_s",
+    "turnaround_h",
+    "accuracy",
+    "accuracy_source",
+    "monthly_cost",
+    "setup_cost",
+    "monthly_kgco2e",
+)
+BREAK_EVEN_FACTORS = (
+    0.05,
+    0.1,
+    0.2,
+    0.35,
+    0.5,
+    0.75,
+    1.0,
+    1.5,
+    2.0,
+    3.0,
+    5.0,
+    7.5,
+    10.0,
+    15.0,
+    20.0,
+)
+TOP_N = 10
+REJECTED_N = 15
+
+
+def _na(value: Any) -> Any:
+    """NaN / empty string → None (n/a); numpy scalars → Python."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value or None
+    try:
+        import math
+
+        if isinstance(value, float) and math.isnan(value):
+            return None
+    except TypeError:
+        pass
+    return value.item() if hasattr(value, "item") else value
+
+
+def recommendation_of(row: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    out = {k: _na(row.get(k)) for k in RECOMMENDATION_KEYS}
+    for k in ("gpus_per_replica", "replicas"):
+        if out[k] is not None:
+            out[k] = int(out[k])
+    return out
+
+
+def estimates_of(row: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    out = {k: _na(row.get(k)) for k in ESTIMATE_KEYS}
+    for k in (
+        "p95_latency_s",
+        "ttft_s",
+        "turnaround_h",
+        "accuracy",
+        "monthly_cost",
+        "monthly_kgco2e",
+    ):
+        for end in ("low", "high"):
+            out[f"{k}_{end}"] = _na(row.get(f"{k}_{end}"))
+    return out
+
+
+def records(frame: pd.DataFrame, columns: tuple[str, ...] | list[str] | None = None) -> list[dict]:
+    cols = list(columns) if columns else list(frame.columns)
+    return [
+        {c: _na(v) for c, v in zip(cols, row, strict=True)}
+        for row in frame[cols].itertuples(index=False)
+    ]
+
+
+@dataclass
+class ChoicesStage:
+    data: dict[str, Any]
+    frame: pd.DataFrame
+
+    @property
+    def space(self) -> pd.DataFrame:
+        return _table([self.data["counts"]])
+
+    @property
+    def excluded(self) -> pd.DataFrame:
+        return _table(self.data["excluded"], ["choice", "option", "reason"])
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        rec = self.data["recommendation"] or {}
+        est = self.data["estimates"] or {}
+        return _table([{"key": k, "value": v} for k, v in {**rec, **est}.items()])
+
+    @property
+    def top(self) -> pd.DataFrame:
+        return _table(self.data["top"])
+
+    @property
+    def rejected(self) -> pd.DataFrame:
+        return _table(self.data["rejected"], ["label", "rejected_because"])
+
+    @property
+    def per_choice(self) -> dict[str, pd.DataFrame]:
+        return {k: _table(v) for k, v in self.data["per_choice"].items()}
+
+    @property
+    def sensitivity(self) -> dict[str, Any]:
+        return self.data["sensitivity"]
+
+    def _chart(self, name: str) -> Any:
+        from llmdecide import charts
+
+        return getattr(charts, name)(self.data, self.data["language"])
+
+    @property
+    def per_choice_chart(self) -> Any:
+        return self._chart("per_choice_chart")
+
+    @property
+    def pareto_chart(self) -> Any:
+        return self._chart("pareto_chart")
+
+    @property
+    def cost_chart(self) -> Any:
+        return self._chart("cost_breakdown_chart")
+
+    @property
+    def break_even_chart(self) -> Any:
+        return self._chart("break_even_chart")
+
+    @property
+    def winner_map_chart(self) -> Any:
+        return self._chart("winner_map_chart")
+
+
+def _same_except(
+    frame: pd.DataFrame, best: Mapping[str, Any], free: tuple[str, ...]
+) -> pd.DataFrame:
+    """Rows equal to ``best`` on every choice column except ``free``."""
+    mask = None
+    for col in (
+        "hosting",
+        "region",
+        "gpu",
+        "model",
+        "optimisation",
+        "rag",
+        "output_format",
+        "deployment_mode",
+    ):
+        if col in free:
+            continue
+        m = frame[col] == best[col]
+        mask = m if mask is None else mask & m
+    return frame[mask] if mask is not None else frame
+
+
+def break_even(
+    inputs: Inputs,
+    frame: pd.DataFrame,
+    best: Mapping[str, Any] | None,
+    intensity: Mapping[str, float],
+) -> dict[str, Any] | None:
+    """API vs self-hosted monthly cost over volumes: the recommendation's counterpart on the other
+    side (best-scoring, else cheapest), costed at scaled volumes; the crossing volume."""
+    from llmdecide import configurations as conf
+    from llmdecide.estimators import cost
+
+    if best is None:
+        return None
+    mode = best["deployment_mode"]
+    pool = frame[(frame["deployment_mode"] == mode) & frame["excluded_because"].fillna("").eq("")]
+    alike = pool[(pool["rag"] == best["rag"]) & (pool["output_format"] == best["output_format"])]
+    apis = alike[alike["hosting"] == "api"]
+    own = alike[alike["hosting"] != "api"]
+    if apis.empty or own.empty:
+        return None
+
+    def pick_row(side: pd.DataFrame) -> Mapping[str, Any]:
+        if best["hosting"] == side.iloc[0]["hosting"] or (best["hosting"] != "api") == (
+            side.iloc[0]["hosting"] != "api"
+        ):
+            same = side[side["config_id"] == best["config_id"]]
+            if not same.empty:
+                return same.iloc[0]
+        ranked = side.sort_values(
+            ["score", "monthly_cost", "config_id"], ascending=[False, True, True]
+        )
+        return ranked.iloc[0]
+
+    api_row, own_row = pick_row(apis), pick_row(own)
+
+    def candidate(row: Mapping[str, Any]) -> conf.Candidate:
+        return conf.Candidate(
+            row["hosting"],
+            row["region"] or "",
+            row["gpu"] or "",
+            row["model"],
+            row["optimisation"] or "",
+            row["rag"],
+            row["output_format"],
+            row["deployment_mode"],
+        )
+
+    usage = dict(inputs.usage)
+    measured = inputs.usage_measured is not None
+
+    def make(u: Mapping[str, float]) -> conf.Context:
+        return conf.make_context(
+            inputs.client, inputs.catalog, u, intensity, measured_usage=measured
+        )
+
+    base = make(usage)
+    api_cost = conf.cost_curve(base, candidate(api_row), BREAK_EVEN_FACTORS, make)
+    own_cost = conf.cost_curve(base, candidate(own_row), BREAK_EVEN_FACTORS, make)
+    volumes = [usage["requests_per_day"] * f for f in BREAK_EVEN_FACTORS]
+    crossing = cost.break_even_requests_per_day(volumes, api_cost, own_cost)
+    return {
+        "api_label": api_row["label"],
+        "self_hosted_label": own_row["label"],
+        "requests_per_day": crossing,
+        "current_requests_per_day": usage["requests_per_day"],
+        "curve": [
+            {"requests_per_day": v, "api_monthly_cost": a, "self_hosted_monthly_cost": s}
+            for v, a, s in zip(volumes, api_cost, own_cost, strict=True)
+        ],
+    }
+
+
+def technical_choices(params_path: Path | str, output_dir: Path | str) -> ChoicesStage:
+    """Notebook 02: enumerate, size, cost and score every configuration; recommend."""
+    from llmdecide import configurations as conf
+    from llmdecide import priorities as prio
+    from llmdecide import scoring
+
+    inputs = load_inputs(params_path)
+    client, cat = inputs.client, inputs.catalog
+    grid = intensities(inputs)
+    intensity = {r: g.g_per_kwh for r, g in grid.items()}
+    space = conf.space(client, cat)
+    frame = conf.evaluate(
+        client,
+        cat,
+        inputs.usage,
+        intensity,
+        measured_usage=inputs.usage_measured is not None,
+        candidates=space.candidates,
+    )
+    weights = dict(prio.priorities(client.critical_performance, file=inputs.display_path).weights)
+    limits = limits_of(client)
+    method = dict(cat.method)
+    scored = scoring.run(
+        frame,
+        {k: v for k, v in limits.items() if v},
+        weights,
+        method,
+        client.constraints.max_setup_cost,
+    )
+    base_columns = list(frame.columns)
+    frame = scored.frame.sort_values("config_id").reset_index(drop=True)
+    added = ["probability_meets_limits", "pareto", "topsis_score", "topsis_rank"]
+    frame = frame[[*base_columns, *[c for c in added if c in frame.columns]]]
+    rec = scored.recommendation
+    best = rec.best
+    runner = rec.runner_up
+    labels = dict(zip(frame["config_id"], frame["label"], strict=True))
+
+    feasible = frame[frame["feasible"].astype(bool)].sort_values(["rank", "config_id"])
+    rejected = frame[~frame["feasible"].astype(bool)].sort_values(["config_id"])
+    columns = [
+        "config_id",
+        "label",
+        *conf.CHOICES,
+        *CRITERIA_COLUMNS,
+        "score",
+        "rank",
+        "probability_meets_limits",
+    ]
+    client_weights = {k: weights.get(k, 0.0) for k in ("performance", "precision", "cost")}
+    total = sum(client_weights.values()) or 1.0
+    winner_map = [
+        {**p, "winner_label": labels.get(p["winner"], p["winner"])} for p in scored.winner_map
+    ]
+    sens = dict(scored.sensitivity)
+    if sens.get("nearest_winner"):
+        sens["nearest_winner_label"] = labels.get(sens["nearest_winner"], sens["nearest_winner"])
+    per_choice = {}
+    for choice, rows in scored.per_choice.items():
+        per_choice[choice] = [
+            {
+                **{
+                    k: _na(r.get(k))
+                    for k in (
+                        "option",
+                        "config_id",
+                        *CRITERIA_COLUMNS,
+                        "score",
+                        "feasible",
+                        "rejected_because",
+                        "is_recommended",
+                    )
+                },
+                "label": labels.get(r.get("config_id"), ""),
+            }
+            for r in rows
+        ]
+    cost_breakdown = None
+    if best is not None:
+        cost_breakdown = {
+            k.removeprefix("cost_"): float(best[k])
+            for k in (
+                "cost_compute",
+                "cost_api",
+                "cost_rag",
+                "cost_energy",
+                "cost_operations",
+                "cost_capex",
+            )
+        }
+    runner_up = None
+    if runner is not None:
+        runner_up = {
+            **recommendation_of(runner),
+            "label": runner["label"],
+            "config_id": runner["config_id"],
+            "estimates": estimates_of(runner),
+            "prefer_when": rec.prefer_runner_up_when,
+        }
+    data = {
+        "language": client.client.language,
+        "currency": client.client.currency,
+        "recommendation": recommendation_of(best),
+        "recommendation_label": best["label"] if best is not None else None,
+        "recommendation_id": best["config_id"] if best is not None else None,
+        "estimates": estimates_of(best),
+        "feasible": best is not None,
+        "runner_up": runner_up,
+        "limits": limits,
+        "priorities": weights,
+        "counts": {
+            "configurations": len(frame),
+            "excluded": len(space.excluded),
+            "feasible": len(feasible),
+            "rejected": len(rejected),
+        },
+        "excluded": space.excluded,
+        "per_choice": per_choice,
+        "top": records(feasible.head(TOP_N), columns),
+        "rejected": records(rejected.head(REJECTED_N), ["config_id", "label", "rejected_because"]),
+        "pareto": [
+            {**r, "is_recommended": best is not None and r["config_id"] == best["config_id"]}
+            for r in records(
+                frame[frame["pareto"].astype(bool)].sort_values("config_id"),
+                ["config_id", "label", "hosting", *CRITERIA_COLUMNS],
+            )
+        ],
+        "winner_map": winner_map,
+        "client_point": {k: v / total for k, v in client_weights.items()},
+        "sensitivity": sens,
+        "break_even": break_even(inputs, frame, best, intensity),
+        "cost_breakdown": cost_breakdown,
+        "closest": [
+            {**c, "label": labels.get(c["config_id"], c["config_id"])} for c in scored.closest
+        ]
+        if best is None
+        else [],
+        "topsis": {
+            "agree": rec.methods_agree,
+            "topsis_best": rec.topsis_best,
+            "topsis_best_label": labels.get(rec.topsis_best) if rec.topsis_best else None,
+        },
+        "monte_carlo": {
+            "samples": int(method["monte_carlo_samples"]),
+            "seed": int(method["monte_carlo_seed"]),
+        },
+        "intensity": {r: g.as_dict() for r, g in grid.items()},
+    }
+    write_configurations(frame, output_dir)
+    results.write_stage(output_dir, "technical_choices", data)
+    return ChoicesStage(data, frame)
+
+
+# --------------------------------------------------------------------------------------------
+# Notebook 03
+
+LEVER_COLUMNS = (
+    "config_id",
+    "label",
+    "monthly_kgco2e",
+    "monthly_cost",
+    "p95_latency_s",
+    "accuracy",
+    "feasible",
+)
+
+
+@dataclass
+class CarbonStage:
+    data: dict[str, Any]
+
+    @property
+    def intensity(self) -> pd.DataFrame:
+        return _table(self.data["intensity"])
+
+    @property
+    def projection(self) -> pd.DataFrame:
+        return _table([self.data["projection"]] if self.data["projection"] else [])
+
+    @property
+    def levers(self) -> pd.DataFrame:
+        return _table(self.data["levers"])
+
+    @property
+    def measured(self) -> dict[str, Any] | None:
+        return self.data["measured"]
+
+    @property
+    def run_footprint(self) -> dict[str, Any] | None:
+        return self.data["run_footprint"]
+
+    @property
+    def projection_chart(self) -> Any:
+        from llmdecide import charts
+
+        return charts.carbon_projection_chart(self.data, self.data["language"])
+
+    @property
+    def region_chart(self) -> Any:
+        from llmdecide import charts
+
+        return charts.region_chart(self.data, self.data["language"])
+
+
+def _lever(
+    kind: str, row: Mapping[str, Any], best: Mapping[str, Any], **extra: Any
+) -> dict[str, Any]:
+    out = {k: _na(row.get(k)) for k in LEVER_COLUMNS}
+    out["lever"] = kind
+    out["saving_kgco2e"] = float(best["monthly_kgco2e"]) - float(row["monthly_kgco2e"])
+    out["cost_difference"] = float(row["monthly_cost"]) - float(best["monthly_cost"])
+    out.update(extra)
+    return out
+
+
+def levers(
+    inputs: Inputs, frame: pd.DataFrame, best_id: str | None, intensity: Mapping[str, float]
+) -> tuple[list[dict], list[dict]]:
+    """The seed's levers, computed: the same configuration in each allowed region, under a
+    low-carbon electricity contract, in batch instead of real time, more quantised, with a smaller
+    model; each with its kgCO2e/month saving and what it costs in money, latency and precision."""
+    from llmdecide import configurations as conf
+
+    if best_id is None:
+        return [], []
+    usable = frame[frame["excluded_because"].fillna("").eq("") & frame["monthly_kgco2e"].notna()]
+    best = usable[usable["config_id"] == best_id].iloc[0]
+    regions: list[dict] = []
+    out: list[dict] = []
+    if best["hosting"] != "api":
+        same = _same_except(usable, best, ("region",)).sort_values("region")
+        for _, row in same.iterrows():
+            regions.append(
+                {
+                    "region": row["region"],
+                    "monthly_kgco2e": float(row["monthly_kgco2e"]),
+                    "monthly_cost": float(row["monthly_cost"]),
+                    "is_recommended": row["config_id"] == best_id,
+                }
+            )
+            if row["config_id"] != best_id:
+                out.append(_lever("region", row, best, option=row["region"]))
+        # A low-carbon contract covers the client's own electricity (on-premise).
+        if best["hosting"] == "on_premise":
+            c = conf.Candidate(
+                best["hosting"],
+                best["region"],
+                best["gpu"],
+                best["model"],
+                best["optimisation"],
+                best["rag"],
+                best["output_format"],
+                best["deployment_mode"],
+            )
+            client = inputs.client.model_copy(deep=True)
+            client.carbon.renewable_share = 1.0
+            ctx = conf.make_context(
+                client,
+                inputs.catalog,
+                inputs.usage,
+                intensity,
+                measured_usage=inputs.usage_measured is not None,
+            )
+            r = conf.evaluate_one(ctx, c, conf.VALUE)
+            row = dict(best)
+            row["monthly_kgco2e"] = r["monthly_kgco2e"]
+            out.append(_lever("contract", row, best, option="renewable_share=1"))
+    sizes = {m: r.params_b for m, r in inputs.catalog.open_models.items()}
+    for kind, free in (
+        ("batch", ("deployment_mode",)),
+        ("quantisation", ("optimisation",)),
+        ("smaller_model", ("model",)),
+    ):
+        alts = _same_except(usable, best, free)
+        alts = alts[alts["config_id"] != best_id]
+        if kind == "batch":
+            alts = alts[alts["deployment_mode"] == "batch"]
+        if kind == "quantisation" and best["hosting"] != "api":
+            alts = alts[alts["optimisation"].isin(["int8", "int4", "fp8"])]
+        if kind == "smaller_model":
+            mine = sizes.get(best["model"], 0.0)
+            alts = alts[[sizes.get(m, mine) < mine for m in alts["model"]]]
+        alts = alts[alts["monthly_kgco2e"] < best["monthly_kgco2e"]]
+        if alts.empty:
+            continue
+        row = alts.sort_values(["monthly_kgco2e", "config_id"]).iloc[0]
+        option = {
+            "batch": "batch",
+            "quantisation": row["optimisation"],
+            "smaller_model": row["model"],
+        }[kind]
+        out.append(_lever(kind, row, best, option=option))
+    return regions, out
+
+
+def carbon_footprint(params_path: Path | str, output_dir: Path | str) -> CarbonStage:
+    """Notebook 03: grid intensity, projected emissions with ranges, levers; measured footprint
+    (the run itself under codecarbon's tracker, the client's pilot logs and probe)."""
+    from llmdecide import carbon
+
+    output_dir = Path(output_dir)
+    inputs = load_inputs(params_path)
+    client = inputs.client
+    with carbon.track(client.carbon.country, output_dir, "llmdecide-notebook-03") as run:
+        choices = results.read_stage(output_dir, "technical_choices")
+        frame = configurations_frame(output_dir)
+        for col in ("region", "gpu", "optimisation", "excluded_because", "rejected_because"):
+            frame[col] = frame[col].fillna("")
+        intensity = {r: v["g_per_kwh"] for r, v in choices["intensity"].items()}
+        best_id = choices["recommendation_id"]
+        projection = None
+        if best_id is not None:
+            best = frame[frame["config_id"] == best_id].iloc[0]
+            projection = {
+                "monthly_kgco2e": float(best["monthly_kgco2e"]),
+                "low": float(best["monthly_kgco2e_low"]),
+                "high": float(best["monthly_kgco2e_high"]),
+                "operational_kgco2e": float(best["operational_kgco2e"]),
+                "embodied_kgco2e": float(best["embodied_kgco2e"]),
+                "energy_kwh_per_month": float(best["energy_kwh_per_month"]),
+                "wh_per_1k_output_tokens": float(best["wh_per_1k_output_tokens"]),
+                "method": "ecologits" if best["hosting"] == "api" else "roofline",
+            }
+        region_rows, lever_rows = levers(inputs, frame, best_id, intensity)
+        measured = (
+            inputs.emissions_measured.as_dict() if inputs.emissions_measured is not None else None
+        )
+        probe = None
+        if client.carbon.probe is not None:
+            pr = client.carbon.probe
+            result = carbon.run_probe(
+                pr.command,
+                pr.timeout_s,
+                client.carbon.country,
+                output_dir,
+                pr.requests,
+                shell=pr.shell,
+                cwd=inputs.params_path.parent,
+                file_for_errors=inputs.display_path,
+            )
+            probe = result.as_dict()
+    data = {
+        "language": client.client.language,
+        "currency": client.client.currency,
+        "intensity": [{"region": r, **v} for r, v in sorted(choices["intensity"].items())],
+        "projection": projection,
+        "regions": region_rows,
+        "levers": lever_rows,
+        "measured": measured,
+        "probe": probe,
+    }
+    results.write_stage(output_dir, "carbon", data)
+    footprint = {
+        "energy_kwh": run.energy_kwh,
+        "emissions_kg": run.emissions_kg,
+        "duration_s": run.duration_s,
+        "country": run.country_iso3,
+        "cpu_method": run.cpu_method,
+    }
+    # What the run itself emitted varies from run to run: kept apart from the deterministic data.
+    results.write_json(output_dir / "data" / "run_footprint.json", footprint)
+    return CarbonStage({**data, "run_footprint": footprint})
