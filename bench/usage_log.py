@@ -1,0 +1,118 @@
+"""Usage-log ingestion: ``read_usage_log`` on 1 000 000 CSV rows against a plain ``pandas.read_csv``.
+
+The file is seeded (``SEED``) and written to a temporary folder; both reads are timed in the same
+run, median of ``REPEATS``. Targets: ``read_usage_log`` ≤ ``TARGET_RATIO`` × the plain read of the
+same file, and ≥ ``TARGET_ROWS_PER_S`` rows/s (1 million rows in a few seconds).
+Run: .venv/bin/python bench/usage_log.py [--rows N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from llmdecide.measurements import read_usage_log
+
+SEED = 20250301
+ROWS = 1_000_000
+REPEATS = 3
+PEAK_WINDOW_S = 60
+TARGET_RATIO = 2.5
+TARGET_ROWS_PER_S = 200_000.0
+
+
+def write_log(path: Path, rows: int = ROWS, seed: int = SEED) -> Path:
+    """A seeded usage log: 30 days, ISO 8601 timestamps with a zone, tokens, latency, ttft."""
+    rng = np.random.default_rng(seed)
+    start = np.datetime64("2025-03-01T00:00:00", "s")
+    offsets = np.sort(rng.integers(0, 30 * 86400, size=rows))
+    stamps = np.datetime_as_string(start + offsets.astype("timedelta64[s]"), unit="s")
+    frame = pd.DataFrame(
+        {
+            "timestamp": np.char.add(stamps.astype(str), "Z"),
+            "input_tokens": rng.lognormal(6.5, 0.6, rows).round().astype(np.int64),
+            "output_tokens": rng.lognormal(5.3, 0.5, rows).round().astype(np.int64),
+            "latency_s": rng.gamma(4.0, 0.5, rows).round(3),
+            "ttft_s": rng.gamma(3.0, 0.1, rows).round(3),
+        }
+    )
+    frame.to_csv(path, index=False)
+    return path
+
+
+def _median_time(action: Callable[[], Any], repeats: int = REPEATS) -> float:
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def main(rows: int = ROWS) -> list[dict[str, Any]]:
+    with tempfile.TemporaryDirectory(prefix="llmdecide-bench-usage-") as tmp:
+        path = write_log(Path(tmp) / "usage.csv", rows)
+        size_mb = path.stat().st_size / 1e6
+        baseline = _median_time(lambda: pd.read_csv(path))
+        measured = _median_time(
+            lambda: read_usage_log(path, "bench", "measurements.usage_log", PEAK_WINDOW_S)
+        )
+        summary = read_usage_log(path, "bench", "measurements.usage_log", PEAK_WINDOW_S)
+    assert summary.rows_used == rows, summary.bad_rows
+    ratio = measured / baseline if baseline else float("inf")
+    rows_per_s = rows / measured if measured else float("inf")
+    results = [
+        {
+            "name": "usage_log.plain_read_csv",
+            "value": baseline,
+            "unit": "s",
+            "target": None,
+            "met": None,
+        },
+        {
+            "name": "usage_log.read_usage_log",
+            "value": measured,
+            "unit": "s",
+            "target": TARGET_RATIO * baseline,
+            "met": measured <= TARGET_RATIO * baseline,
+        },
+        {
+            "name": "usage_log.ratio_to_plain_read",
+            "value": ratio,
+            "unit": "x",
+            "target": TARGET_RATIO,
+            "met": ratio <= TARGET_RATIO,
+        },
+        {
+            "name": "usage_log.rows_per_s",
+            "value": rows_per_s,
+            "unit": "rows/s",
+            "target": TARGET_ROWS_PER_S,
+            "met": rows_per_s >= TARGET_ROWS_PER_S,
+        },
+    ]
+    print(
+        f"usage log: {rows:,} rows ({size_mb:.0f} MB CSV), median of {REPEATS}: plain "
+        f"pandas.read_csv {baseline:.2f} s, read_usage_log {measured:.2f} s, ratio {ratio:.2f}x "
+        f"(target <= {TARGET_RATIO}x) {'OK' if results[2]['met'] else 'MISSED'}, "
+        f"{rows_per_s:,.0f} rows/s (target >= {TARGET_ROWS_PER_S:,.0f}) "
+        f"{'OK' if results[3]['met'] else 'MISSED'} (cpus: {os.cpu_count()})"
+    )
+    return results
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=ROWS)
+    outcome = main(parser.parse_args().rows)
+    sys.exit(0 if all(r["met"] is not False for r in outcome) else 1)
