@@ -65,7 +65,11 @@ def break_even_requests_per_day(
 ) -> float | None:
     """The smallest daily volume from which self-hosting costs no more than the API, by linear
     interpolation on a cost curve sampled at increasing volumes; ``None`` when it never does."""
-    points = list(zip(requests_per_day, api_cost, self_hosted_cost, strict=True))
+    points = [
+        (v, a, s)
+        for v, a, s in zip(requests_per_day, api_cost, self_hosted_cost, strict=True)
+        if a == a and s == s  # a sample with a missing cost (NaN) is skipped
+    ]
     for i, (volume, api, own) in enumerate(points):
         if own <= api:
             if i == 0:
