@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from llmdecide.errors import LlmdecideError
 
@@ -34,7 +35,7 @@ ReportsDir = Annotated[
 
 def _fail(exc: LlmdecideError) -> typer.Exit:
     for line in str(exc).splitlines():
-        err.print(f"[red]error:[/red] {line}" if line else "", markup=True, highlight=False)
+        err.print(f"[red]error:[/red] {escape(line)}" if line else "", markup=True, highlight=False)
     return typer.Exit(exc.exit_code)
 
 
@@ -49,11 +50,11 @@ def validate(
     for path in params:
         try:
             stages.load_inputs(path.resolve(), display_path=str(path))
-            out.print(f"[green]ok[/green] {path}")
+            out.print(f"[green]ok[/green] {escape(str(path))}")
         except LlmdecideError as exc:
             problems += 1
             for line in str(exc).splitlines():
-                err.print(f"[red]error:[/red] {line}")
+                err.print(f"[red]error:[/red] {escape(line)}", highlight=False)
     if problems:
         raise typer.Exit(2)
 
@@ -68,7 +69,7 @@ def schema(
     from llmdecide import params, results
 
     results.write_json(output, params.json_schema())
-    out.print(f"wrote {output}")
+    out.print(f"wrote {escape(str(output))}")
 
 
 @app.command()
@@ -85,13 +86,13 @@ def run(
     def show(step: str, seconds: float) -> None:
         out.print(f"  [green]✓[/green] {step:<40} {seconds:6.1f} s")
 
-    out.print(f"[bold]llmdecide run[/bold] {params}")
+    out.print(f"[bold]llmdecide run[/bold] {escape(str(params))}")
     try:
         outcome = runner.run(params, reports_dir, on_step=show, keep=keep)
     except LlmdecideError as exc:
         raise _fail(exc) from None
     for note in outcome.recovered:
-        out.print(f"  [yellow]note:[/yellow] {note}")
+        out.print(f"  [yellow]note:[/yellow] {escape(str(note))}")
     out.print(
         f"[bold green]published[/bold green] {outcome.report_dir}/report.html and report.pdf "
         f"(run {outcome.run_id}, {outcome.seconds:.1f} s)"
@@ -110,7 +111,7 @@ def report(
         html, pdf = rerender.rerender(slug, reports_dir or runner.default_reports_root())
     except LlmdecideError as exc:
         raise _fail(exc) from None
-    out.print(f"re-rendered {html} and {pdf}")
+    out.print(f"re-rendered {escape(str(html))} and {escape(str(pdf))}")
 
 
 @app.command()
@@ -132,7 +133,7 @@ def new(
         )
     except LlmdecideError as exc:
         raise _fail(exc) from None
-    out.print(f"created {path} — edit it, then: llmdecide run {path}")
+    out.print(f"created {escape(str(path))} — edit it, then: llmdecide run {escape(str(path))}")
 
 
 @app.command()

@@ -401,18 +401,29 @@ def _read_jsonl(path: Path) -> tuple[pd.DataFrame, dict[str, str], int, np.ndarr
     malformed: np.ndarray | None = None
     try:
         try:
-            frame = pd.read_json(
-                path, lines=True, dtype=False, encoding="utf-8", precise_float=True
-            )
+            with warnings.catch_warnings():  # arrays of mixed lengths: handled just below
+                warnings.simplefilter("ignore")
+                frame = pd.read_json(
+                    path, lines=True, dtype=False, encoding="utf-8", precise_float=True
+                )
         except (ValueError, TypeError):  # a line that is not a JSON object: find which
             frame, malformed = _read_jsonl_slowly(path)
+        else:
+            if not all(isinstance(c, str) for c in frame.columns):  # lines were JSON arrays
+                frame, malformed = _read_jsonl_slowly(path)
     except UnicodeDecodeError as exc:
         raise _not_utf8(path, exc) from None
     except (EOFError, OSError) as exc:
         detail = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
         raise _Refused(f"{path} cannot be read ({detail}); export it again") from None
-    if len(frame) == 0:
+    if len(frame) == 0 and (malformed is None or len(malformed) == 0):
         raise _Refused(f"{path} has no JSON line; export the usage log again: {_EXPECTED_COLUMNS}")
+    if malformed is not None and len(malformed) and malformed.all():
+        n = len(malformed)
+        raise _Refused(
+            f"{path.name}: no usable row among {n} (malformed line: {n}): every line must be a "
+            f"JSON object. Fix the rows: {_EXPECTED_COLUMNS}"
+        )
     columns = _resolve(path, [str(c) for c in frame.columns])
     frame = frame[list(columns.values())].rename(columns={v: k for k, v in columns.items()})
     if malformed is None:

@@ -15,6 +15,7 @@ the contradictions between options and constraints.
 from __future__ import annotations
 
 import re
+import stat
 import types
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -439,7 +440,13 @@ class Evaluation(_Section):
     note: str | None = Field(None, max_length=2000, description="how it was measured")
 
 
-PathText = Annotated[str, Field(min_length=1)]
+def _path_text(value: Any) -> Any:
+    if isinstance(value, str) and "\x00" in value:
+        raise _custom("a path cannot contain a NUL character (\\0); write the file's path")
+    return value
+
+
+PathText = Annotated[str, Field(min_length=1), BeforeValidator(_path_text)]
 
 
 class Measurements(_Section):
@@ -619,6 +626,24 @@ class _Loader(yaml.SafeLoader):
             )
         return super().compose_node(parent, index)
 
+    def construct_object(self, node: Any, deep: bool = False) -> Any:  # type: ignore[override]
+        # a scalar the resolver typed but Python cannot build (2025-02-30, !!int abc, a
+        # 5000-digit number) raises ValueError & co. without a line: give it one
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, TypeError, AttributeError, OverflowError) as exc:
+            if not isinstance(node, yaml.ScalarNode):
+                raise
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            detail = str(exc).split(";")[0]
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"{_show(node.value)} cannot be read as {tag} ({detail}); fix the value, or put "
+                "it in quotes to keep it as text",
+                node.start_mark,
+            ) from None
+
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:  # type: ignore[override]
         if isinstance(node, yaml.MappingNode):
             first: dict[Any, Any] = {}
@@ -677,15 +702,20 @@ def _yaml_problem(file: str, text: str, exc: yaml.YAMLError) -> Problem:
         "did not find expected key": "check the indentation of this line and the one above",
         "found unhashable key": "a key must be plain text",
         "did not find expected node content": "a value is missing or a bracket is unbalanced",
+        "expected ',' or ']'": "a [ ] list is not closed, or two of its items lack a comma",
+        "expected ',' or '}'": "a { } mapping is not closed, or two of its entries lack a comma",
     }
     hint = next((h for k, h in hints.items() if k in problem), "")
     context = getattr(exc, "context", None)
+    context_mark = getattr(exc, "context_mark", None)
+    if context and context_mark is not None and mark is not None and context_mark.line != mark.line:
+        context += f" started on line {context_mark.line + 1}"
     expected = f"YAML syntax error: {problem}"
     if context and "duplicate" not in problem and "aliases" not in problem:
         expected += f" ({context})"
     if hint:
         expected += f"; {hint}"
-    if "duplicate key" in problem or "aliases" in problem:
+    if "duplicate key" in problem or "aliases" in problem or "cannot be read as" in problem:
         expected = problem
     return Problem(file, where, expected)
 
@@ -694,7 +724,8 @@ def _read_yaml(path: Path, file: str) -> Any:
     try:
         if path.is_dir():
             raise ParamsError(Problem(file, "", "is a folder; give the path of a .yaml file"))
-        size = path.stat().st_size
+        info = path.stat()
+        size = info.st_size
     except FileNotFoundError:
         raise ParamsError(
             Problem(
@@ -705,6 +736,15 @@ def _read_yaml(path: Path, file: str) -> Any:
         ) from None
     except OSError as exc:
         raise ParamsError(Problem(file, "", f"cannot be read ({exc.strerror})")) from None
+    if not stat.S_ISREG(info.st_mode):
+        # a device (/dev/zero) or a pipe would be read forever
+        raise ParamsError(
+            Problem(
+                file,
+                "",
+                "is not a regular file (a device, a pipe or a socket?); give the path of a .yaml file",
+            )
+        )
     if size > MAX_FILE_BYTES:
         raise ParamsError(
             Problem(
@@ -735,6 +775,15 @@ def _read_yaml(path: Path, file: str) -> Any:
         data = yaml.load(text, Loader=_Loader)  # _Loader is a SafeLoader
     except yaml.YAMLError as exc:
         raise ParamsError(_yaml_problem(file, text, exc)) from None
+    except RecursionError:
+        raise ParamsError(
+            Problem(
+                file,
+                "",
+                "lists or mappings are nested hundreds of levels deep; a params file nests a "
+                "few levels: is this the right file?",
+            )
+        ) from None
     if data is None:
         raise ParamsError(
             Problem(file, "", f"the file holds only comments, no settings; {TEMPLATE_HINT}")
@@ -777,7 +826,12 @@ def load(
         for files in client.measurement_files().values():
             for where, resolved in files:
                 if not resolved.is_file():
-                    what = "is a folder, expected a file" if resolved.is_dir() else "file not found"
+                    if resolved.is_dir():
+                        what = "is a folder, expected a file"
+                    elif resolved.exists():
+                        what = "is not a regular file (a device, a pipe or a socket?)"
+                    else:
+                        what = "file not found"
                     problems.append(
                         Problem(
                             file,
@@ -964,7 +1018,7 @@ def problems_from_validation(
     suggested: dict[int, str] = {}  # entry index -> key path of the known key it resembles
     for error in exc.errors(include_url=False):
         loc = list(error["loc"])
-        if error["type"] == "extra_forbidden":
+        if error["type"] in ("extra_forbidden", "invalid_key"):  # invalid_key: not text (1: x)
             clean, parent, _ = _walk(loc[:-1], root)
             model = _unwrap(parent)
             allowed = list(model.model_fields) if _is_model(model) else []
@@ -972,7 +1026,7 @@ def problems_from_validation(
             if hint:
                 match = hint.removeprefix(" Did you mean ").removesuffix("?")
                 suggested[len(entries)] = _key_path([*clean, match])
-            entries.append((error, [*clean, loc[-1]], allowed, None))
+            entries.append((error, [*clean, str(loc[-1])], allowed, None))
         else:
             clean, annotation, info = _walk(loc, root)
             key = (error.get("ctx") or {}).get("key") if error["type"] == "llmdecide" else None
@@ -983,7 +1037,7 @@ def problems_from_validation(
         path = _key_path(clean)
         if err["type"] == "missing" and path in suggested.values():
             continue  # reported as "unknown key. Did you mean <path>?"
-        if err["type"] == "extra_forbidden":
+        if err["type"] in ("extra_forbidden", "invalid_key"):
             if index in suggested:
                 expected = f"unknown key. Did you mean {suggested[index]}?"
             else:

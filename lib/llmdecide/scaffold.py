@@ -57,6 +57,10 @@ def new_client(
         .replace("__CURRENCY__", currency)
         .replace("__SLUG__", slug)
     )
+    if clients_dir.exists() and not clients_dir.is_dir():
+        raise InputError(
+            Problem(str(clients_dir), "--clients-dir", "is a file, not a folder; give a folder")
+        )
     clients_dir.mkdir(parents=True, exist_ok=True)
     with open(target, "x", encoding="utf-8") as handle:  # "x": never overwrite, even in a race
         handle.write(text)

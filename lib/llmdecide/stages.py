@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llmdecide import results
+from llmdecide.errors import InputError, MeasurementError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -66,31 +67,40 @@ def load_inputs(params_path: Path | str, display_path: str | None = None) -> Inp
     emissions_measured = None
     files = {"params": _sha256(params_path)}
     m = client.measurements
+    problems: list[Any] = []  # every bad measurement file is reported, not only the first
     if m is not None and m.usage_log:
         from llmdecide import measurements
 
         path = params_mod.resolve_path(params_path, m.usage_log)
-        usage_measured = measurements.read_usage_log(
-            path,
-            file_for_errors=display,
-            key_path="measurements.usage_log",
-            peak_window_s=int(cat.method["peak_window_s"]),
-        )
-        usage.update(usage_measured.as_usage_override())
-        files["usage_log"] = _sha256(path)
+        try:
+            usage_measured = measurements.read_usage_log(
+                path,
+                file_for_errors=display,
+                key_path="measurements.usage_log",
+                peak_window_s=int(cat.method["peak_window_s"]),
+            )
+            usage.update(usage_measured.as_usage_override())
+            files["usage_log"] = _sha256(path)
+        except InputError as exc:
+            problems.extend(exc.problems)
     if m is not None and m.emissions_log:
         from llmdecide import carbon
 
         paths = m.emissions_log if isinstance(m.emissions_log, list) else [m.emissions_log]
         resolved = [params_mod.resolve_path(params_path, p) for p in paths]
-        emissions_measured = carbon.read_emissions_logs(
-            resolved,
-            file_for_errors=display,
-            key_path="measurements.emissions_log",
-            hours_per_month=cat.assumption("hours_per_month").value.value,
-        )
-        for i, p in enumerate(resolved):
-            files[f"emissions_log[{i}]"] = _sha256(p)
+        try:
+            emissions_measured = carbon.read_emissions_logs(
+                resolved,
+                file_for_errors=display,
+                key_path="measurements.emissions_log",
+                hours_per_month=cat.assumption("hours_per_month").value.value,
+            )
+            for i, p in enumerate(resolved):
+                files[f"emissions_log[{i}]"] = _sha256(p)
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise MeasurementError(problems)
     from llmdecide import fingerprint
 
     keep = client.report.history_keep if getattr(client, "report", None) else DEFAULT_HISTORY_KEEP
