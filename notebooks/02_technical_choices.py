@@ -58,7 +58,8 @@ for table in choices.per_choice.values():
     display(table)
 
 # %%
-choices.per_choice_chart
+for chart in choices.per_choice_charts.values():
+    display(chart)
 
 # %% [markdown]
 # ## Trade-offs: Pareto front and cost breakdown

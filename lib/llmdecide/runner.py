@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from llmdecide import publish
-from llmdecide.errors import InputError, NotebookError, Problem, RunError
+from llmdecide.errors import InputError, LlmdecideError, NotebookError, Problem, RunError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_DIR = PACKAGE_DIR.parents[1]
@@ -154,9 +154,9 @@ def run(
     keep: int | None = None,
 ) -> RunOutcome:
     """Run one client; returns where its report was published. Raises LlmdecideError subclasses."""
+    slug = slug_of(Path(params_path))  # the name the consultant gave, even through a symlink
     params_path = Path(params_path).resolve()
     root = (reports_root or default_reports_root()).resolve()
-    slug = slug_of(params_path)
     steps: list[tuple[str, float]] = []
 
     def step(name: str, started: float) -> None:
@@ -194,7 +194,16 @@ def run(
             step("results.json + configurations.csv", started)
 
             started = time.perf_counter()
-            report.render(context, build)
+            try:
+                report.render(context, build)
+            except LlmdecideError:
+                raise
+            except Exception as exc:  # a template or chart bug: say where, keep the old report
+                raise RunError(
+                    f"rendering the report of {slug} failed ({type(exc).__name__}: {exc}); "
+                    f"the previous report is untouched; the results of this run are in "
+                    f"{publish.failed_dir(root, slug, run_id)}"
+                ) from exc
             step("report.html + report.pdf", started)
 
             from llmdecide import results
@@ -216,12 +225,29 @@ def run(
             )
             started = time.perf_counter()
             target = publish.confined(root, slug)
+            _test_pause_before_publish()
             publish.publish(build, target, history_keep)
             step("publish", started)
         except BaseException as exc:
             _keep_failed(root, slug, run_id, build, exc)
             raise
     return RunOutcome(slug, run_id, publish.confined(root, slug), steps, recovered)
+
+
+TEST_PAUSE_ENV = "LLMDECIDE_TEST_PAUSE_BEFORE_PUBLISH"
+TEST_PAUSE_SECONDS_ENV = "LLMDECIDE_TEST_PAUSE_SECONDS"
+
+
+def _test_pause_before_publish() -> None:
+    """Test hook (tests/test_interruption.py), inert unless ``$LLMDECIDE_TEST_PAUSE_BEFORE_PUBLISH``
+    is set: then touch the file it names and sleep ``$LLMDECIDE_TEST_PAUSE_SECONDS`` (default 60)
+    with the complete run built and ``run.json`` written, just before :func:`publish.publish`, so
+    that a test can kill the run at that moment. Never set it in normal use."""
+    marker = os.environ.get(TEST_PAUSE_ENV)
+    if not marker:
+        return
+    Path(marker).touch()
+    time.sleep(float(os.environ.get(TEST_PAUSE_SECONDS_ENV) or 60))
 
 
 def _keep_failed(root: Path, slug: str, run_id: str, build: Path, exc: BaseException) -> None:
@@ -231,6 +257,11 @@ def _keep_failed(root: Path, slug: str, run_id: str, build: Path, exc: BaseExcep
     if not build.exists():
         return
     executed = build / "notebooks"
+    if isinstance(exc, RunError) and (build / "results.json").is_file():
+        kept = publish.failed_dir(root, slug, run_id)  # results without a report: keep it all
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(build, kept)
+        return
     if isinstance(exc, NotebookError) and executed.is_dir():
         kept = publish.failed_dir(root, slug, run_id)
         kept.parent.mkdir(parents=True, exist_ok=True)

@@ -200,7 +200,7 @@ class CriticalStage:
     def priorities_chart(self) -> Any:
         from llmdecide import charts
 
-        return charts.priorities_chart(self.data, self.data.get("language", "en"))
+        return charts.priorities_chart(self.data, language=self.data.get("language", "en"))
 
 
 def critical_performance(params_path: Path | str, output_dir: Path | str) -> CriticalStage:
@@ -284,18 +284,15 @@ REJECTED_N = 15
 
 
 def _na(value: Any) -> Any:
-    """NaN / empty string → None (n/a); numpy scalars → Python."""
+    """NaN / NA / empty string → None (n/a); numpy scalars → Python."""
+    import pandas as pd
+
     if value is None:
         return None
     if isinstance(value, str):
         return value or None
-    try:
-        import math
-
-        if isinstance(value, float) and math.isnan(value):
-            return None
-    except TypeError:
-        pass
+    if not isinstance(value, (list, dict, tuple)) and pd.isna(value):
+        return None
     return value.item() if hasattr(value, "item") else value
 
 
@@ -369,30 +366,53 @@ class ChoicesStage:
     def sensitivity(self) -> dict[str, Any]:
         return self.data["sensitivity"]
 
-    def _chart(self, name: str) -> Any:
-        from llmdecide import charts
-
-        return getattr(charts, name)(self.data, self.data["language"])
+    def _kw(self) -> dict[str, str]:
+        return {"language": self.data["language"], "currency": self.data["currency"]}
 
     @property
-    def per_choice_chart(self) -> Any:
-        return self._chart("per_choice_chart")
+    def per_choice_charts(self) -> dict[str, Any]:
+        """One chart per choice that has more than one option."""
+        from llmdecide import charts
+
+        return {
+            choice: charts.per_choice_chart(choice, rows, self.data["limits"], **self._kw())
+            for choice, rows in self.data["per_choice"].items()
+            if len(rows) > 1
+        }
 
     @property
     def pareto_chart(self) -> Any:
-        return self._chart("pareto_chart")
+        from llmdecide import charts
+
+        return charts.pareto_chart(self.data["pareto"], self.data["limits"], **self._kw())
 
     @property
     def cost_chart(self) -> Any:
-        return self._chart("cost_breakdown_chart")
+        from llmdecide import charts
+
+        if not self.data["cost_breakdown"]:
+            return "nothing is feasible: no cost breakdown"
+        return charts.cost_breakdown_chart(self.data["cost_breakdown"], **self._kw())
 
     @property
     def break_even_chart(self) -> Any:
-        return self._chart("break_even_chart")
+        from llmdecide import charts
+
+        if not self.data["break_even"]:
+            return "no API / self-hosted pair to compare"
+        volume = self.data["break_even"]["current_requests_per_day"]
+        return charts.break_even_chart(self.data["break_even"], volume, **self._kw())
 
     @property
     def winner_map_chart(self) -> Any:
-        return self._chart("winner_map_chart")
+        from llmdecide import charts
+
+        return charts.winner_map_chart(
+            self.data["winner_map"],
+            self.data["client_point"],
+            recommended_label=self.data["recommendation_label"],
+            **self._kw(),
+        )
 
 
 def _same_except(
@@ -520,7 +540,7 @@ def technical_choices(params_path: Path | str, output_dir: Path | str) -> Choice
     )
     base_columns = list(frame.columns)
     frame = scored.frame.sort_values("config_id").reset_index(drop=True)
-    added = ["probability_meets_limits", "pareto", "topsis_score", "topsis_rank"]
+    added = ["probability_meets_limits", "pareto", "topsis_score", "topsis_rank", "total_violation"]
     frame = frame[[*base_columns, *[c for c in added if c in frame.columns]]]
     rec = scored.recommendation
     best = rec.best
@@ -528,7 +548,8 @@ def technical_choices(params_path: Path | str, output_dir: Path | str) -> Choice
     labels = dict(zip(frame["config_id"], frame["label"], strict=True))
 
     feasible = frame[frame["feasible"].astype(bool)].sort_values(["rank", "config_id"])
-    rejected = frame[~frame["feasible"].astype(bool)].sort_values(["config_id"])
+    # rejected ones shown first: the closest to the limits (least total violation)
+    rejected = frame[~frame["feasible"].astype(bool)].sort_values(["total_violation", "config_id"])
     columns = [
         "config_id",
         "label",
@@ -544,8 +565,8 @@ def technical_choices(params_path: Path | str, output_dir: Path | str) -> Choice
         {**p, "winner_label": labels.get(p["winner"], p["winner"])} for p in scored.winner_map
     ]
     sens = dict(scored.sensitivity)
-    if sens.get("nearest_winner"):
-        sens["nearest_winner_label"] = labels.get(sens["nearest_winner"], sens["nearest_winner"])
+    nearest = sens.get("nearest_winner")
+    sens["nearest_winner_label"] = labels.get(nearest, nearest) if nearest else None
     per_choice = {}
     for choice, rows in scored.per_choice.items():
         per_choice[choice] = [
@@ -608,7 +629,7 @@ def technical_choices(params_path: Path | str, output_dir: Path | str) -> Choice
         "excluded": space.excluded,
         "per_choice": per_choice,
         "top": records(feasible.head(TOP_N), columns),
-        "rejected": records(rejected.head(REJECTED_N), ["config_id", "label", "rejected_because"]),
+        "rejected": records(rejected.head(REJECTED_N), [*columns, "rejected_because"]),
         "pareto": [
             {**r, "is_recommended": best is not None and r["config_id"] == best["config_id"]}
             for r in records(
@@ -680,17 +701,37 @@ class CarbonStage:
     def run_footprint(self) -> dict[str, Any] | None:
         return self.data["run_footprint"]
 
+    def _carbon_limit(self) -> float | None:
+        limit = self.data.get("carbon_limit")
+        return float(limit) if limit is not None else None
+
     @property
     def projection_chart(self) -> Any:
         from llmdecide import charts
 
-        return charts.carbon_projection_chart(self.data, self.data["language"])
+        if not self.data["projection"]:
+            return "nothing is feasible: no projection"
+        return charts.carbon_projection_chart(
+            self.data["projection"],
+            limit=self._carbon_limit(),
+            measured=self.data["measured"],
+            language=self.data["language"],
+            currency=self.data["currency"],
+        )
 
     @property
     def region_chart(self) -> Any:
         from llmdecide import charts
 
-        return charts.region_chart(self.data, self.data["language"])
+        if not self.data["regions"]:
+            return "the recommendation has no region choice (API hosting)"
+        return charts.region_chart(
+            self.data["regions"],
+            self.data["intensity"],
+            limit=self._carbon_limit(),
+            language=self.data["language"],
+            currency=self.data["currency"],
+        )
 
 
 def _lever(
@@ -830,9 +871,11 @@ def carbon_footprint(params_path: Path | str, output_dir: Path | str) -> CarbonS
                 file_for_errors=inputs.display_path,
             )
             probe = result.as_dict()
+    carbon_limit = client.critical_performance.carbon
     data = {
         "language": client.client.language,
         "currency": client.client.currency,
+        "carbon_limit": carbon_limit.limit if carbon_limit is not None else None,
         "intensity": [{"region": r, **v} for r, v in sorted(choices["intensity"].items())],
         "projection": projection,
         "regions": region_rows,
