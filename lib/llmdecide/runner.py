@@ -116,6 +116,7 @@ def execute_notebook(
             log_output=False,
             cwd=str(cwd),
             start_timeout=KERNEL_START_TIMEOUT_S,
+            **_kernel_transport(),
         )
     except PapermillExecutionError as exc:
         input_errors = {"InputError", "ParamsError", "CatalogError", "MeasurementError"}
@@ -125,6 +126,13 @@ def execute_notebook(
             ) from None
         cell = f"cell {exc.exec_count}" if exc.exec_count else f"cell #{exc.cell_index}"
         raise NotebookError(notebook.name, cell, f"{exc.ename}: {exc.evalue}", executed) from None
+
+
+def _kernel_transport() -> dict[str, Any]:
+    """Kernels on the IPC transport (no TCP port, no unencrypted-TCP warning), as in batch."""
+    from llmdecide.batch import kernel_manager_kwargs
+
+    return kernel_manager_kwargs()
 
 
 def _split_problem(line: str) -> tuple[str, str, str]:

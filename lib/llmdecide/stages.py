@@ -569,6 +569,8 @@ def technical_choices(params_path: Path | str, output_dir: Path | str) -> Choice
     sens["nearest_winner_label"] = labels.get(nearest, nearest) if nearest else None
     per_choice = {}
     for choice, rows in scored.per_choice.items():
+        # "n/a" (an API configuration has no GPU or region) is an option only when recommended
+        rows = [r for r in rows if r.get("option") or r.get("is_recommended")]
         per_choice[choice] = [
             {
                 **{
@@ -854,9 +856,16 @@ def carbon_footprint(params_path: Path | str, output_dir: Path | str) -> CarbonS
                 "method": "ecologits" if best["hosting"] == "api" else "roofline",
             }
         region_rows, lever_rows = levers(inputs, frame, best_id, intensity)
-        measured = (
-            inputs.emissions_measured.as_dict() if inputs.emissions_measured is not None else None
-        )
+        measured = None
+        if inputs.emissions_measured is not None:
+            e = inputs.emissions_measured
+            measured = {
+                **e.as_dict(),
+                "energy_kwh": e.total_kwh,
+                "emissions_kg": e.total_kgco2e,
+                "duration_h": e.total_duration_s / 3600,
+                "kgco2e_per_month_rate": e.kgco2e_per_month,
+            }
         probe = None
         if client.carbon.probe is not None:
             pr = client.carbon.probe
@@ -870,7 +879,7 @@ def carbon_footprint(params_path: Path | str, output_dir: Path | str) -> CarbonS
                 cwd=inputs.params_path.parent,
                 file_for_errors=inputs.display_path,
             )
-            probe = result.as_dict()
+            probe = {**result.as_dict(), "emissions_kg": result.emissions_kgco2e}
     carbon_limit = client.critical_performance.carbon
     data = {
         "language": client.client.language,
