@@ -60,9 +60,11 @@ def build_results(
     carbon: Mapping[str, Any],
     inputs_sha256: str,
     catalog_sha256: str,
+    usage_source: str = "hypotheses",
 ) -> dict[str, Any]:
     """The SPEC §4 ``results.json``."""
     return {
+        "usage_source": usage_source,
         "recommendation": choices["recommendation"],
         "recommendation_label": choices["recommendation_label"],
         "estimates": choices["estimates"],
@@ -114,18 +116,31 @@ def _changes(previous_dir: Path, results_now: Mapping[str, Any]) -> dict[str, An
         return None
     since = str(run.get("finished", run.get("started", "")))[:10]
     inputs = []
+    sb, sa = before.get("usage_source", "hypotheses"), results_now.get("usage_source")
+    if sb != sa:
+        inputs.append({"key": "usage_source", "before": sb, "after": sa, "ratio": None})
     for key in USAGE_KEYS:
         b, a = (before.get("usage") or {}).get(key), (results_now.get("usage") or {}).get(key)
-        if b != a:
-            inputs.append({"key": f"usage.{key}", "before": b, "after": a})
+        if _differs(b, a):
+            ratio = (
+                a / b if isinstance(a, (int, float)) and isinstance(b, (int, float)) and b else None
+            )
+            inputs.append({"key": f"usage.{key}", "before": b, "after": a, "ratio": ratio})
     for pillar, lim in (results_now.get("limits") or {}).items():
         b = (before.get("limits") or {}).get(pillar)
         if b != lim:
-            inputs.append({"key": f"limits.{pillar}", "before": b, "after": lim})
+            inputs.append({"key": f"limits.{pillar}", "before": b, "after": lim, "ratio": None})
     vb, va = before.get("versions") or {}, results_now.get("versions") or {}
     for key in sorted(set(vb) | set(va)):
         if vb.get(key) != va.get(key):
-            inputs.append({"key": f"versions.{key}", "before": vb.get(key), "after": va.get(key)})
+            inputs.append(
+                {
+                    "key": f"versions.{key}",
+                    "before": vb.get(key),
+                    "after": va.get(key),
+                    "ratio": None,
+                }
+            )
     recb, reca = before.get("recommendation") or {}, results_now.get("recommendation") or {}
     rec = [
         {"choice": k, "before": recb.get(k), "after": reca.get(k)}
@@ -164,7 +179,8 @@ def write_results(build: Path, params_path: Path, *, slug: str, run_id: str) -> 
     critical = results.read_stage(build, "critical_performance")
     choices = results.read_stage(build, "technical_choices")
     carbon = results.read_stage(build, "carbon")
-    out = build_results(critical, choices, carbon, inputs.fingerprint, cat.sha256)
+    source = "measured" if inputs.usage_measured is not None else "hypotheses"
+    out = build_results(critical, choices, carbon, inputs.fingerprint, cat.sha256, source)
     results.write_json(build / RESULTS_FILE, out)
 
     footprint_path = build / "data" / "run_footprint.json"
