@@ -18,12 +18,18 @@ from pathlib import Path
 from typing import Any
 
 from llmdecide.errors import InputError, Problem
+from llmdecide.i18n import (  # Babel formatting shared with the report
+    LANGUAGES,
+    format_money,
+    format_number,
+    format_percent,
+    number_or_none,
+)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = PACKAGE_DIR.parents[1] / "templates"
 TEMPLATE = "portfolio.html.j2"
 INDEX = "index.html"
-LANGUAGES = {"fr": "fr_FR", "en": "en_GB"}
 LANGUAGE_ENV = "LLMDECIDE_LANGUAGE"
 DEFAULT_LANGUAGE = "fr"
 NOT_APPLICABLE = {"", "n/a", "none", "null"}
@@ -133,40 +139,11 @@ def _gpu_count(per_replica: Any, replicas: Any) -> int | None:
     return (per or 1) * (reps or 1)
 
 
-# -- formatting (Babel) ------------------------------------------------------------------------
+# -- formatting (Babel, see llmdecide.i18n) -------------------------------------------------------
 
 
 def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if number == number and abs(number) != float("inf") else None
-
-
-def format_money(value: float, currency: str, language: str) -> str:
-    """Whole units of the currency, per the language: ``4 210 €`` (fr), ``€4,210`` (en)."""
-    from babel import Locale
-    from babel.numbers import format_currency
-
-    locale = Locale.parse(LANGUAGES[language])
-    pattern = locale.currency_formats["standard"].pattern.split(";")[0]
-    whole = pattern.replace(".00", "").replace(",00", "")
-    return format_currency(value, currency, format=whole, locale=locale, currency_digits=False)
-
-
-def format_number(value: float, language: str, pattern: str = "#,##0.0") -> str:
-    from babel.numbers import format_decimal
-
-    return format_decimal(value, format=pattern, locale=LANGUAGES[language])
-
-
-def format_percent(value: float, language: str) -> str:
-    from babel.numbers import format_percent as babel_percent
-
-    return babel_percent(value, locale=LANGUAGES[language])
+    return number_or_none(value)
 
 
 def format_when(moment: datetime, language: str) -> str:

@@ -1,0 +1,1046 @@
+"""The stakeholder report: ``report.html`` (interactive, self-contained) and ``report.pdf`` (A4).
+
+Input: the report context (docs/architecture.md, "Report context"), a JSON-only dict. Output:
+
+- HTML: inline CSS, the Vega/Vega-Lite/vega-embed bundle inlined from vl-convert (no CDN, nothing
+  fetched at view time), one Altair chart per figure rendered by vega-embed with tooltips.
+- PDF (WeasyPrint): the same templates with ``pdf=True``; charts as inline vector SVG
+  (vl-convert), DejaVu Sans embedded from ``templates/static/fonts``, running header with the
+  client's name, page numbers, a table of contents with page numbers. WeasyPrint gets a URL fetcher
+  that refuses anything but ``file:`` and ``data:`` URLs, so rendering never touches the network.
+
+Every text comes from ``templates/messages/report_<language>.yaml`` (:mod:`llmdecide.i18n`); Jinja
+runs with autoescape and ``StrictUndefined``, so a hostile client name is shown, not run, and a
+missing context key fails the render instead of printing nothing.
+
+``render(context, out_dir) -> (html_path, pdf_path)`` writes both files (temp name, then rename).
+``browser_check(html_path, screenshot_path)`` opens the HTML in headless Chromium and lists problems
+(charts not drawn, console errors).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import tempfile
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache, partial
+from pathlib import Path
+from typing import Any
+
+from jinja2 import pass_context
+
+from llmdecide import charts, i18n
+
+TEMPLATES_DIR = i18n.TEMPLATES_DIR
+STATIC_DIR = TEMPLATES_DIR / "static"
+FONTS_DIR = STATIC_DIR / "fonts"
+TEMPLATE = "report.html.j2"
+HTML_NAME = "report.html"
+PDF_NAME = "report.pdf"
+CHROMIUM = Path("/usr/bin/chromium")
+
+CHOICE_ORDER = (
+    "hosting",
+    "region",
+    "gpu",
+    "model",
+    "optimisation",
+    "rag",
+    "output_format",
+    "deployment_mode",
+)
+PILLARS = ("performance", "precision", "cost", "carbon")
+CONTEXT_KEYS = (
+    "client",
+    "run",
+    "results",
+    "critical",
+    "choices",
+    "carbon",
+    "measurements",
+    "changes",
+    "assumptions",
+    "sources",
+)
+
+
+class ReportError(RuntimeError):
+    """The report could not be rendered (bad context, or a render step failed)."""
+
+
+# -- Jinja ---------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def environment() -> Any:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    i18n.install(env)
+    env.globals["external"] = is_external_link
+    env.filters["linkify"] = linkify
+    env.filters["reason"] = localise_reason
+    return env
+
+
+URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:)\]]")
+
+
+def linkify(text: Any) -> Any:
+    """Text with its http(s) URLs as links (everything else escaped): catalog sources mix a
+    document reference and its URL."""
+    from markupsafe import Markup, escape
+
+    if text is None:
+        return ""
+    text = str(text)
+    out = []
+    last = 0
+    for match in URL.finditer(text):
+        out.append(escape(text[last : match.start()]))
+        url = match.group(0)
+        out.append(Markup('<a href="{0}">{0}</a>').format(url))
+        last = match.end()
+    out.append(escape(text[last:]))
+    return Markup("").join(out)
+
+
+REASON = re.compile(
+    r"^(?P<column>[a-z][a-z0-9_]*) (?P<value>-?[0-9.]+(?:e[+-]?[0-9]+)?) (?P<op>[<>]=?) "
+    r"(?P<bound>limit|max_setup_cost) (?P<limit>-?[0-9.]+(?:e[+-]?[0-9]+)?)$"
+)
+
+
+@pass_context
+def localise_reason(ctx: Any, text: Any) -> str:
+    """Jinja filter: :func:`reason_text` with the template's translator and currency."""
+    return reason_text(text, ctx["t"], str(ctx["currency"]))
+
+
+def reason_text(text: Any, t: i18n.Translator, currency: str) -> str:
+    """A ``rejected_because`` in the reader's language: the scoring writes each broken limit as
+    ``p95_latency_s 4.76 > limit 3`` (joined by ``; ``); those parts are rewritten with the
+    metric's name and formatted numbers, known phrases are translated, other text is kept."""
+    if text is None or text == "":
+        return i18n.NA
+    parts = []
+    for part in str(text).split("; "):
+        match = REASON.match(part.strip())
+        if not match:
+            parts.append(t.raw("reasons.phrases").get(part.strip(), part.strip()))
+            continue
+        column = match["column"]
+        value = i18n.format_metric(float(match["value"]), column, t.language, currency)
+        limit = i18n.format_metric(float(match["limit"]), column, t.language, currency)
+        name = t(f"metrics.{column}") if t.has(f"metrics.{column}") else column
+        key = "reasons.setup" if match["bound"] == "max_setup_cost" else "reasons.limit"
+        parts.append(t(key, metric=name, value=value, op=match["op"], limit=limit))
+    return "; ".join(parts)
+
+
+def is_external_link(value: Any) -> bool:
+    """A source that can be shown as a link (http/https URL); others are document references."""
+    return isinstance(value, str) and re.match(r"https?://[^\s<>\"']+$", value) is not None
+
+
+# -- JS bundle and CSS ---------------------------------------------------------------------------
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "llmdecide"
+
+
+@lru_cache(maxsize=1)
+def vega_bundle() -> str:
+    """vega + vega-lite + vega-embed as one script (vl-convert), cached in memory and on disk
+    (``~/.cache/llmdecide``) per vl-convert and Vega-Lite version: building it takes about 1 s."""
+    import vl_convert as vlc
+
+    name = f"vega-bundle-{vlc.__version__}-vl{charts.vegalite_version()}.js"
+    cached = _cache_dir() / name
+    try:
+        text = cached.read_text(encoding="utf-8")
+        if text:
+            return text
+    except OSError:
+        pass
+    text = vlc.javascript_bundle(vl_version=charts.vegalite_version())
+    if "</script" in text.lower():  # cannot happen with today's bundle; never inline it if so
+        raise ReportError("the vega bundle contains '</script' and cannot be inlined")
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_name(f".{name}.{os.getpid()}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, cached)
+    except OSError:
+        pass
+    return text
+
+
+@lru_cache(maxsize=1)
+def stylesheet() -> str:
+    return (STATIC_DIR / "report.css").read_text(encoding="utf-8")
+
+
+def font_faces() -> list[dict[str, str]]:
+    """@font-face sources for the PDF: local files only (``file://`` URLs)."""
+    faces = [
+        ("DejaVuSans.ttf", "normal", "normal"),
+        ("DejaVuSans-Bold.ttf", "bold", "normal"),
+        ("DejaVuSans-Oblique.ttf", "normal", "italic"),
+    ]
+    return [
+        {"url": (FONTS_DIR / file).as_uri(), "weight": weight, "style": style}
+        for file, weight, style in faces
+        if (FONTS_DIR / file).is_file()
+    ]
+
+
+# -- the view: what the templates need beyond the raw context --------------------------------------
+
+
+def check_context(context: Mapping[str, Any]) -> None:
+    missing = [key for key in CONTEXT_KEYS if key not in context]
+    if missing:
+        raise ReportError(f"report context lacks {', '.join(missing)} (docs/architecture.md)")
+
+
+def describe(recommendation: Mapping[str, Any] | None, t: i18n.Translator) -> str:
+    """A configuration in words: "cloud hosting in France, 3 × L40S GPU, llama-3.1-8b in int8, …"."""
+    if not recommendation:
+        return t("na")
+    rec = recommendation
+    hosting = rec.get("hosting")
+    parts = [t.option("hosting", hosting)]
+    if hosting != "api":
+        region = rec.get("region")
+        if region:
+            parts.append(t("describe.region", region=t.option("region", region)))
+        gpu = rec.get("gpu")
+        if gpu:
+            per = rec.get("gpus_per_replica") or 1
+            replicas = rec.get("replicas") or 1
+            parts.append(t("describe.gpus", replicas=replicas, per=per, gpu=gpu))
+    model = rec.get("model")
+    optimisation = rec.get("optimisation")
+    if model:
+        if optimisation and hosting != "api":
+            parts.append(
+                t("describe.model_opt", model=model, opt=t.option("optimisation", optimisation))
+            )
+        else:
+            parts.append(t("describe.model", model=model))
+    if rec.get("rag"):
+        parts.append(t.option("rag", rec.get("rag")))
+    if rec.get("output_format"):
+        parts.append(t("describe.output", output=t.option("output_format", rec["output_format"])))
+    if rec.get("deployment_mode"):
+        parts.append(t.option("deployment_mode", rec["deployment_mode"]))
+    return ", ".join(p for p in parts if p)
+
+
+def _passes(pillar: str, value: float | None, limit: float | None) -> bool | None:
+    if value is None or limit is None:
+        return None
+    return value >= limit if pillar == "precision" else value <= limit
+
+
+def key_figures(context: Mapping[str, Any], t: i18n.Translator) -> list[dict[str, Any]]:
+    """The four criteria of the recommendation against their limits (executive summary)."""
+    results = context["results"]
+    limits = results["limits"]
+    estimates = results["estimates"] or {}
+    lang, currency = t.language, context["client"]["currency"]
+    rows = []
+    for pillar in PILLARS:
+        if pillar not in limits and pillar != "carbon":
+            continue
+        column = charts.pillar_column(pillar, limits)
+        value = i18n.number_or_none(estimates.get(column))
+        limit = charts.limit_of(limits, pillar)
+        low = i18n.number_or_none(estimates.get(f"{column}_low"))
+        high = i18n.number_or_none(estimates.get(f"{column}_high"))
+        passed = _passes(pillar, value, limit)
+        rows.append(
+            {
+                "pillar": pillar,
+                "column": column,
+                "name": t(f"pillars.{pillar}"),
+                "metric": t(f"metrics.{column}"),
+                "limit": t(
+                    "summary.limit_min" if pillar == "precision" else "summary.limit_max",
+                    value=i18n.format_metric(limit, column, lang, currency),
+                )
+                if limit is not None
+                else t("summary.no_limit"),
+                "value": i18n.format_metric(value, column, lang, currency),
+                "range": t(
+                    "summary.range",
+                    low=i18n.format_metric(low, column, lang, currency),
+                    high=i18n.format_metric(high, column, lang, currency),
+                )
+                if low is not None and high is not None
+                else "",
+                "passed": passed,
+                "verdict": t("summary.pass")
+                if passed
+                else (t("summary.fail") if passed is False else t("summary.not_limited")),
+                "weight": i18n.format_percent(results["priorities"].get(pillar), lang),
+            }
+        )
+    return rows
+
+
+def _column_for(key: str, limits: Mapping[str, Any]) -> str:
+    return charts.pillar_column(key, limits) if key in PILLARS else key
+
+
+def prefer_when(context: Mapping[str, Any], t: i18n.Translator) -> list[str]:
+    """Sentences saying when the runner-up is the better choice."""
+    runner = context["results"]["runner_up"]
+    if not runner:
+        return []
+    limits = context["results"]["limits"]
+    lang, currency = t.language, context["client"]["currency"]
+    out = []
+    for item in runner.get("prefer_when") or []:
+        pillar = str(item.get("pillar"))
+        column = _column_for(pillar, limits)
+        name = (
+            t(f"criterion_phrase.{pillar}")
+            if t.has(f"criterion_phrase.{pillar}")
+            else (t(f"metrics.{column}"))
+        )
+        out.append(
+            t(
+                "summary.prefer_when",
+                criterion=name,
+                runner_up=i18n.format_metric(item.get("runner_up"), column, lang, currency),
+                best=i18n.format_metric(item.get("best"), column, lang, currency),
+                change=i18n.format_change(item.get("difference_pct"), lang, 1),
+            )
+        )
+    return out
+
+
+def relax_lines(context: Mapping[str, Any], t: i18n.Translator) -> list[dict[str, Any]]:
+    """For an infeasible run: the closest configurations and which limit to relax by how much."""
+    lang, currency = t.language, context["client"]["currency"]
+    out = []
+    for item in context["choices"]["closest"] or []:
+        steps = []
+        for relax in item.get("relax") or []:
+            pillar = str(relax.get("pillar"))
+            column = str(relax.get("column") or _column_for(pillar, context["results"]["limits"]))
+            steps.append(
+                t(
+                    "summary.relax",
+                    criterion=t(f"pillars.{pillar}") if pillar in PILLARS else pillar,
+                    limit=i18n.format_metric(relax.get("limit"), column, lang, currency),
+                    relax_to=i18n.format_metric(relax.get("relax_to"), column, lang, currency),
+                    change=i18n.format_change(relax.get("relax_by_pct"), lang, 0),
+                )
+            )
+        out.append({"label": item.get("label") or item.get("config_id"), "steps": steps})
+    return out
+
+
+def choice_reasons(
+    choice: str, rows: Sequence[Mapping[str, Any]], context: Mapping[str, Any], t: i18n.Translator
+) -> list[str]:
+    """Why the recommended option of one choice: each alternative's effect on the four criteria
+    compared with it (the other five choices held), or the reason it was rejected."""
+    limits = context["results"]["limits"]
+    lang = t.language
+    chosen = next((r for r in rows if r.get("is_recommended")), None)
+    if chosen is None:
+        return []
+    columns = [charts.pillar_column(p, limits) for p in PILLARS]
+    out = []
+    for row in rows:
+        if row is chosen:
+            continue
+        option = (
+            t.option(choice, row.get("option"))
+            if row.get("option") is not None
+            else t("option_none")
+        )
+        if not row.get("feasible"):
+            reason = reason_text(row.get("rejected_because"), t, context["client"]["currency"])
+            out.append(t("choices_section.alternative_rejected", option=option, reason=reason))
+            continue
+        effects = []
+        for column in columns:
+            now = i18n.number_or_none(chosen.get(column))
+            alt = i18n.number_or_none(row.get(column))
+            if now is None or alt is None or now == 0:
+                continue
+            if column == "accuracy":
+                points = (alt - now) * 100
+                if abs(points) < 0.05:
+                    continue
+                effects.append(
+                    t(
+                        "choices_section.effect_points",
+                        criterion=t(f"effects.{column}"),
+                        points=("+" if points > 0 else "\u2212")
+                        + i18n.format_number(abs(points), lang, digits=1),
+                    )
+                )
+            else:
+                change = (alt - now) / abs(now) * 100
+                if abs(change) < 0.5:
+                    continue
+                effects.append(
+                    t(
+                        "choices_section.effect",
+                        criterion=t(f"effects.{column}"),
+                        change=i18n.format_change(change, lang),
+                    )
+                )
+        effects_text = ", ".join(effects) if effects else t("choices_section.no_difference")
+        out.append(
+            t(
+                "choices_section.alternative",
+                option=option,
+                effects=effects_text,
+                score=i18n.format_number(row.get("score"), lang, digits=2),
+                chosen_score=i18n.format_number(chosen.get("score"), lang, digits=2),
+            )
+        )
+    return out
+
+
+def sections(context: Mapping[str, Any], t: i18n.Translator) -> list[dict[str, Any]]:
+    """The table of contents: (id, title, children) of every section present in this report."""
+    per_choice = context["choices"]["per_choice"] or {}
+    choices = [
+        {"id": f"choice-{c}", "title": t(f"choices.{c}")} for c in ordered_choices(per_choice)
+    ]
+    out = [
+        {"id": "summary", "title": t("summary.title"), "children": []},
+        {"id": "critical", "title": t("critical.title"), "children": []},
+        {"id": "choices", "title": t("choices_section.title"), "children": choices},
+        {"id": "tradeoffs", "title": t("tradeoffs.title"), "children": []},
+        {"id": "cost", "title": t("cost.title"), "children": []},
+        {"id": "carbon", "title": t("carbon.title"), "children": []},
+        {"id": "uncertainty", "title": t("uncertainty.title"), "children": []},
+    ]
+    if context["measurements"] or context["changes"]:
+        out.append({"id": "measurements", "title": t("measurements.title"), "children": []})
+    out += [
+        {"id": "sources", "title": t("sources.title"), "children": []},
+        {"id": "appendix", "title": t("appendix.title"), "children": []},
+    ]
+    return out
+
+
+def ordered_choices(per_choice: Mapping[str, Any]) -> list[str]:
+    known = [c for c in CHOICE_ORDER if per_choice.get(c)]
+    return known + sorted(c for c in per_choice if c not in CHOICE_ORDER and per_choice[c])
+
+
+# -- charts ----------------------------------------------------------------------------------------
+
+
+def chart_makers(context: Mapping[str, Any]) -> list[tuple[str, Callable[[], Any]]]:
+    """(name, builder) for every chart of the report, in page order (``priorities``,
+    ``choice-hosting``, ``pareto``…); a chart whose data is absent is left out and its section
+    says so. Builders are called lazily so a render can convert one chart while building the next."""
+    check_context(context)
+    language = context["client"]["language"]
+    currency = context["client"]["currency"]
+    kw = {"language": language, "currency": currency}
+    results, choices, carbon = context["results"], context["choices"], context["carbon"]
+    critical = context["critical"]
+    limits = results["limits"]
+    makers: list[tuple[str, Callable[[], Any]]] = [
+        ("priorities", partial(charts.priorities_chart, critical, **kw))
+    ]
+    per_choice = choices["per_choice"] or {}
+    for choice in ordered_choices(per_choice):
+        if len(per_choice[choice]) > 1:
+            makers.append(
+                (
+                    f"choice-{choice}",
+                    partial(charts.per_choice_chart, choice, per_choice[choice], limits, **kw),
+                )
+            )
+    if choices["pareto"]:
+        makers.append(("pareto", partial(charts.pareto_chart, choices["pareto"], limits, **kw)))
+    if choices["winner_map"]:
+        recommended = next(
+            (r.get("label") for r in choices["top"] or [] if r.get("rank") == 1), None
+        )
+        makers.append(
+            (
+                "winner_map",
+                partial(
+                    charts.winner_map_chart,
+                    choices["winner_map"],
+                    choices["client_point"],
+                    recommended_label=recommended if results["feasible"] else None,
+                    **kw,
+                ),
+            )
+        )
+    if results["estimates"]:
+        makers.append(("ranges", partial(charts.ranges_chart, results["estimates"], limits, **kw)))
+    breakdown = choices["cost_breakdown"]
+    if breakdown and any(i18n.number_or_none(v) for v in breakdown.values()):
+        makers.append(("cost_breakdown", partial(charts.cost_breakdown_chart, breakdown, **kw)))
+    if choices["break_even"] and choices["break_even"].get("curve"):
+        volume = critical["usage"].get("requests_per_day")
+        makers.append(
+            ("break_even", partial(charts.break_even_chart, choices["break_even"], volume, **kw))
+        )
+    carbon_limit = charts.limit_of(limits, "carbon")
+    if carbon["projection"]:
+        makers.append(
+            (
+                "carbon",
+                partial(
+                    charts.carbon_projection_chart,
+                    carbon["projection"],
+                    limit=carbon_limit,
+                    measured=carbon["measured"],
+                    **kw,
+                ),
+            )
+        )
+    if carbon["regions"]:
+        makers.append(
+            (
+                "regions",
+                partial(
+                    charts.region_chart,
+                    carbon["regions"],
+                    carbon["intensity"] or [],
+                    limit=carbon_limit,
+                    **kw,
+                ),
+            )
+        )
+    return makers
+
+
+def build_charts(context: Mapping[str, Any]) -> dict[str, Any]:
+    """Every chart of the report, by name (Altair charts; see :func:`chart_makers`)."""
+    return {name: make() for name, make in chart_makers(context)}
+
+
+def chart_specs(context: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The Vega-Lite spec of every chart of the report, by name (built once per render)."""
+    return {name: charts.to_html_spec(make()) for name, make in chart_makers(context)}
+
+
+def chart_svgs(specs: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """Static SVG of every chart: one vl-convert call per chart (see :class:`SvgConverter`)."""
+    converter = SvgConverter()
+    for name, spec in specs.items():
+        converter.add(name, spec)
+    return converter.results()
+
+
+class SvgConverter:
+    """Converts charts to SVG, one vl-convert call each, shared between this process and a helper.
+
+    vl-convert draws one chart at a time per process and holds the GIL while it does, so threads
+    do not help. A helper process (plain ``python -c``, vl-convert only, kept for the next
+    renders) takes charts from the front of the queue as they are added, while this process keeps
+    building charts, renders the HTML and starts the PDF; WeasyPrint asks for each chart when it
+    reaches it (:meth:`get`), and this process converts the charts the helper has not taken yet
+    rather than wait. If the helper is unavailable or fails, this process converts everything
+    itself: the same SVG either way. ``LLMDECIDE_SVG_HELPER=0`` turns the helper off.
+    """
+
+    def __init__(self) -> None:
+        import collections
+
+        self._queue: collections.deque[str] = collections.deque()
+        self._requests: dict[str, dict[str, Any]] = {}
+        self._svgs: dict[str, str] = {}
+        self._wake = threading.Condition(threading.Lock())
+        self._closed = False
+        self._helper = _svg_helper()
+        self._thread: threading.Thread | None = None
+        if self._helper is not None:
+            self._thread = threading.Thread(target=self._feed_helper, daemon=True)
+            self._thread.start()
+
+    def add(self, name: str, spec: Mapping[str, Any]) -> None:
+        request = charts.svg_request(spec)
+        with self._wake:
+            self._requests[name] = request
+            self._queue.append(name)
+            self._wake.notify_all()
+
+    def _feed_helper(self) -> None:
+        assert self._helper is not None
+        while True:
+            with self._wake:
+                while not self._queue and not self._closed:
+                    self._wake.wait()
+                if not self._queue:
+                    return
+                name = self._queue.popleft()
+            svg = self._helper.convert(self._requests[name])
+            with self._wake:
+                if svg is None:  # the helper failed: give the chart back and stop using it
+                    self._queue.appendleft(name)
+                else:
+                    self._svgs[name] = charts.finish_svg(svg)
+                self._wake.notify_all()
+            if svg is None:
+                return
+
+    def _helper_alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def get(self, name: str) -> str:
+        """The SVG of one chart: ready, or converted here, or awaited from the helper (while
+        waiting, this process converts another chart nobody has taken)."""
+        while True:
+            with self._wake:
+                if name in self._svgs:
+                    return self._svgs[name]
+                if name not in self._requests:
+                    raise KeyError(name)
+                if name in self._queue:
+                    self._queue.remove(name)
+                    mine = name
+                elif self._queue:
+                    mine = self._queue.pop()
+                elif self._helper_alive():
+                    self._wake.wait(timeout=0.5)
+                    continue
+                else:  # the helper took it and stopped without an answer
+                    mine = name
+            svg = charts.convert_request(self._requests[mine])
+            with self._wake:
+                self._svgs[mine] = svg
+                self._wake.notify_all()
+
+    def results(self) -> dict[str, str]:
+        """Every SVG by name (converting or awaiting what is missing), then stop the feeding."""
+        out = {name: self.get(name) for name in list(self._requests)}
+        self.close()
+        return out
+
+    def close(self) -> None:
+        with self._wake:
+            self._closed = True
+            self._wake.notify_all()
+        if self._thread is not None:
+            self._thread.join()
+
+
+# The helper: a small loop reading one JSON request per line (vegalite_to_svg arguments) and
+# answering one JSON line {"svg": …} or {"error": …}. It imports only vl_convert, and exits when
+# its stdin closes (this process ended).
+_SVG_HELPER_CODE = """
+import json, sys
+import vl_convert as vlc
+if len(sys.argv) > 1:
+    vlc.register_font_directory(sys.argv[1])
+for line in sys.stdin:
+    try:
+        answer = {"svg": vlc.vegalite_to_svg(**json.loads(line))}
+    except Exception as error:
+        answer = {"error": f"{type(error).__name__}: {error}"}
+    sys.stdout.write(json.dumps(answer) + "\\n")
+    sys.stdout.flush()
+"""
+SVG_HELPER_ENV = "LLMDECIDE_SVG_HELPER"
+
+
+class _SvgHelper:
+    def __init__(self) -> None:
+        import sys
+
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", _SVG_HELPER_CODE, str(charts.font_directory())],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            encoding="utf-8",
+        )
+        self.failed = False
+        self.pid = os.getpid()  # a forked child must not talk over its parent's pipes
+        self.lock = threading.Lock()  # one request at a time, whatever the calling thread
+
+    def convert(self, request: Mapping[str, Any]) -> str | None:
+        import json
+
+        with self.lock:
+            if self.failed or self.process.poll() is not None:
+                self.failed = True
+                return None
+            try:
+                assert self.process.stdin is not None and self.process.stdout is not None
+                self.process.stdin.write(json.dumps(request) + "\n")
+                self.process.stdin.flush()
+                answer = json.loads(self.process.stdout.readline() or "{}")
+            except (OSError, ValueError):
+                answer = {}
+        if "svg" not in answer:
+            self.failed = True
+            return None
+        return str(answer["svg"])
+
+    def close(self) -> None:
+        if self.pid != os.getpid():
+            return
+        if self.process.poll() is None:
+            try:
+                if self.process.stdin:
+                    self.process.stdin.close()
+                self.process.wait(timeout=5)
+            except (OSError, subprocess.TimeoutExpired):
+                self.process.kill()
+
+
+_helper: _SvgHelper | None = None
+
+
+def _svg_helper() -> _SvgHelper | None:
+    """The helper process, started on first use and kept (a batch renders many reports); None
+    when turned off, on a single core, or when it failed."""
+    import atexit
+
+    global _helper
+    if os.environ.get(SVG_HELPER_ENV, "1") == "0" or (os.cpu_count() or 1) < 2:
+        return None
+    if _helper is not None and _helper.pid != os.getpid():
+        _helper = None  # inherited through fork: the parent's helper, not ours
+    if _helper is not None and (_helper.failed or _helper.process.poll() is not None):
+        _helper.close()
+        _helper = None
+    if _helper is None:
+        try:
+            _helper = _SvgHelper()
+        except OSError:
+            return None
+        atexit.register(_helper.close)
+    return _helper
+
+
+CHART_URL = "file:///__llmdecide__/charts/"
+"""Where the PDF's charts are "fetched" from: served from memory by :func:`url_fetcher` (a
+``file:`` URL that no file backs, so it cannot reach anything else)."""
+
+
+def _chart_views(
+    specs: Mapping[str, Mapping[str, Any]], svgs: Mapping[str, str] | SvgConverter | None
+) -> dict[str, dict[str, Any]]:
+    views = {}
+    for name, spec in specs.items():
+        title = spec.get("title")
+        view: dict[str, Any] = {
+            "id": f"chart-{name}",
+            "title": title.get("text") if isinstance(title, Mapping) else str(title or ""),
+            "description": str(spec.get("description") or ""),
+        }
+        if isinstance(svgs, SvgConverter):
+            view["svg"] = f"{CHART_URL}{name}.svg"
+        elif svgs is not None:
+            view["svg"] = svg_data_uri(svgs[name])
+        else:
+            view["spec"] = spec
+            view["options"] = charts.embed_options(spec)
+        views[name] = view
+    return views
+
+
+def svg_data_uri(svg: str) -> str:
+    """An SVG as a ``data:`` URI, for an ``<img>`` in the PDF: WeasyPrint parses it as an image
+    (fast, and its nodes stay out of the HTML cascade) and draws it as vectors."""
+    import base64
+
+    svg = re.sub(r"^<\?xml[^>]*>\s*", "", svg)
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+
+
+# -- rendering -------------------------------------------------------------------------------------
+
+
+def template_vars(
+    context: Mapping[str, Any], chart_views: Mapping[str, Any], pdf: bool
+) -> dict[str, Any]:
+    check_context(context)
+    client = context["client"]
+    language = client["language"]
+    t = i18n.Translator(language)
+    per_choice = context["choices"]["per_choice"] or {}
+    view = {
+        "recommendation": describe(context["results"]["recommendation"], t),
+        "runner_up": describe(context["results"]["runner_up"], t)
+        if context["results"]["runner_up"]
+        else "",
+        "key_figures": key_figures(context, t),
+        "prefer_when": prefer_when(context, t),
+        "relax": relax_lines(context, t),
+        "sections": sections(context, t),
+        "choices": [
+            {
+                "choice": c,
+                "rows": per_choice[c],
+                "reasons": choice_reasons(c, per_choice[c], context, t),
+            }
+            for c in ordered_choices(per_choice)
+        ],
+        "performance_column": charts.performance_column(context["results"]["limits"]),
+    }
+    return {
+        **{key: context[key] for key in CONTEXT_KEYS},
+        "t": t,
+        "lang": language,
+        "currency": client["currency"],
+        "view": view,
+        "charts": chart_views,
+        "pdf": pdf,
+        "css": stylesheet(),
+        "fonts": font_faces() if pdf else [],
+        "vega_js": "" if pdf else vega_bundle(),
+    }
+
+
+def render_html(
+    context: Mapping[str, Any], *, specs: Mapping[str, Mapping[str, Any]] | None = None
+) -> str:
+    """The interactive, self-contained HTML report."""
+    specs = chart_specs(context) if specs is None else specs
+    return (
+        environment()
+        .get_template(TEMPLATE)
+        .render(template_vars(context, _chart_views(specs, None), pdf=False))
+    )
+
+
+def render_pdf_html(
+    context: Mapping[str, Any],
+    *,
+    specs: Mapping[str, Mapping[str, Any]] | None = None,
+    svgs: Mapping[str, str] | SvgConverter | None = None,
+) -> str:
+    """The HTML that WeasyPrint lays out (static SVG charts, print CSS, embedded fonts)."""
+    specs = chart_specs(context) if specs is None else specs
+    svgs = chart_svgs(specs) if svgs is None else svgs
+    return (
+        environment()
+        .get_template(TEMPLATE)
+        .render(template_vars(context, _chart_views(specs, svgs), pdf=True))
+    )
+
+
+def url_fetcher(charts_source: SvgConverter | None = None) -> Any:
+    """A WeasyPrint URL fetcher that serves ``file:`` and ``data:`` URLs and refuses the rest;
+    chart URLs (:data:`CHART_URL`) are answered from ``charts_source``."""
+    import weasyprint
+
+    def chart(url: str) -> bytes | None:
+        if charts_source is None or not url.startswith(CHART_URL):
+            return None
+        name = url[len(CHART_URL) :].removesuffix(".svg")
+        return charts_source.get(name).encode("utf-8")
+
+    def refuse(url: str) -> None:
+        if not url.startswith(("file:", "data:")):
+            raise ValueError(f"the report renders offline: refused {url}")
+
+    if hasattr(weasyprint, "URLFetcher"):  # WeasyPrint >= 66
+        from weasyprint.urls import URLFetcherResponse
+
+        class OfflineFetcher(weasyprint.URLFetcher):  # type: ignore[misc, name-defined]
+            def fetch(self, url: str, headers: Any = None) -> Any:
+                refuse(url)
+                body = chart(url)
+                if body is not None:
+                    return URLFetcherResponse(url, body, {"Content-Type": "image/svg+xml"})
+                return super().fetch(url, headers)
+
+        return OfflineFetcher(allowed_protocols={"file", "data"})
+
+    def fetch(url: str, *args: Any, **kwargs: Any) -> Any:
+        refuse(url)
+        body = chart(url)
+        if body is not None:
+            return {"string": body, "mime_type": "image/svg+xml", "redirected_url": url}
+        return weasyprint.default_url_fetcher(url, *args, **kwargs)
+
+    return fetch
+
+
+def render_pdf(
+    context: Mapping[str, Any],
+    path: Path,
+    *,
+    specs: Mapping[str, Mapping[str, Any]] | None = None,
+    svgs: Mapping[str, str] | SvgConverter | None = None,
+) -> Path:
+    """Write the PDF report to ``path`` (temp name in the same folder, then rename). ``svgs``:
+    the charts' SVG by name, or a :class:`SvgConverter` that WeasyPrint asks as it lays out."""
+    import weasyprint
+
+    html = render_pdf_html(context, specs=specs, svgs=svgs)
+    charts_source = svgs if isinstance(svgs, SvgConverter) else None
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        document = weasyprint.HTML(
+            string=html,
+            base_url=STATIC_DIR.as_uri() + "/",
+            url_fetcher=url_fetcher(charts_source),
+        )
+        document.write_pdf(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def _write_text(path: Path, text: str) -> Path:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def render(context: Mapping[str, Any], out_dir: Path) -> tuple[Path, Path]:
+    """Write ``out_dir/report.html`` and ``out_dir/report.pdf``; return their paths.
+
+    The charts are built once and serve both outputs: their Vega-Lite specs for the HTML, one
+    vl-convert SVG call per chart for the PDF, started as soon as a chart is built
+    (:class:`SvgConverter`) while the next charts are built, the HTML is rendered and WeasyPrint
+    parses and styles the PDF's page; it gets each chart when it reaches it."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    check_context(context)
+    converter = SvgConverter()
+    try:
+        specs: dict[str, dict[str, Any]] = {}
+        for name, make in chart_makers(context):
+            specs[name] = charts.to_html_spec(make())
+            converter.add(name, specs[name])
+        html_path = _write_text(out_dir / HTML_NAME, render_html(context, specs=specs))
+        pdf_path = render_pdf(context, out_dir / PDF_NAME, specs=specs, svgs=converter)
+    finally:
+        converter.close()
+    return html_path, pdf_path
+
+
+# -- browser check ---------------------------------------------------------------------------------
+
+CHART_DIV = re.compile(r'<div\b[^>]*\bclass="chart-view\b[^"]*"[^>]*>', re.IGNORECASE)
+TAG_ID = re.compile(r'\bid="(?P<id>[^"]+)"')
+
+
+def _chromium_args(html_path: Path, budget_ms: int) -> list[str]:
+    return [
+        str(CHROMIUM),
+        "--headless",
+        "--disable-gpu",
+        "--no-sandbox",
+        "--no-first-run",
+        "--disable-extensions",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--allow-file-access-from-files",
+        f"--virtual-time-budget={budget_ms}",
+        "--enable-logging=stderr",
+        "--v=0",
+    ]
+
+
+def browser_check(
+    html_path: Path,
+    screenshot_path: Path | None = None,
+    *,
+    budget_ms: int = 15000,
+    timeout_s: float = 120,
+    window: tuple[int, int] = (1280, 2400),
+) -> list[str]:
+    """Open the HTML in headless Chromium and return the problems found (empty = fine).
+
+    Checks that every chart container got an ``<svg>`` from vega-embed (nothing flagged as failed)
+    and that the console logged no error; writes a screenshot when asked. Chromium runs with a
+    private profile and background networking off."""
+    if not CHROMIUM.exists():
+        return [f"{CHROMIUM} not found: apt-get install -y chromium"]
+    html_path = Path(html_path).resolve()
+    problems: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="llmdecide-chromium-") as profile:
+        base = [*_chromium_args(html_path, budget_ms), f"--user-data-dir={profile}"]
+        dump = subprocess.run(
+            [*base, "--dump-dom", html_path.as_uri()],
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            check=False,
+        )
+        if dump.returncode != 0 and not dump.stdout:
+            return [f"chromium failed ({dump.returncode}): {dump.stderr.strip()[-500:]}"]
+        problems += _dom_problems(dump.stdout)
+        problems += _console_problems(dump.stderr)
+        if screenshot_path is not None:
+            shot = subprocess.run(
+                [
+                    *base,
+                    f"--window-size={window[0]},{window[1]}",
+                    "--hide-scrollbars",
+                    f"--screenshot={Path(screenshot_path).resolve()}",
+                    html_path.as_uri(),
+                ],
+                capture_output=True,
+                text=True,
+                timeout=timeout_s,
+                check=False,
+            )
+            if not Path(screenshot_path).is_file():
+                problems.append(f"no screenshot written: {shot.stderr.strip()[-500:]}")
+    return problems
+
+
+def _dom_problems(dom: str) -> list[str]:
+    """Each chart container (``div.chart-view``) must hold an svg drawn by vega-embed."""
+    problems = []
+    starts = list(CHART_DIV.finditer(dom))
+    if not starts:
+        return ["no chart container found in the page"]
+    for index, match in enumerate(starts):
+        end = starts[index + 1].start() if index + 1 < len(starts) else len(dom)
+        chunk = dom[match.end() : end]
+        tag = match.group(0)
+        found = TAG_ID.search(tag)
+        name = found.group("id") if found else f"#{index + 1}"
+        if 'data-state="error"' in tag:
+            problems.append(f"chart {name}: vega-embed failed")
+        elif 'data-state="drawn"' not in tag:
+            problems.append(f"chart {name}: not drawn (vega-embed did not finish)")
+        elif "<svg" not in chunk:
+            problems.append(f"chart {name}: no svg drawn")
+    return problems
+
+
+def _console_problems(stderr: str) -> list[str]:
+    """Every message the page logged (Chromium prints them as ``…:CONSOLE…] "message", source:``):
+    the report logs nothing when all is well, so any message (a Vega warning included) counts."""
+    problems = []
+    for line in stderr.splitlines():
+        if ":CONSOLE" in line:
+            message = line.split("] ", 1)[-1].strip()
+            problems.append(f"console: {message[:400]}")
+    return problems

@@ -1,0 +1,150 @@
+"""Chart builders (llmdecide.charts): each returns a chart with a localised title and description
+that renders to SVG; the module stays importable without Jinja or WeasyPrint (notebooks)."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from llmdecide import charts
+
+FIXTURE = Path(__file__).parent / "fixtures" / "report_context.json"
+
+
+@pytest.fixture(scope="module")
+def context() -> dict[str, Any]:
+    return json.loads(FIXTURE.read_text(encoding="utf-8"))
+
+
+def builders(ctx: dict[str, Any], language: str) -> dict[str, Any]:
+    kw = {"language": language, "currency": ctx["client"]["currency"]}
+    limits = ctx["results"]["limits"]
+    choices, carbon = ctx["choices"], ctx["carbon"]
+    return {
+        "priorities": charts.priorities_chart(ctx["critical"], **kw),
+        "per_choice": charts.per_choice_chart("gpu", choices["per_choice"]["gpu"], limits, **kw),
+        "pareto": charts.pareto_chart(choices["pareto"], limits, **kw),
+        "winner_map": charts.winner_map_chart(choices["winner_map"], choices["client_point"], **kw),
+        "ranges": charts.ranges_chart(ctx["results"]["estimates"], limits, **kw),
+        "cost_breakdown": charts.cost_breakdown_chart(choices["cost_breakdown"], **kw),
+        "break_even": charts.break_even_chart(
+            choices["break_even"], ctx["critical"]["usage"]["requests_per_day"], **kw
+        ),
+        "carbon": charts.carbon_projection_chart(
+            carbon["projection"], limit=300.0, measured=carbon["measured"], **kw
+        ),
+        "regions": charts.region_chart(carbon["regions"], carbon["intensity"], limit=300, **kw),
+    }
+
+
+@pytest.fixture(scope="module")
+def french(context: dict[str, Any]) -> dict[str, Any]:
+    return builders(context, "fr")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "priorities",
+        "per_choice",
+        "pareto",
+        "winner_map",
+        "ranges",
+        "cost_breakdown",
+        "break_even",
+        "carbon",
+        "regions",
+    ],
+)
+def test_each_chart_has_title_description_and_renders_to_svg(
+    french: dict[str, Any], name: str
+) -> None:
+    chart = french[name]
+    spec = chart.to_dict()  # validates against the Vega-Lite schema
+    assert spec["title"]["text"]
+    assert len(spec["description"]) > 30
+    assert spec["usermeta"]["llmdecide"] == {
+        "language": "fr",
+        "currency": "EUR",
+        "chart": name if name != "per_choice" else "per_choice",
+    }
+    svg = charts.to_svg(chart)
+    assert svg.lstrip().startswith("<svg")
+    assert "<path" in svg or "<line" in svg
+    title = spec["title"]["text"]
+    assert title.replace("'", "&#39;")[:20] in svg or title[:20] in svg
+
+
+def test_titles_follow_the_language(context: dict[str, Any], french: dict[str, Any]) -> None:
+    english = builders(context, "en")
+    fr_title = french["pareto"].to_dict()["title"]["text"]
+    en_title = english["pareto"].to_dict()["title"]["text"]
+    assert fr_title != en_title
+    assert "Pareto" in en_title and "Pareto" in fr_title
+    assert english["per_choice"].to_dict()["title"]["text"].startswith("GPU")
+
+
+def test_french_axes_use_french_number_formats(french: dict[str, Any]) -> None:
+    svg = charts.to_svg(french["cost_breakdown"])
+    assert "\u202f€" in svg or "\u00a0€" in svg  # "3 000 €", the euro after the number
+    assert "1\u202f000" in svg  # narrow no-break space between thousands
+
+
+def test_winner_map_places_231_points_in_the_triangle(french: dict[str, Any]) -> None:
+    spec = french["winner_map"].to_dict()
+    points = max(spec["datasets"].values(), key=len)
+    assert len(points) == 231
+    for point in points:
+        assert -1e-9 <= point["x"] <= 1 + 1e-9
+        assert -1e-9 <= point["y"] <= math.sqrt(3) / 2 + 1e-9
+
+
+def test_ternary_projection_corners() -> None:
+    assert charts.ternary_xy(1, 0, 0) == pytest.approx((0, 0))
+    assert charts.ternary_xy(0, 0, 1) == pytest.approx((1, 0))
+    assert charts.ternary_xy(0, 1, 0) == pytest.approx((0.5, math.sqrt(3) / 2))
+    assert charts.ternary_xy(2, 2, 2) == pytest.approx((0.5, math.sqrt(3) / 6))
+
+
+def test_performance_column_follows_the_limit_metric() -> None:
+    assert charts.performance_column({"performance": {"metric": "p95_latency_s"}}) == (
+        "p95_latency_s"
+    )
+    assert charts.performance_column({"performance": {"metric": "ttft_p95_s"}}) == "ttft_s"
+    assert charts.performance_column({"performance": {"metric": "turnaround_h"}}) == (
+        "turnaround_h"
+    )
+
+
+def test_missing_values_do_not_break_a_chart(context: dict[str, Any]) -> None:
+    rows = [dict(r) for r in context["choices"]["per_choice"]["deployment_mode"]]
+    rows[1]["monthly_kgco2e"] = float("nan")
+    chart = charts.per_choice_chart(
+        "deployment_mode", rows, context["results"]["limits"], language="en"
+    )
+    assert "NaN" not in json.dumps(charts.to_html_spec(chart))
+    assert charts.to_svg(chart).startswith("<svg")
+
+
+def test_embed_options_carry_the_locale(french: dict[str, Any]) -> None:
+    options = charts.embed_options(charts.to_html_spec(french["pareto"]))
+    assert options["renderer"] == "svg" and options["actions"] is False
+    assert options["formatLocale"]["decimal"] == ","
+    assert options["formatLocale"]["currency"] == ["", "\u00a0€"]
+
+
+def test_charts_import_without_the_report_machinery() -> None:
+    """Notebooks import the builders: no WeasyPrint, no report module (Jinja comes with Altair)."""
+    code = (
+        "import sys, llmdecide.charts; "
+        "bad = [m for m in ('weasyprint', 'llmdecide.report') if m in sys.modules]; "
+        "print(*bad, file=sys.stderr); sys.exit(1 if bad else 0)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
