@@ -61,9 +61,12 @@ def build_results(
     inputs_sha256: str,
     catalog_sha256: str,
     usage_source: str = "hypotheses",
+    client: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The SPEC §4 ``results.json``."""
+    """The SPEC §4 ``results.json`` (plus the client's name, language and currency, which the
+    portfolio page reads)."""
     return {
+        "client": dict(client or {}),
         "usage_source": usage_source,
         "recommendation": choices["recommendation"],
         "recommendation_label": choices["recommendation_label"],
@@ -180,7 +183,16 @@ def write_results(build: Path, params_path: Path, *, slug: str, run_id: str) -> 
     choices = results.read_stage(build, "technical_choices")
     carbon = results.read_stage(build, "carbon")
     source = "measured" if inputs.usage_measured is not None else "hypotheses"
-    out = build_results(critical, choices, carbon, inputs.fingerprint, cat.sha256, source)
+    who = inputs.client.client
+    out = build_results(
+        critical,
+        choices,
+        carbon,
+        inputs.fingerprint,
+        cat.sha256,
+        source,
+        {"name": who.name, "language": who.language, "currency": who.currency},
+    )
     results.write_json(build / RESULTS_FILE, out)
 
     footprint_path = build / "data" / "run_footprint.json"

@@ -92,32 +92,52 @@ def _exchange(a: Path, b: Path) -> bool:
     return True
 
 
+def _history_of(folder: Path) -> Path:
+    """``folder/history``, refused when it is a symbolic link: following it would move runs out
+    of the reports root, or files from elsewhere into it, and prune (delete) folders there."""
+    history = folder / HISTORY
+    if history.is_symlink():
+        raise RunError(
+            f"refusing to use {history}: it is a symbolic link (to {os.readlink(history)}), "
+            "history/ must be a folder inside the report; remove the link"
+        )
+    return history
+
+
+def _remove(path: Path) -> None:
+    """Delete a run folder; a symbolic link is removed, never what it points to."""
+    if path.is_symlink() or not path.is_dir():
+        path.unlink()
+    else:
+        shutil.rmtree(path)
+
+
 def _archive_old(old: Path, target: Path, keep: int) -> None:
     """Move a previously published run (``old``) and its history under ``target/history``."""
-    history = target / HISTORY
+    history = _history_of(target)
+    old_history = _history_of(old)
     history.mkdir(exist_ok=True)
-    old_history = old / HISTORY
     if old_history.is_dir():
         for entry in sorted(old_history.iterdir()):
             dest = history / entry.name
-            if not dest.exists():
+            if not dest.exists() and not dest.is_symlink():
                 os.rename(entry, dest)
         shutil.rmtree(old_history)
     old_id = run_id_of(old) or old.name.rsplit(TMP_MARK, 1)[-1]
     dest = history / old_id
-    if dest.exists():
-        shutil.rmtree(dest)
+    if dest.exists() or dest.is_symlink():
+        _remove(dest)
     os.rename(old, dest)
     prune_history(target, keep)
 
 
 def prune_history(target: Path, keep: int) -> None:
-    history = target / HISTORY
+    history = _history_of(target)
     if not history.is_dir():
         return
     runs = sorted(p for p in history.iterdir() if p.is_dir())
     for stale in runs[: max(0, len(runs) - keep)]:
-        shutil.rmtree(stale)
+        _remove(stale)
 
 
 def publish(built: Path, target: Path, keep: int) -> None:
@@ -127,6 +147,8 @@ def publish(built: Path, target: Path, keep: int) -> None:
     if not target.exists():
         os.rename(built, target)
         return
+    _history_of(target)  # checked before anything moves
+    _history_of(built)
     if not _exchange(built, target):
         # Fallback (non-Linux): two renames; recover() restores ``target`` if killed in between.
         parked = built.with_name(built.name + ".old")

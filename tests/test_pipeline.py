@@ -1,0 +1,151 @@
+"""End to end: both example clients through the real pipeline (papermill, codecarbon offline,
+WeasyPrint), the SPEC §4 files, determinism, history and "what changed", re-render."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from llmdecide import configurations, rerender, runner
+
+REPO = Path(__file__).resolve().parents[1]
+RETAIL = REPO / "params" / "clients" / "example-retail.yaml"
+LAWFIRM = REPO / "params" / "clients" / "example-lawfirm.yaml"
+RECOMMENDATION_KEYS = {
+    "hosting",
+    "region",
+    "gpu",
+    "gpus_per_replica",
+    "replicas",
+    "model",
+    "optimisation",
+    "rag",
+    "output_format",
+    "deployment_mode",
+}
+ESTIMATE_KEYS = {
+    "p95_latency_s",
+    "ttft_s",
+    "accuracy",
+    "accuracy_source",
+    "monthly_cost",
+    "setup_cost",
+    "monthly_kgco2e",
+    "probability_meets_limits",
+}
+
+
+@pytest.fixture(scope="module")
+def retail(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """The retail client run twice into the same reports folder."""
+    root = tmp_path_factory.mktemp("reports")
+    first = runner.run(RETAIL, root)
+    saved = {
+        name: (first.report_dir / name).read_bytes()
+        for name in ("results.json", "configurations.csv")
+    }
+    second = runner.run(RETAIL, root)
+    return {"root": root, "first": first, "second": second, "first_files": saved}
+
+
+def test_a_run_publishes_every_spec_file(retail: dict) -> None:
+    folder = retail["second"].report_dir
+    for name in (
+        "report.html",
+        "report.pdf",
+        "results.json",
+        "configurations.csv",
+        "run.json",
+        "emissions.csv",
+    ):
+        assert (folder / name).is_file(), name
+    executed = sorted(p.name for p in (folder / "notebooks").glob("*.ipynb"))
+    assert executed == [f"{n}.ipynb" for n in runner.NOTEBOOKS]
+
+
+def test_results_json_has_the_spec_keys(retail: dict) -> None:
+    results = json.loads((retail["second"].report_dir / "results.json").read_text())
+    for key in (
+        "recommendation",
+        "estimates",
+        "feasible",
+        "runner_up",
+        "limits",
+        "priorities",
+        "inputs_sha256",
+        "versions",
+    ):
+        assert key in results, key
+    assert results["feasible"] is True
+    assert set(results["recommendation"]) == RECOMMENDATION_KEYS
+    assert set(results["estimates"]) >= ESTIMATE_KEYS
+    assert results["estimates"]["monthly_cost"] <= results["limits"]["cost"]["limit"]
+    assert results["versions"]["codecarbon"] == "3.3.2"
+
+
+def test_configurations_csv_has_the_spec_columns_in_order(retail: dict) -> None:
+    with (retail["second"].report_dir / "configurations.csv").open() as fh:
+        header = next(csv.reader(fh))
+    assert header[: len(configurations.SPEC_COLUMNS)] == list(configurations.SPEC_COLUMNS)
+
+
+def test_same_inputs_give_byte_identical_results(retail: dict) -> None:
+    folder = retail["second"].report_dir
+    for name, before in retail["first_files"].items():
+        assert (folder / name).read_bytes() == before, name
+
+
+def test_previous_run_moves_to_history_and_what_changed_is_shown(retail: dict) -> None:
+    folder = retail["second"].report_dir
+    history = folder / "history" / retail["first"].run_id
+    assert (history / "report.pdf").is_file()
+    context = json.loads((folder / "data" / "report_context.json").read_text())
+    assert context["changes"]["previous_run_id"] == retail["first"].run_id
+    assert context["changes"]["recommendation"] == []  # same inputs, same recommendation
+
+
+def test_run_json_holds_what_varies(retail: dict) -> None:
+    run = json.loads((retail["second"].report_dir / "run.json").read_text())
+    assert run["run_id"] == retail["second"].run_id
+    assert {s["step"] for s in run["steps"]} >= {f"notebook {n}" for n in runner.NOTEBOOKS}
+    assert run["measured_energy"]["energy_kwh"] > 0
+
+
+def test_rerender_rewrites_both_files_without_notebooks(retail: dict, tmp_path: Path) -> None:
+    root = retail["root"]
+    folder = retail["second"].report_dir
+    before = (folder / "results.json").read_bytes()
+    html, pdf = rerender.rerender(folder.name, root)
+    assert html.stat().st_size > 10_000 and pdf.read_bytes().startswith(b"%PDF")
+    assert (folder / "results.json").read_bytes() == before
+
+
+def test_lawfirm_with_measured_usage(tmp_path: Path) -> None:
+    """The English client with a (synthetic) pilot usage log: measurements replace hypotheses."""
+    outcome = runner.run(LAWFIRM, tmp_path)
+    context = json.loads((outcome.report_dir / "data" / "report_context.json").read_text())
+    assert context["client"]["language"] == "en"
+    usage = context["measurements"]["usage"]
+    if usage is None:
+        pytest.skip("example-lawfirm declares no usage log")
+    keys = {row["key"] for row in usage}
+    assert "requests_per_day" in keys
+    assert all(row["measured"] is not None for row in usage)
+
+
+def test_a_failing_run_keeps_the_previous_report(retail: dict, tmp_path: Path) -> None:
+    root = tmp_path / "reports"
+    shutil.copytree(retail["root"], root, ignore=shutil.ignore_patterns(".*.lock"))
+    folder = root / retail["second"].report_dir.name
+    before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    bad = tmp_path / "example-retail.yaml"
+    bad.write_text(RETAIL.read_text().replace("requests_per_day: 40000", "requests_per_day: -1"))
+    with pytest.raises(Exception) as caught:
+        runner.run(bad, root)
+    assert getattr(caught.value, "exit_code", None) == 2
+    after = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    assert after == before
