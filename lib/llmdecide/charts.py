@@ -831,7 +831,7 @@ def region_chart(
     currency: str = "EUR",
 ) -> alt.TopLevelMixin:
     """The region lever: the recommendation's monthly kgCO2e in each allowed region (grid
-    intensity from codecarbon), with its monthly cost in the tooltip."""
+    intensity, codecarbon data), with its monthly cost in the tooltip."""
     t = i18n.Translator(language)
     grams = {str(r.get("region")): r.get("g_per_kwh") for r in intensity}
     data = []
