@@ -37,6 +37,18 @@ CHOICES = (
     "output_format",
     "deployment_mode",
 )
+CHOICE_TABLES = (
+    "hosting",
+    "region",
+    "gpu",
+    "model",
+    "optimisation",
+    "rag",
+    "output_format",
+    "deployment_mode",
+)
+"""The choices with options of their own (per-choice tables; SPEC §1.2 with infrastructure split
+into region and GPU); ``CHOICES`` adds the sizing the estimators decide."""
 SPEC_COLUMNS = (
     *CHOICES,
     "ttft_s",

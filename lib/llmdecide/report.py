@@ -33,6 +33,7 @@ from typing import Any
 from jinja2 import pass_context
 
 from llmdecide import charts, i18n
+from llmdecide.configurations import CHOICE_TABLES
 
 TEMPLATES_DIR = i18n.TEMPLATES_DIR
 STATIC_DIR = TEMPLATES_DIR / "static"
@@ -42,16 +43,7 @@ HTML_NAME = "report.html"
 PDF_NAME = "report.pdf"
 CHROMIUM = Path("/usr/bin/chromium")
 
-CHOICE_ORDER = (
-    "hosting",
-    "region",
-    "gpu",
-    "model",
-    "optimisation",
-    "rag",
-    "output_format",
-    "deployment_mode",
-)
+CHOICE_ORDER = CHOICE_TABLES
 PILLARS = ("performance", "precision", "cost", "carbon")
 CONTEXT_KEYS = (
     "client",

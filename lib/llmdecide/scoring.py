@@ -32,6 +32,9 @@ import numpy.typing as npt
 import pandas as pd
 from pymcdm.methods import TOPSIS
 
+from llmdecide.configurations import CHOICE_TABLES
+from llmdecide.configurations import CHOICES as RECOMMENDATION_CHOICES
+
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
@@ -74,30 +77,10 @@ UNCERTAIN_COLUMNS: tuple[str, ...] = (
 )
 """Canonical order of the Monte Carlo random streams (one uniform vector per column)."""
 
-CHOICES: tuple[str, ...] = (
-    "hosting",
-    "region",
-    "gpu",
-    "model",
-    "optimisation",
-    "rag",
-    "output_format",
-    "deployment_mode",
-)
+CHOICES: tuple[str, ...] = CHOICE_TABLES
 """The choices of the per-choice tables (SPEC §1.2, infrastructure split into region and gpu)."""
 
-CONFIG_COLUMNS: tuple[str, ...] = (
-    "hosting",
-    "region",
-    "gpu",
-    "gpus_per_replica",
-    "replicas",
-    "model",
-    "optimisation",
-    "rag",
-    "output_format",
-    "deployment_mode",
-)
+CONFIG_COLUMNS: tuple[str, ...] = RECOMMENDATION_CHOICES
 """The columns that define a configuration (``results.json`` ``recommendation`` keys)."""
 
 ESTIMATE_COLUMNS: tuple[str, ...] = (

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llmdecide import results
+from llmdecide.configurations import CHOICE_TABLES, CHOICES
 from llmdecide.errors import InputError, MeasurementError
 
 if TYPE_CHECKING:
@@ -227,18 +228,7 @@ def critical_performance(params_path: Path | str, output_dir: Path | str) -> Cri
 # --------------------------------------------------------------------------------------------
 # Notebook 02
 
-RECOMMENDATION_KEYS = (
-    "hosting",
-    "region",
-    "gpu",
-    "gpus_per_replica",
-    "replicas",
-    "model",
-    "optimisation",
-    "rag",
-    "output_format",
-    "deployment_mode",
-)
+RECOMMENDATION_KEYS = CHOICES
 ESTIMATE_KEYS = (
     "p95_latency_s",
     "ttft_s",
@@ -420,16 +410,7 @@ def _same_except(
 ) -> pd.DataFrame:
     """Rows equal to ``best`` on every choice column except ``free``."""
     mask = None
-    for col in (
-        "hosting",
-        "region",
-        "gpu",
-        "model",
-        "optimisation",
-        "rag",
-        "output_format",
-        "deployment_mode",
-    ):
+    for col in CHOICE_TABLES:
         if col in free:
             continue
         m = frame[col] == best[col]
