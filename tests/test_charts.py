@@ -148,3 +148,27 @@ def test_charts_import_without_the_report_machinery() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_pareto_front_of_one_configuration_renders_with_a_finite_size() -> None:
+    """One point (one accuracy value) once gave a legend of infinite height and broke WeasyPrint."""
+    import re
+
+    from llmdecide import charts
+
+    row = {
+        "label": "only",
+        "p95_latency_s": 2.0,
+        "accuracy": 0.87,
+        "monthly_cost": 900.0,
+        "monthly_kgco2e": 12.0,
+        "is_recommended": True,
+        "feasible": True,
+    }
+    limits = {
+        "performance": {"metric": "p95_latency_s", "limit": 3.0},
+        "cost": {"metric": "monthly_cost", "limit": 1000.0},
+    }
+    svg = charts.to_svg(charts.pareto_chart([row], limits, language="en"))
+    width, height = re.search(r'<svg[^>]*width="([^"]*)"[^>]*height="([^"]*)"', svg).groups()
+    assert float(width) > 0 and 0 < float(height) < 2000

@@ -149,3 +149,30 @@ def test_a_failing_run_keeps_the_previous_report(retail: dict, tmp_path: Path) -
     assert getattr(caught.value, "exit_code", None) == 2
     after = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
     assert after == before
+
+
+def test_a_rerun_with_measured_usage_says_what_changed_and_why(tmp_path: Path) -> None:
+    """Hypotheses first, then the pilot's usage log: the new report names the change."""
+    clients = tmp_path / "params" / "clients"
+    clients.mkdir(parents=True)
+    shutil.copytree(REPO / "measurements", tmp_path / "measurements")
+    text = LAWFIRM.read_text()
+    params = clients / "example-lawfirm.yaml"
+    params.write_text(
+        text.replace("measurements:", "measurements_off:")
+        .replace("  usage_log: ../../measurements", "  # usage_log: ../../measurements")
+        .replace("measurements_off:", "# measurements:")
+    )
+    reports = tmp_path / "reports"
+    first = runner.run(params, reports)
+    params.write_text(text)
+    second = runner.run(params, reports)
+    context = json.loads((second.report_dir / "data" / "report_context.json").read_text())
+    changes = context["changes"]
+    assert changes["previous_run_id"] == first.run_id
+    keys = {c["key"]: c for c in changes["inputs"]}
+    assert keys["usage_source"]["after"] == "measured"
+    assert keys["usage.requests_per_day"]["ratio"] > 1  # the synthetic pilot is busier
+    html = (second.report_dir / "report.html").read_text()
+    assert "Why: usage is now measured instead of hypothesised" in html
+    assert "Requests per day ×" in html

@@ -406,6 +406,17 @@ def per_choice_chart(
 # -- trade-offs ----------------------------------------------------------------------------------
 
 
+def _accuracy_scale(values: Sequence[Any]) -> alt.Scale:
+    """Quantized colour scale of accuracy; a single value gets an explicit ±0.5-point domain (a
+    zero-width "nice" domain makes Vega-Lite draw a legend of infinite height)."""
+    finite = [v for v in (i18n.number_or_none(x) for x in values) if v is not None]
+    if finite and max(finite) - min(finite) < 1e-9:
+        return alt.Scale(
+            type="quantize", scheme="viridis", domain=[finite[0] - 0.005, finite[0] + 0.005]
+        )
+    return alt.Scale(type="quantize", scheme="viridis", nice=True, zero=False)
+
+
 def pareto_chart(
     pareto: Sequence[Mapping[str, Any]],
     limits: Mapping[str, Any],
@@ -447,7 +458,7 @@ def pareto_chart(
         color=alt.Color(
             "accuracy:Q",
             title=_axis_title(t, "accuracy"),
-            scale=alt.Scale(type="quantize", scheme="viridis", nice=True, zero=False),
+            scale=_accuracy_scale([d.get("accuracy") for d in data]),
             legend=alt.Legend(format=".1~%", orient="right", symbolType="circle"),
         )
     )
