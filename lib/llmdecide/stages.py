@@ -794,7 +794,7 @@ def levers(
             alts = alts[alts["optimisation"].isin(["int8", "int4", "fp8"])]
         if kind == "smaller_model":
             mine = sizes.get(best["model"], 0.0)
-            alts = alts[[sizes.get(m, mine) < mine for m in alts["model"]]]
+            alts = alts[alts["model"].map(sizes).fillna(mine).astype(float) < mine]
         alts = alts[alts["monthly_kgco2e"] < best["monthly_kgco2e"]]
         if alts.empty:
             continue
@@ -820,7 +820,7 @@ def carbon_footprint(params_path: Path | str, output_dir: Path | str) -> CarbonS
         choices = results.read_stage(output_dir, "technical_choices")
         frame = configurations_frame(output_dir)
         for col in ("region", "gpu", "optimisation", "excluded_because", "rejected_because"):
-            frame[col] = frame[col].fillna("")
+            frame[col] = frame[col].astype(object).fillna("")
         intensity = {r: v["g_per_kwh"] for r, v in choices["intensity"].items()}
         best_id = choices["recommendation_id"]
         projection = None
