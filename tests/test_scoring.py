@@ -680,3 +680,19 @@ def test_spec_cost_first_example_holds_with_the_catalog_method_settings() -> Non
         3000, 6000, False, c[2].saturation
     )
     assert gain_98 < gain_cost
+
+
+def test_pymcdm_is_used_without_matplotlib() -> None:
+    """Kernels stay lean: pymcdm's plotting package (matplotlib) is never imported."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from llmdecide import scoring, priorities; "
+        "import numpy as np; from llmdecide._pymcdm import TOPSIS; "
+        "print(TOPSIS()(np.array([[1.0, 2.0], [2.0, 1.0]]), np.array([0.5, 0.5]), "
+        "np.array([1, -1])).round(3).tolist(), 'matplotlib' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().endswith("False")
+    assert "[0.0, 1.0]" in out.stdout  # the second alternative dominates (more benefit, less cost)

@@ -132,7 +132,8 @@ def ahp(
 ) -> Priorities:
     """AHP weights (principal eigenvector, pymcdm) and consistency ratio of pairwise judgements."""
     import numpy as np
-    from pymcdm.weights.subjective import AHP
+
+    from llmdecide._pymcdm import AHP
 
     criteria, rows = pairwise_matrix(pairwise, file=file)
     matrix = np.array(rows, dtype=float)

@@ -30,8 +30,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from pymcdm.methods import TOPSIS
 
+from llmdecide._pymcdm import TOPSIS
 from llmdecide.configurations import CHOICE_TABLES
 from llmdecide.configurations import CHOICES as RECOMMENDATION_CHOICES
 
