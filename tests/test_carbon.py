@@ -375,3 +375,15 @@ def test_codecarbon_is_imported_only_by_carbon_and_lazily() -> None:
     probe = "import sys, llmdecide.carbon; print('codecarbon' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_cpu_model_comes_from_proc_cpuinfo_as_py_cpuinfo_reports_it() -> None:
+    """The fast lookup (no py-cpuinfo subprocess) gives py-cpuinfo's own answer on Linux."""
+    import cpuinfo
+
+    from llmdecide import carbon
+
+    fast = carbon._proc_cpu_model()
+    if fast is None:
+        pytest.skip("no /proc/cpuinfo model name on this machine")
+    assert fast == cpuinfo.get_cpu_info().get("brand_raw")

@@ -403,12 +403,47 @@ def tracker_settings(
     }
 
 
+def _proc_cpu_model() -> str | None:
+    """The CPU's model name from ``/proc/cpuinfo`` (Linux), as py-cpuinfo reports it."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                if line.startswith("model name") and ":" in line:
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        return None
+    return None
+
+
+def _fast_cpu_model_lookup() -> None:
+    """codecarbon asks py-cpuinfo for the CPU model, which forks a Python subprocess (~1.1 s in
+    every kernel). On Linux the same string is the ``model name`` of ``/proc/cpuinfo``: read it
+    there, and fall back to codecarbon's own lookup elsewhere. Patched where codecarbon 3.3.2
+    imported the function (docs/carbon.md lists it)."""
+    import codecarbon.core.cpu as cc_cpu
+    import codecarbon.core.resource_tracker as cc_resources
+    import codecarbon.core.util as cc_util
+
+    if getattr(cc_cpu.detect_cpu_model, "_llmdecide", False):
+        return
+    original = cc_util.detect_cpu_model
+
+    @functools.lru_cache(maxsize=1)
+    def detect_cpu_model() -> str | None:
+        return _proc_cpu_model() or original()
+
+    detect_cpu_model._llmdecide = True  # type: ignore[attr-defined]
+    for module in (cc_cpu, cc_resources):
+        module.detect_cpu_model = detect_cpu_model  # type: ignore[attr-defined]
+
+
 def _build_tracker(settings: dict[str, Any]) -> Any:
     import codecarbon.emissions_tracker as cc_tracker
     from codecarbon import OfflineEmissionsTracker
 
     logging.getLogger("codecarbon").setLevel(logging.ERROR)
     with _CONSTRUCT_LOCK:
+        _fast_cpu_model_lookup()
         original = cc_tracker.get_hierarchical_config
         cc_tracker.get_hierarchical_config = _no_external_config
         try:
