@@ -545,6 +545,47 @@ def chart_svgs(specs: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
     return converter.results()
 
 
+SVG_CACHE_FILES = 400  # about 20 MB; the oldest files go first
+
+
+def _svg_cache_path(request: Mapping[str, Any]) -> Path:
+    """Content-addressed: the conversion request (spec + options) and vl-convert's version."""
+    import hashlib
+    import json
+
+    from vl_convert import __version__ as vl_version
+
+    key = json.dumps(request, sort_keys=True, default=str) + vl_version
+    return _cache_dir() / "svg" / (hashlib.sha256(key.encode()).hexdigest() + ".svg")
+
+
+def svg_cache_read(request: Mapping[str, Any]) -> str | None:
+    """A chart's SVG drawn earlier for the very same request, if the cache still has it."""
+    if os.environ.get("LLMDECIDE_SVG_CACHE", "1") == "0":
+        return None
+    try:
+        return _svg_cache_path(request).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def svg_cache_write(request: Mapping[str, Any], svg: str) -> None:
+    """Best effort (a read-only home is fine): write atomically, keep the newest files."""
+    if os.environ.get("LLMDECIDE_SVG_CACHE", "1") == "0":
+        return
+    try:
+        path = _svg_cache_path(request)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(svg, encoding="utf-8")
+        os.replace(tmp, path)
+        files = sorted(path.parent.glob("*.svg"), key=lambda p: p.stat().st_mtime)
+        for old in files[:-SVG_CACHE_FILES]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        return
+
+
 class SvgConverter:
     """Converts charts to SVG, one vl-convert call each, shared between this process and a helper.
 
@@ -565,18 +606,35 @@ class SvgConverter:
         self._svgs: dict[str, str] = {}
         self._wake = threading.Condition(threading.Lock())
         self._closed = False
-        self._helper = _svg_helper()
+        self._helper: Any = None
         self._thread: threading.Thread | None = None
+        self._started = False
+
+    def _start_helper(self) -> None:
+        """Started with the first chart that is not in the cache (a cached re-render needs none)."""
+        self._started = True
+        self._helper = _svg_helper()
         if self._helper is not None:
             self._thread = threading.Thread(target=self._feed_helper, daemon=True)
             self._thread.start()
 
     def add(self, name: str, spec: Mapping[str, Any]) -> None:
         request = charts.svg_request(spec)
+        cached = svg_cache_read(request)
         with self._wake:
             self._requests[name] = request
+            if cached is not None:  # the same chart was drawn before (a re-render): reuse it
+                self._svgs[name] = cached
+                return
             self._queue.append(name)
             self._wake.notify_all()
+        if not self._started:
+            self._start_helper()
+
+    def _store(self, name: str, svg: str) -> None:
+        """Keep one chart's SVG (caller holds the lock) and write it to the disk cache."""
+        self._svgs[name] = svg
+        svg_cache_write(self._requests[name], svg)
 
     def _feed_helper(self) -> None:
         assert self._helper is not None
@@ -592,7 +650,7 @@ class SvgConverter:
                 if svg is None:  # the helper failed: give the chart back and stop using it
                     self._queue.appendleft(name)
                 else:
-                    self._svgs[name] = charts.finish_svg(svg)
+                    self._store(name, charts.finish_svg(svg))
                 self._wake.notify_all()
             if svg is None:
                 return
@@ -621,7 +679,7 @@ class SvgConverter:
                     mine = name
             svg = charts.convert_request(self._requests[mine])
             with self._wake:
-                self._svgs[mine] = svg
+                self._store(mine, svg)
                 self._wake.notify_all()
 
     def results(self) -> dict[str, str]:
