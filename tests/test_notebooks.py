@@ -60,3 +60,19 @@ def test_in_sync_with_jupytext_twin(path: Path) -> None:
     assert [(c.cell_type, c.source) for c in nb.cells] == [
         (c.cell_type, c.source) for c in twin.cells
     ], f"{path.name} and its .py differ: run `jupytext --sync {path}`"
+
+
+def test_the_notebooks_run_on_the_example_client_by_default(tmp_path: Path) -> None:
+    """As in JupyterLab: the parameters cell's own params_path (the example client), in order
+    (03 reads what 02 wrote); only the output folder is redirected to a temporary one."""
+    from llmdecide import runner
+
+    for name in runner.NOTEBOOKS:
+        runner.execute_notebook(
+            runner.NOTEBOOKS_DIR / f"{name}.ipynb",
+            tmp_path / "executed" / f"{name}.ipynb",
+            {"output_dir": str(tmp_path / "out")},
+        )
+    assert (tmp_path / "out" / "configurations.csv").is_file()
+    assert (tmp_path / "out" / "data" / "carbon.json").is_file()
+    assert (tmp_path / "out" / "emissions.csv").is_file()
