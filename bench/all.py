@@ -52,8 +52,12 @@ def main(selected: list[str]) -> int:
             value = r["value"]
             shown = f"{value:.3g} {r.get('unit', '')}" if isinstance(value, float) else str(value)
             table.add_row(
-                name, str(r.get("name", "")), shown, str(r.get("target", "")),
-                "[green]yes[/]" if r["ok"] else "[red]NO[/]", f"{took:.1f} s",
+                name,
+                str(r.get("name", "")),
+                shown,
+                str(r.get("target", "")),
+                "[green]yes[/]" if r["ok"] else "[red]NO[/]",
+                f"{took:.1f} s",
             )
             all_ok &= r["ok"]
     console.print(table)

@@ -31,7 +31,14 @@ def main() -> dict[str, object]:
     ok = peak_mib <= TARGET_MIB
     line = f"peak RSS of a run: {peak_mib:.0f} MiB (target <= {TARGET_MIB:.0f} MiB) {'OK' if ok else 'MISSED'}"
     print(line)
-    return {"name": "peak_rss", "value": peak_mib, "unit": "MiB", "target": TARGET_MIB, "ok": ok, "line": line}
+    return {
+        "name": "peak_rss",
+        "value": peak_mib,
+        "unit": "MiB",
+        "target": TARGET_MIB,
+        "ok": ok,
+        "line": line,
+    }
 
 
 if __name__ == "__main__":
