@@ -31,7 +31,12 @@ def _load(name: str) -> Any:
 
 def _rows(result: Any) -> list[dict[str, Any]]:
     rows = result if isinstance(result, list) else [result]
-    return [{**r, "ok": bool(r.get("ok", r.get("met", False)))} for r in rows]
+    out = []
+    for r in rows:
+        verdict = r.get("ok", r.get("met", False))
+        # a row without a verdict (None) is a reference figure, shown but not judged
+        out.append({**r, "ok": True if verdict is None else bool(verdict), "ref": verdict is None})
+    return out
 
 
 def main(selected: list[str]) -> int:
@@ -56,7 +61,7 @@ def main(selected: list[str]) -> int:
                 str(r.get("name", "")),
                 shown,
                 str(r.get("target", "")),
-                "[green]yes[/]" if r["ok"] else "[red]NO[/]",
+                "reference" if r.get("ref") else ("[green]yes[/]" if r["ok"] else "[red]NO[/]"),
                 f"{took:.1f} s",
             )
             all_ok &= r["ok"]

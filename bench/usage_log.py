@@ -59,6 +59,25 @@ def _median_time(action: Callable[[], Any], repeats: int = REPEATS) -> float:
     return statistics.median(times)
 
 
+TARGET_SECONDS = 10.0
+TARGET_PEAK_MIB = 1024.0
+
+
+def _peak_rss_mib(path: Path) -> float:
+    """Peak resident memory of a fresh Python process that reads the log (Linux: KiB)."""
+    import subprocess
+
+    code = (
+        "import resource, sys; from llmdecide.measurements import read_usage_log; "
+        f"read_usage_log(sys.argv[1], 'bench', 'measurements.usage_log', {PEAK_WINDOW_S}); "
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True
+    )
+    return int(out.stdout.strip().splitlines()[-1]) / 1024
+
+
 def main(rows: int = ROWS) -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory(prefix="llmdecide-bench-usage-") as tmp:
         path = write_log(Path(tmp) / "usage.csv", rows)
@@ -68,6 +87,7 @@ def main(rows: int = ROWS) -> list[dict[str, Any]]:
             lambda: read_usage_log(path, "bench", "measurements.usage_log", PEAK_WINDOW_S)
         )
         summary = read_usage_log(path, "bench", "measurements.usage_log", PEAK_WINDOW_S)
+        peak_mib = _peak_rss_mib(path)
     assert summary.rows_used == rows, summary.bad_rows
     ratio = measured / baseline if baseline else float("inf")
     rows_per_s = rows / measured if measured else float("inf")
@@ -100,7 +120,25 @@ def main(rows: int = ROWS) -> list[dict[str, Any]]:
             "target": TARGET_ROWS_PER_S,
             "met": rows_per_s >= TARGET_ROWS_PER_S,
         },
+        {
+            "name": "usage_log.seconds (issue: <= 10 s)",
+            "value": measured,
+            "unit": "s",
+            "target": TARGET_SECONDS,
+            "met": measured <= TARGET_SECONDS,
+        },
+        {
+            "name": "usage_log.peak_rss (fresh process)",
+            "value": peak_mib,
+            "unit": "MiB",
+            "target": TARGET_PEAK_MIB,
+            "met": peak_mib <= TARGET_PEAK_MIB,
+        },
     ]
+    print(
+        f"usage log: peak RSS of a fresh process reading it {peak_mib:.0f} MiB "
+        f"(target <= {TARGET_PEAK_MIB:.0f} MiB)"
+    )
     print(
         f"usage log: {rows:,} rows ({size_mb:.0f} MB CSV), median of {REPEATS}: plain "
         f"pandas.read_csv {baseline:.2f} s, read_usage_log {measured:.2f} s, ratio {ratio:.2f}x "
