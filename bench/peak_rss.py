@@ -7,7 +7,6 @@ The run is a child process (``llmdecide run``); its kernels are its children. Af
 
 from __future__ import annotations
 
-import resource
 import subprocess
 import sys
 import tempfile
@@ -19,15 +18,24 @@ TARGET_MIB = 1024.0
 
 
 def main() -> dict[str, object]:
+    # A wrapper process runs the command and reports the peak of *its* children only: this
+    # process may have run other benches whose children would count in its own RUSAGE_CHILDREN.
     with tempfile.TemporaryDirectory(prefix="llmdecide-rss-") as tmp:
         cli = Path(sys.executable).with_name("llmdecide")
-        subprocess.run(
-            [str(cli), "run", str(CLIENT), "--reports-dir", str(Path(tmp) / "reports")],
+        command = [str(cli), "run", str(CLIENT), "--reports-dir", str(Path(tmp) / "reports")]
+        wrapper = (
+            "import resource, subprocess, sys; "
+            "subprocess.run(sys.argv[1:], check=True, capture_output=True); "
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", wrapper, *command],
             check=True,
             capture_output=True,
+            text=True,
             cwd=REPO,
         )
-    peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    peak_mib = int(out.stdout.strip().splitlines()[-1]) / 1024
     ok = peak_mib <= TARGET_MIB
     line = f"peak RSS of a run: {peak_mib:.0f} MiB (target <= {TARGET_MIB:.0f} MiB) {'OK' if ok else 'MISSED'}"
     print(line)

@@ -42,10 +42,12 @@ class RunOutcome:
     report_dir: Path
     steps: list[tuple[str, float]] = field(default_factory=list)
     recovered: list[str] = field(default_factory=list)
+    wall_s: float | None = None
+    """Elapsed time of the whole run (steps may overlap: notebooks 01 and 02 run side by side)."""
 
     @property
     def seconds(self) -> float:
-        return sum(s for _, s in self.steps)
+        return self.wall_s if self.wall_s is not None else sum(s for _, s in self.steps)
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -128,6 +130,38 @@ def execute_notebook(
         raise NotebookError(notebook.name, cell, f"{exc.ename}: {exc.evalue}", executed) from None
 
 
+INDEPENDENT_NOTEBOOKS = NOTEBOOKS[:2]
+"""01 and 02 each read only the params file and the catalog: they run side by side. 03 reads what
+02 wrote (configurations.csv, technical_choices.json), so it runs after them."""
+
+
+def run_notebooks(
+    build: Path, parameters: dict[str, Any], step: Callable[[str, float], None]
+) -> None:
+    """Execute the three notebooks into ``build/notebooks``: 01 and 02 concurrently (two kernels,
+    one per core on a 2-core box), then 03. The first failure is raised once both have ended."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(name: str) -> float:
+        """Run one notebook; return its duration in seconds."""
+        started = time.perf_counter()
+        execute_notebook(
+            NOTEBOOKS_DIR / f"{name}.ipynb", build / "notebooks" / f"{name}.ipynb", parameters
+        )
+        return time.perf_counter() - started
+
+    def record(name: str, seconds: float) -> None:
+        step(f"notebook {name}", time.perf_counter() - seconds)  # step() takes a start time
+
+    workers = 1 if os.environ.get("LLMDECIDE_SEQUENTIAL_NOTEBOOKS") == "1" else 2
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="notebook") as pool:
+        futures = [(name, pool.submit(one, name)) for name in INDEPENDENT_NOTEBOOKS]
+    for name, future in futures:  # the pool has finished both: report in order, raise the first
+        record(name, future.result())
+    for name in NOTEBOOKS[len(INDEPENDENT_NOTEBOOKS) :]:
+        record(name, one(name))
+
+
 def _kernel_transport() -> dict[str, Any]:
     """Kernels on the IPC transport (no TCP port, no unencrypted-TCP warning), as in batch."""
     from llmdecide.batch import kernel_manager_kwargs
@@ -166,6 +200,7 @@ def run(
     params_path = Path(params_path).resolve()
     root = (reports_root or default_reports_root()).resolve()
     steps: list[tuple[str, float]] = []
+    began_s = time.perf_counter()
 
     def step(name: str, started: float) -> None:
         took = time.perf_counter() - started
@@ -186,14 +221,7 @@ def run(
         try:
             began = datetime.now(UTC)
             parameters = {"params_path": str(params_path), "output_dir": str(build)}
-            for name in NOTEBOOKS:
-                started = time.perf_counter()
-                execute_notebook(
-                    NOTEBOOKS_DIR / f"{name}.ipynb",
-                    build / "notebooks" / f"{name}.ipynb",
-                    parameters,
-                )
-                step(f"notebook {name}", started)
+            run_notebooks(build, parameters, step)
 
             started = time.perf_counter()
             from llmdecide import assemble, report
@@ -239,7 +267,9 @@ def run(
         except BaseException as exc:
             _keep_failed(root, slug, run_id, build, exc)
             raise
-    return RunOutcome(slug, run_id, publish.confined(root, slug), steps, recovered)
+    return RunOutcome(
+        slug, run_id, publish.confined(root, slug), steps, recovered, time.perf_counter() - began_s
+    )
 
 
 TEST_PAUSE_ENV = "LLMDECIDE_TEST_PAUSE_BEFORE_PUBLISH"
