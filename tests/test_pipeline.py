@@ -176,3 +176,21 @@ def test_a_rerun_with_measured_usage_says_what_changed_and_why(tmp_path: Path) -
     html = (second.report_dir / "report.html").read_text()
     assert "Why: usage is now measured instead of hypothesised" in html
     assert "Requests per day ×" in html
+
+
+def test_the_run_measures_its_own_generation(retail: dict) -> None:
+    """codecarbon measured the whole generation (this process and its kernels), not only notebook
+    03's cell: the run's row in emissions.csv lasts at least as long as the three notebooks."""
+    folder = retail["second"].report_dir
+    rows = list(csv.DictReader((folder / "emissions.csv").open()))
+    projects = {r["project_name"]: r for r in rows}
+    assert {"llmdecide-run", "llmdecide-notebook-03"} <= set(projects)
+    run_s = float(projects["llmdecide-run"]["duration"])
+    notebooks_s = sum(
+        s["seconds"]
+        for s in json.loads((folder / "run.json").read_text())["steps"]
+        if s["step"].startswith("notebook 03")
+    )
+    assert run_s >= notebooks_s
+    footprint = json.loads((folder / "data" / "run_footprint.json").read_text())
+    assert footprint["scope"] == "run" and footprint["energy_kwh"] > 0

@@ -18,6 +18,8 @@ from typing import Any
 from llmdecide import results
 
 RESULTS_FILE = "results.json"
+RUN_PROJECT = "llmdecide-run"
+"""codecarbon project name of the whole run's measurement (emissions.csv)."""
 CONTEXT_STAGE = "report_context"
 PINNED = ("codecarbon", "genai-prices", "ecologits", "pymcdm", "pandas", "altair", "weasyprint")
 USAGE_KEYS = (
@@ -254,15 +256,36 @@ def write_results(build: Path, params_path: Path, *, slug: str, run_id: str) -> 
     return results.read_stage(build, CONTEXT_STAGE)
 
 
+def add_run_footprint(build: Path, context: dict[str, Any], run: Any) -> dict[str, Any]:
+    """Put the run's measured footprint (codecarbon, the whole generation up to the results) into
+    the report context and ``data/run_footprint.json``; results.json is left as it is (it holds
+    nothing that varies from run to run)."""
+    footprint = {
+        "energy_kwh": run.energy_kwh,
+        "emissions_kg": run.emissions_kg,
+        "duration_s": run.duration_s,
+        "country": run.country_iso3,
+        "cpu_method": run.cpu_method,
+        "scope": "run",
+    }
+    results.write_json(build / "data" / "run_footprint.json", footprint)
+    context = {**context, "carbon": {**context["carbon"], "run_footprint": footprint}}
+    results.write_stage(build, CONTEXT_STAGE, context)
+    return context
+
+
 def run_energy(build: Path) -> dict[str, Any] | None:
-    """The run's energy and emissions as codecarbon measured them (``emissions.csv``)."""
+    """The run's energy and emissions as codecarbon measured them (``emissions.csv``): the row of
+    the whole run when there is one (it includes notebook 03's own row), else the sum of rows."""
     path = build / "emissions.csv"
     if not path.is_file():
         return None
-    energy = emissions = duration = 0.0
     with path.open(newline="", encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            energy += float(row.get("energy_consumed") or 0)
-            emissions += float(row.get("emissions") or 0)
-            duration += float(row.get("duration") or 0)
+        rows = list(csv.DictReader(fh))
+    whole = [r for r in rows if r.get("project_name") == RUN_PROJECT]
+    energy = emissions = duration = 0.0
+    for row in whole or rows:
+        energy += float(row.get("energy_consumed") or 0)
+        emissions += float(row.get("emissions") or 0)
+        duration += float(row.get("duration") or 0)
     return {"energy_kwh": energy, "emissions_kg": emissions, "duration_s": duration}

@@ -221,13 +221,16 @@ def run(
         try:
             began = datetime.now(UTC)
             parameters = {"params_path": str(params_path), "output_dir": str(build)}
-            run_notebooks(build, parameters, step)
+            from llmdecide import assemble, carbon, report
 
-            started = time.perf_counter()
-            from llmdecide import assemble, report
-
-            context = assemble.write_results(build, params_path, slug=slug, run_id=run_id)
-            step("results.json + configurations.csv", started)
+            # codecarbon measures the report's generation (this process and its kernels) up to
+            # the results; notebook 03 also measures its own part (both rows in emissions.csv).
+            with carbon.track(inputs.client.carbon.country, build, assemble.RUN_PROJECT) as run:
+                run_notebooks(build, parameters, step)
+                started = time.perf_counter()
+                context = assemble.write_results(build, params_path, slug=slug, run_id=run_id)
+                step("results.json + configurations.csv", started)
+            context = assemble.add_run_footprint(build, context, run)
 
             started = time.perf_counter()
             try:
