@@ -27,9 +27,10 @@ report: setup ## run the example client: reports/example-retail/report.html and 
 test: setup ## the full test suite (offline)
 	$(BIN)/python -m pytest -q
 
-lint: setup ## ruff check + format check
+lint: setup ## ruff check + format check + mypy
 	$(BIN)/ruff check lib tests bench
 	$(BIN)/ruff format --check lib tests bench
+	$(BIN)/mypy lib/llmdecide
 
 lab: setup ## JupyterLab on the notebooks (installs the lab extra once)
 	@test -x $(BIN)/jupyter-lab || $(BIN)/python -m pip install --quiet -e ".[dev,lab]"

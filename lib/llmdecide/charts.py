@@ -232,8 +232,13 @@ def _ternary_frame(
         baseline = "bottom" if pillar == "precision" else "top"
         labels.append(
             alt.Chart(alt.Data(values=[{"x": cx, "y": cy, "text": lines}]))
-            .mark_text(
-                align=align, baseline=baseline, dy=dy, fontSize=11, lineHeight=14, color="#344054"
+            .mark_text(  # Altair's stubs want Literal strings; these are among them
+                align=align,  # type: ignore[arg-type]
+                baseline=baseline,  # type: ignore[arg-type]
+                dy=dy,
+                fontSize=11,
+                lineHeight=14,
+                color="#344054",
             )
             .encode(x=x, y=y, text="text:N")
         )
@@ -286,7 +291,7 @@ def priorities_chart(
     triangle = alt.layer(*_ternary_frame(t, corner_text, size), point).properties(
         width=size, height=int(size * 0.9)
     )
-    rows = []
+    rows: list[dict[str, Any]] = []
     for pillar in PILLARS:
         weight = i18n.number_or_none(priorities.get(pillar))
         if weight is None:
@@ -349,7 +354,7 @@ def per_choice_chart(
     t = i18n.Translator(language)
     perf = performance_column(limits)
     columns = [perf, "accuracy", "monthly_cost", "monthly_kgco2e"]
-    data = []
+    data: list[dict[str, Any]] = []
     for row in rows:
         clean = _pick(row, [*columns, "label", "rejected_because"])
         option = row.get("option")
@@ -429,7 +434,7 @@ def pareto_chart(
     t = i18n.Translator(language)
     perf = performance_column(limits)
     columns = [perf, "accuracy", "monthly_cost", "monthly_kgco2e"]
-    data = []
+    data: list[dict[str, Any]] = []
     for row in pareto:
         clean = _pick(row, [*columns, "label"])
         clean["recommended"] = bool(row.get("is_recommended"))
@@ -491,14 +496,14 @@ def winner_map_chart(
     """The priority triangle coloured by the configuration that wins at each weighting (231 points
     on a 5 % grid), the client's priorities marked with a black diamond."""
     t = i18n.Translator(language)
-    data = []
+    data: list[dict[str, Any]] = []
     for point in winner_map:
         perf, prec, cost = (float(point[k]) for k in ("performance", "precision", "cost"))
-        x, y = ternary_xy(perf, prec, cost)
+        px, py = ternary_xy(perf, prec, cost)
         data.append(
             {
-                "x": x,
-                "y": y,
+                "x": px,
+                "y": py,
                 "performance": perf,
                 "precision": prec,
                 "cost": cost,
@@ -565,7 +570,7 @@ def ranges_chart(
     """The recommendation's estimate per criterion with its low–high range (Monte Carlo inputs)
     against the limit: one row per criterion, each on its own scale."""
     t = i18n.Translator(language)
-    rows = []
+    rows: list[tuple[str, str, dict[str, Any]]] = []
     for pillar in PILLARS:
         column = pillar_column(pillar, limits)
         value = i18n.number_or_none(estimates.get(column))
@@ -627,7 +632,7 @@ def cost_breakdown_chart(
 ) -> alt.TopLevelMixin:
     """The recommendation's monthly cost by component (components at zero left out)."""
     t = i18n.Translator(language)
-    data = []
+    data: list[dict[str, Any]] = []
     for component in COST_COMPONENTS:
         value = i18n.number_or_none(cost_breakdown.get(component))
         if value is None or value == 0:
@@ -672,7 +677,7 @@ def break_even_chart(
     t = i18n.Translator(language)
     api = t("charts.break_even.api", label=break_even["api_label"])
     own = t("charts.break_even.self_hosted", label=break_even["self_hosted_label"])
-    data = []
+    data: list[dict[str, Any]] = []
     for point in break_even["curve"]:
         for series, column in ((api, "api_monthly_cost"), (own, "self_hosted_monthly_cost")):
             value = i18n.number_or_none(point.get(column))
@@ -746,7 +751,7 @@ def carbon_projection_chart(
     range) beside the rate measured on the pilot when there is one; the limit as a dashed line."""
     t = i18n.Translator(language)
     projected = t("charts.carbon.projected")
-    data = []
+    data: list[dict[str, Any]] = []
     for part in ("operational", "embodied"):
         value = i18n.number_or_none(projection.get(f"{part}_kgco2e"))
         if value is not None and value > 0:
@@ -845,7 +850,7 @@ def region_chart(
     intensity, codecarbon data), with its monthly cost in the tooltip."""
     t = i18n.Translator(language)
     grams = {str(r.get("region")): r.get("g_per_kwh") for r in intensity}
-    data = []
+    data: list[dict[str, Any]] = []
     for row in regions:
         region = str(row.get("region"))
         g = i18n.number_or_none(grams.get(region))
@@ -895,7 +900,7 @@ def _format_locale(language: str, currency: str) -> tuple[tuple[str, Any], ...]:
     import vl_convert as vlc
 
     base = {"fr": "fr-FR", "en": "en-GB"}[i18n.check_language(language)]
-    locale = dict(vlc.get_format_locale(base))
+    locale = dict(vlc.get_format_locale(base))  # type: ignore[arg-type]  # fr-FR / en-GB
     if language == "fr":
         locale["thousands"] = i18n.NNBSP  # as Babel writes it in the text
     locale["currency"] = list(i18n.currency_affixes(currency, language))
@@ -911,7 +916,8 @@ def format_locale(language: str, currency: str) -> dict[str, Any]:
 def time_format_locale(language: str) -> dict[str, Any]:
     import vl_convert as vlc
 
-    return dict(vlc.get_time_format_locale({"fr": "fr-FR", "en": "en-GB"}[language]))
+    tag = {"fr": "fr-FR", "en": "en-GB"}[language]
+    return dict(vlc.get_time_format_locale(tag))  # type: ignore[arg-type]  # a known locale
 
 
 def vegalite_version() -> str:

@@ -12,7 +12,7 @@ Money is computed in USD (the catalog's unit) and converted once to the client's
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -148,7 +148,7 @@ class Space:
             self.excluded.append(entry)
 
 
-def _options(given: list[str] | None, every: Iterable[str]) -> list[str]:
+def _options(given: Sequence[str] | None, every: Iterable[str]) -> list[str]:
     return list(given) if given else list(every)
 
 
@@ -675,7 +675,7 @@ def label(row: Mapping[str, Any]) -> str:
     if row["hosting"] != "api":
         parts.append(row["region"])
         gpr, reps = row.get("gpus_per_replica"), row.get("replicas")
-        if isinstance(gpr, (int, float)) and not math.isnan(gpr):
+        if isinstance(gpr, (int, float)) and not math.isnan(gpr) and reps is not None:
             parts.append(f"{int(reps)}×{int(gpr)} {row['gpu']}")
         else:
             parts.append(row["gpu"])

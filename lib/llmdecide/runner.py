@@ -225,7 +225,9 @@ def run(
 
             # codecarbon measures the report's generation (this process and its kernels) up to
             # the results; notebook 03 also measures its own part (both rows in emissions.csv).
-            with carbon.track(inputs.client.carbon.country, build, assemble.RUN_PROJECT) as run:
+            client = inputs.client
+            country = client.carbon.country or client.constraints.regions[0]
+            with carbon.track(country, build, assemble.RUN_PROJECT) as run:
                 run_notebooks(build, parameters, step)
                 started = time.perf_counter()
                 context = assemble.write_results(build, params_path, slug=slug, run_id=run_id)

@@ -586,7 +586,7 @@ def technical_choices(params_path: Path | str, output_dir: Path | str) -> Choice
     runner_up = None
     if runner is not None:
         runner_up = {
-            **recommendation_of(runner),
+            **(recommendation_of(runner) or {}),
             "label": runner["label"],
             "config_id": runner["config_id"],
             "estimates": estimates_of(runner),
@@ -816,7 +816,8 @@ def carbon_footprint(params_path: Path | str, output_dir: Path | str) -> CarbonS
     output_dir = Path(output_dir)
     inputs = load_inputs(params_path)
     client = inputs.client
-    with carbon.track(client.carbon.country, output_dir, "llmdecide-notebook-03") as run:
+    country = client.carbon.country or client.constraints.regions[0]  # set by validation
+    with carbon.track(country, output_dir, "llmdecide-notebook-03") as run:
         choices = results.read_stage(output_dir, "technical_choices")
         frame = configurations_frame(output_dir)
         for col in ("region", "gpu", "optimisation", "excluded_because", "rejected_because"):
@@ -853,7 +854,7 @@ def carbon_footprint(params_path: Path | str, output_dir: Path | str) -> CarbonS
             result = carbon.run_probe(
                 pr.command,
                 pr.timeout_s,
-                client.carbon.country,
+                country,
                 output_dir,
                 pr.requests,
                 shell=pr.shell,

@@ -82,7 +82,7 @@ def api_impacts_per_request(
 
     logging.getLogger("ecologits").setLevel(logging.ERROR)
     impacts = llm_impacts(provider, model_name, output_tokens, latency_s, zone)
-    if impacts.errors or impacts.energy is None:
+    if impacts.errors or impacts.energy is None or impacts.gwp is None:
         return None
     e_low, e_high = _bounds(impacts.energy.value)
     g_low, g_high = _bounds(impacts.gwp.value)
@@ -97,6 +97,8 @@ def ecologits_deployment(provider: str, model_name: str) -> tuple[float, float] 
 
     model = models.find_model(provider=provider, model_name=model_name)
     if model is None or model.deployment is None:
+        return None
+    if model.deployment.ttft is None or model.deployment.tps is None:
         return None
     return float(model.deployment.ttft), float(model.deployment.tps)
 
