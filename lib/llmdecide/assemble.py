@@ -173,14 +173,17 @@ def _differs(a: Any, b: Any) -> bool:
     return a != b
 
 
-def write_results(build: Path, params_path: Path, *, slug: str, run_id: str) -> dict[str, Any]:
-    """Write ``results.json`` and ``data/report_context.json`` into the build folder; return the
-    report context."""
-    from llmdecide import catalog as catalog_mod
-    from llmdecide import stages
+def write_results(
+    build: Path, params_path: Path, *, slug: str, run_id: str, inputs: Any = None
+) -> dict[str, Any]:
+    """Write ``results.json`` into the build folder; return the report context (saved, with the
+    run's footprint, by :func:`add_run_footprint`). ``inputs`` are the run's validated inputs
+    (``stages.load_inputs``); loaded here when not given."""
+    if inputs is None:
+        from llmdecide import stages
 
-    inputs = stages.load_inputs(params_path)
-    cat = catalog_mod.load()
+        inputs = stages.load_inputs(params_path)
+    cat = inputs.catalog
     critical = results.read_stage(build, "critical_performance")
     choices = results.read_stage(build, "technical_choices")
     carbon = results.read_stage(build, "carbon")
@@ -197,8 +200,6 @@ def write_results(build: Path, params_path: Path, *, slug: str, run_id: str) -> 
     )
     results.write_json(build / RESULTS_FILE, out)
 
-    footprint_path = build / "data" / "run_footprint.json"
-    footprint = results.read_json(footprint_path) if footprint_path.is_file() else None
     client = inputs.client
     usage_summary = inputs.usage_measured.as_dict() if inputs.usage_measured is not None else None
     context = {
@@ -221,7 +222,7 @@ def write_results(build: Path, params_path: Path, *, slug: str, run_id: str) -> 
         "results": out,
         "critical": critical,
         "choices": choices,
-        "carbon": {**carbon, "run_footprint": footprint},
+        "carbon": {**carbon, "run_footprint": None},
         "measurements": {
             "usage": _usage_comparison(inputs.hypotheses, inputs.usage if usage_summary else None),
             "usage_summary": usage_summary,
@@ -252,26 +253,20 @@ def write_results(build: Path, params_path: Path, *, slug: str, run_id: str) -> 
             for kind, name, rec in cat.records()
         ],
     }
-    results.write_stage(build, CONTEXT_STAGE, context)
-    return results.read_stage(build, CONTEXT_STAGE)
+    return context
 
 
 def add_run_footprint(build: Path, context: dict[str, Any], run: Any) -> dict[str, Any]:
     """Put the run's measured footprint (codecarbon, the whole generation up to the results) into
-    the report context and ``data/run_footprint.json``; results.json is left as it is (it holds
-    nothing that varies from run to run)."""
-    footprint = {
-        "energy_kwh": run.energy_kwh,
-        "emissions_kg": run.emissions_kg,
-        "duration_s": run.duration_s,
-        "country": run.country_iso3,
-        "cpu_method": run.cpu_method,
-        "scope": "run",
-    }
+    the report context and ``data/run_footprint.json``, save the context
+    (``data/report_context.json``) and return it as saved, so that this render and a later
+    ``llmdecide report`` see the same numbers. results.json is left as it is (it holds nothing that
+    varies from run to run)."""
+    footprint = {**run.footprint(), "scope": "run"}
     results.write_json(build / "data" / "run_footprint.json", footprint)
     context = {**context, "carbon": {**context["carbon"], "run_footprint": footprint}}
     results.write_stage(build, CONTEXT_STAGE, context)
-    return context
+    return results.read_stage(build, CONTEXT_STAGE)
 
 
 def run_energy(build: Path) -> dict[str, Any] | None:

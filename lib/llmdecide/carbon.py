@@ -319,6 +319,16 @@ class TrackerRun:
         """The intensity codecarbon applied: emissions / energy."""
         return self.emissions_kg / self.energy_kwh * 1000 if self.energy_kwh else math.nan
 
+    def footprint(self) -> dict[str, Any]:
+        """The few figures a report shows of a measured block."""
+        return {
+            "energy_kwh": self.energy_kwh,
+            "emissions_kg": self.emissions_kg,
+            "duration_s": self.duration_s,
+            "country": self.country_iso3,
+            "cpu_method": self.cpu_method,
+        }
+
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["output_dir"] = str(self.output_dir)

@@ -68,6 +68,26 @@ SPEC_COLUMNS = (
     "score",
     "rank",
 )
+CRITERIA_COLUMNS = (
+    "p95_latency_s",
+    "ttft_s",
+    "turnaround_h",
+    "accuracy",
+    "accuracy_source",
+    "monthly_cost",
+    "setup_cost",
+    "monthly_kgco2e",
+)
+"""What a configuration is judged on (the limits' columns, its precision's source, set-up cost)."""
+COST_COLUMNS = (
+    "cost_compute",
+    "cost_api",
+    "cost_rag",
+    "cost_energy",
+    "cost_operations",
+    "cost_capex",
+)
+"""The parts of ``monthly_cost`` (the report's cost breakdown)."""
 EXTRA_COLUMNS = (
     "config_id",
     "label",
@@ -75,12 +95,7 @@ EXTRA_COLUMNS = (
     "batch_per_replica",
     "gpu_hours_per_month",
     "utilisation",
-    "cost_compute",
-    "cost_api",
-    "cost_rag",
-    "cost_energy",
-    "cost_operations",
-    "cost_capex",
+    *COST_COLUMNS,
     "operational_kgco2e",
     "embodied_kgco2e",
     "carbon_method",
@@ -120,6 +135,11 @@ class Candidate:
     rag: str
     output_format: str
     deployment_mode: str
+
+    @classmethod
+    def of(cls, row: Mapping[str, Any]) -> Candidate:
+        """The candidate a configuration row was evaluated from (n/a cells: empty strings)."""
+        return cls(*(row[k] or "" for k in CHOICE_TABLES))
 
     @property
     def config_id(self) -> str:
@@ -657,16 +677,7 @@ def _contract_intensity(ctx: Context) -> float | None:
     return _a(ctx, "contract_intensity_g_per_kwh", VALUE, "low")
 
 
-MONEY = (
-    "monthly_cost",
-    "setup_cost",
-    "cost_compute",
-    "cost_api",
-    "cost_rag",
-    "cost_energy",
-    "cost_operations",
-    "cost_capex",
-)
+MONEY = ("monthly_cost", "setup_cost", *COST_COLUMNS)
 
 
 def label(row: Mapping[str, Any]) -> str:
@@ -745,11 +756,6 @@ def make_context(
 def evaluate_candidate(ctx: Context, c: Candidate) -> dict[str, Any]:
     """One row: the value scenario's figures, the range of the uncertain ones, money converted."""
     value = evaluate_one(ctx, c, VALUE)
-    batch = value.get("batch_per_replica")
-    fixed = int(batch) if isinstance(batch, (int, float)) and batch == batch else None
-    results = {VALUE: value}
-    for s in (OPTIMISTIC, PESSIMISTIC):
-        results[s] = evaluate_one(ctx, c, s, fixed)
     row: dict[str, Any] = {
         "hosting": c.hosting,
         "region": c.region,
@@ -762,11 +768,15 @@ def evaluate_candidate(ctx: Context, c: Candidate) -> dict[str, Any]:
         "config_id": c.config_id,
         "excluded_because": "",
     }
-    value = results[VALUE]
     row.update(value)
     if "accuracy" not in value:  # excluded by sizing: nothing else to compute
         row["label"] = label({**row, "gpus_per_replica": math.nan})
         return row
+    batch = value.get("batch_per_replica")
+    fixed = int(batch) if isinstance(batch, (int, float)) and batch == batch else None
+    results = {VALUE: value}
+    for s in (OPTIMISTIC, PESSIMISTIC):
+        results[s] = evaluate_one(ctx, c, s, fixed)
     for col in MONEY:
         row[col] = cost.to_currency(row[col], ctx.usd_per_unit)
     for col in UNCERTAIN:

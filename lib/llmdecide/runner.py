@@ -83,7 +83,9 @@ def validate_inputs(params_path: Path) -> Any:
     """Everything that can be checked before a notebook starts; raises InputError (exit 2)."""
     from llmdecide import stages
 
-    return stages.load_inputs(params_path)
+    inputs = stages.load_inputs(params_path)
+    _ = inputs.fingerprint  # hashed now: the report carries the inputs as they were validated
+    return inputs
 
 
 def check_notebook_parameters(notebook: Path, parameters: dict[str, Any]) -> None:
@@ -230,7 +232,9 @@ def run(
             with carbon.track(country, build, assemble.RUN_PROJECT) as run:
                 run_notebooks(build, parameters, step)
                 started = time.perf_counter()
-                context = assemble.write_results(build, params_path, slug=slug, run_id=run_id)
+                context = assemble.write_results(
+                    build, params_path, slug=slug, run_id=run_id, inputs=inputs
+                )
                 step("results.json + configurations.csv", started)
             context = assemble.add_run_footprint(build, context, run)
 

@@ -32,7 +32,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from llmdecide._pymcdm import TOPSIS
-from llmdecide.configurations import CHOICE_TABLES
+from llmdecide.configurations import CHOICE_TABLES, CRITERIA_COLUMNS
 from llmdecide.configurations import CHOICES as RECOMMENDATION_CHOICES
 
 FloatArray = npt.NDArray[np.float64]
@@ -83,17 +83,7 @@ CHOICES: tuple[str, ...] = CHOICE_TABLES
 CONFIG_COLUMNS: tuple[str, ...] = RECOMMENDATION_CHOICES
 """The columns that define a configuration (``results.json`` ``recommendation`` keys)."""
 
-ESTIMATE_COLUMNS: tuple[str, ...] = (
-    "p95_latency_s",
-    "ttft_s",
-    "turnaround_h",
-    "accuracy",
-    "accuracy_source",
-    "monthly_cost",
-    "setup_cost",
-    "monthly_kgco2e",
-    "probability_meets_limits",
-)
+ESTIMATE_COLUMNS: tuple[str, ...] = (*CRITERIA_COLUMNS, "probability_meets_limits")
 
 BATCH_REASON = "batch mode cannot meet a real-time latency limit"
 DISTANCE_METRIC = "half_l1"
@@ -1088,21 +1078,6 @@ def run(
     )
 
 
-def estimates(record: Mapping[str, Any]) -> dict[str, Any]:
-    """The SPEC §4 ``estimates`` of one configuration record (plus ``_low``/``_high`` when present)."""
-    out = {c: record.get(c) for c in ESTIMATE_COLUMNS}
-    for c in UNCERTAIN_COLUMNS:
-        for suffix in ("_low", "_high"):
-            if f"{c}{suffix}" in record:
-                out[f"{c}{suffix}"] = record[f"{c}{suffix}"]
-    return out
-
-
-def configuration(record: Mapping[str, Any]) -> dict[str, Any]:
-    """The SPEC §4 ``recommendation`` keys of one configuration record."""
-    return {c: record.get(c) for c in CONFIG_COLUMNS}
-
-
 __all__ = [
     "BATCH_REASON",
     "CHOICES",
@@ -1113,9 +1088,7 @@ __all__ = [
     "Recommendation",
     "ScoringResult",
     "closest_to_feasible",
-    "configuration",
     "criteria",
-    "estimates",
     "monte_carlo",
     "non_dominated",
     "normalised_weights",

@@ -7,14 +7,14 @@ configuration table that notebook 02 wrote into the same ``output_dir``.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llmdecide import results
-from llmdecide.configurations import CHOICE_TABLES, CHOICES
+from llmdecide.configurations import CHOICE_TABLES, CHOICES, COST_COLUMNS, CRITERIA_COLUMNS
 from llmdecide.errors import InputError, MeasurementError
 
 if TYPE_CHECKING:
@@ -39,13 +39,15 @@ class Inputs:
     hypotheses: dict[str, float]
     usage_measured: Any | None
     emissions_measured: Any | None
-    fingerprint: str
     history_keep: int = DEFAULT_HISTORY_KEEP
-    files: dict[str, str] = field(default_factory=dict)
 
+    @cached_property
+    def fingerprint(self) -> str:
+        """Hash of everything that determines the report (params, measurement files, catalog,
+        templates, notebooks, package): needed by the runner, not by the notebooks' kernels."""
+        from llmdecide import fingerprint
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+        return fingerprint.compute(self.params_path).sha256
 
 
 def load_inputs(params_path: Path | str, display_path: str | None = None) -> Inputs:
@@ -66,7 +68,6 @@ def load_inputs(params_path: Path | str, display_path: str | None = None) -> Inp
     usage = dict(hypotheses)
     usage_measured = None
     emissions_measured = None
-    files = {"params": _sha256(params_path)}
     m = client.measurements
     problems: list[Any] = []  # every bad measurement file is reported, not only the first
     if m is not None and m.usage_log:
@@ -81,7 +82,6 @@ def load_inputs(params_path: Path | str, display_path: str | None = None) -> Inp
                 peak_window_s=int(cat.method["peak_window_s"]),
             )
             usage.update(usage_measured.as_usage_override())
-            files["usage_log"] = _sha256(path)
         except InputError as exc:
             problems.extend(exc.problems)
     if m is not None and m.emissions_log:
@@ -96,14 +96,10 @@ def load_inputs(params_path: Path | str, display_path: str | None = None) -> Inp
                 key_path="measurements.emissions_log",
                 hours_per_month=cat.assumption("hours_per_month").value.value,
             )
-            for i, p in enumerate(resolved):
-                files[f"emissions_log[{i}]"] = _sha256(p)
         except InputError as exc:
             problems.extend(exc.problems)
     if problems:
         raise MeasurementError(problems)
-    from llmdecide import fingerprint
-
     keep = client.report.history_keep if getattr(client, "report", None) else DEFAULT_HISTORY_KEEP
     return Inputs(
         params_path=params_path,
@@ -114,9 +110,7 @@ def load_inputs(params_path: Path | str, display_path: str | None = None) -> Inp
         hypotheses=hypotheses,
         usage_measured=usage_measured,
         emissions_measured=emissions_measured,
-        fingerprint=fingerprint.compute(params_path).sha256,
         history_keep=keep,
-        files=files,
     )
 
 
@@ -230,27 +224,10 @@ def critical_performance(params_path: Path | str, output_dir: Path | str) -> Cri
 
 RECOMMENDATION_KEYS = CHOICES
 ESTIMATE_KEYS = (
-    "p95_latency_s",
-    "ttft_s",
-    "turnaround_h",
-    "accuracy",
-    "accuracy_source",
-    "monthly_cost",
-    "setup_cost",
-    "monthly_kgco2e",
+    *CRITERIA_COLUMNS,
     "energy_kwh_per_month",
     "wh_per_1k_output_tokens",
     "probability_meets_limits",
-)
-CRITERIA_COLUMNS = (
-    "p95_latency_s",
-    "ttft_s",
-    "turnaround_h",
-    "accuracy",
-    "accuracy_source",
-    "monthly_cost",
-    "setup_cost",
-    "monthly_kgco2e",
 )
 BREAK_EVEN_FACTORS = (
     0.05,
@@ -440,30 +417,16 @@ def break_even(
         return None
 
     def pick_row(side: pd.DataFrame) -> Mapping[str, Any]:
-        if best["hosting"] == side.iloc[0]["hosting"] or (best["hosting"] != "api") == (
-            side.iloc[0]["hosting"] != "api"
-        ):
-            same = side[side["config_id"] == best["config_id"]]
-            if not same.empty:
-                return same.iloc[0]
+        """The recommendation itself on its own side, else that side's best (then cheapest)."""
+        same = side[side["config_id"] == best["config_id"]]
+        if not same.empty:
+            return same.iloc[0]
         ranked = side.sort_values(
             ["score", "monthly_cost", "config_id"], ascending=[False, True, True]
         )
         return ranked.iloc[0]
 
     api_row, own_row = pick_row(apis), pick_row(own)
-
-    def candidate(row: Mapping[str, Any]) -> conf.Candidate:
-        return conf.Candidate(
-            row["hosting"],
-            row["region"] or "",
-            row["gpu"] or "",
-            row["model"],
-            row["optimisation"] or "",
-            row["rag"],
-            row["output_format"],
-            row["deployment_mode"],
-        )
 
     usage = dict(inputs.usage)
     measured = inputs.usage_measured is not None
@@ -474,8 +437,8 @@ def break_even(
         )
 
     base = make(usage)
-    api_cost = conf.cost_curve(base, candidate(api_row), BREAK_EVEN_FACTORS, make)
-    own_cost = conf.cost_curve(base, candidate(own_row), BREAK_EVEN_FACTORS, make)
+    api_cost = conf.cost_curve(base, conf.Candidate.of(api_row), BREAK_EVEN_FACTORS, make)
+    own_cost = conf.cost_curve(base, conf.Candidate.of(own_row), BREAK_EVEN_FACTORS, make)
     volumes = [usage["requests_per_day"] * f for f in BREAK_EVEN_FACTORS]
     crossing = cost.break_even_requests_per_day(volumes, api_cost, own_cost)
     return {
@@ -572,17 +535,7 @@ def technical_choices(params_path: Path | str, output_dir: Path | str) -> Choice
         ]
     cost_breakdown = None
     if best is not None:
-        cost_breakdown = {
-            k.removeprefix("cost_"): float(best[k])
-            for k in (
-                "cost_compute",
-                "cost_api",
-                "cost_rag",
-                "cost_energy",
-                "cost_operations",
-                "cost_capex",
-            )
-        }
+        cost_breakdown = {k.removeprefix("cost_"): float(best[k]) for k in COST_COLUMNS}
     runner_up = None
     if runner is not None:
         runner_up = {
@@ -757,16 +710,7 @@ def levers(
                 out.append(_lever("region", row, best, option=row["region"]))
         # A low-carbon contract covers the client's own electricity (on-premise).
         if best["hosting"] == "on_premise":
-            c = conf.Candidate(
-                best["hosting"],
-                best["region"],
-                best["gpu"],
-                best["model"],
-                best["optimisation"],
-                best["rag"],
-                best["output_format"],
-                best["deployment_mode"],
-            )
+            c = conf.Candidate.of(best)
             client = inputs.client.model_copy(deep=True)
             client.carbon.renewable_share = 1.0
             ctx = conf.make_context(
@@ -875,13 +819,6 @@ def carbon_footprint(params_path: Path | str, output_dir: Path | str) -> CarbonS
         "probe": probe,
     }
     results.write_stage(output_dir, "carbon", data)
-    footprint = {
-        "energy_kwh": run.energy_kwh,
-        "emissions_kg": run.emissions_kg,
-        "duration_s": run.duration_s,
-        "country": run.country_iso3,
-        "cpu_method": run.cpu_method,
-    }
-    # What the run itself emitted varies from run to run: kept apart from the deterministic data.
-    results.write_json(output_dir / "data" / "run_footprint.json", footprint)
-    return CarbonStage({**data, "run_footprint": footprint})
+    # This cell's own measurement, shown in the notebook; a run's report shows the whole run's
+    # (runner.run → assemble.add_run_footprint). Both rows are in emissions.csv.
+    return CarbonStage({**data, "run_footprint": run.footprint()})
