@@ -397,3 +397,19 @@ def test_end_to_end_skip_force_and_broken_client(tmp_path: Path) -> None:
     assert retail["fingerprint"]
     assert "showing the previous report" in (reports / "index.html").read_text()
     assert portfolio.INDEX == "index.html"
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+def test_the_forkserver_preloads_only_modules_that_start_no_thread() -> None:
+    """Workers are forked from the forkserver: a preloaded module with a live thread (papermill
+    pulls in pyarrow's jemalloc threads) can deadlock a forked worker. Each preload, imported in a
+    fresh interpreter, must leave it with one thread."""
+    import subprocess
+    import sys
+
+    for module in batch.PRELOAD:
+        code = f"import os, {module}; print(len(os.listdir('/proc/self/task')))"
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
+        assert out.stdout.strip() == "1", f"{module} leaves {out.stdout.strip()} threads"

@@ -52,8 +52,12 @@ EXIT_INTERRUPTED = 130
 STOP_GRACE_S = 30.0
 """How long running clients get to stop (kernel shutdown, clean-up) after Ctrl-C."""
 POLL_S = 0.1
-PRELOAD = ["llmdecide.runner", "llmdecide.stages", "papermill", "nbclient", "jupyter_client"]
-"""Imported once by the forkserver, so that each client's worker starts in milliseconds."""
+PRELOAD = ["llmdecide.runner", "llmdecide.stages", "nbclient", "jupyter_client"]
+"""Imported once by the forkserver, so that each client's worker starts in milliseconds. Only
+modules that start no thread: the forkserver forks every worker, and a fork taken while another
+thread holds a lock deadlocks the child. papermill is not here: it imports ``pyarrow.fs``, whose
+jemalloc starts background threads (a worker hung in ``futex_wait`` that way); each worker
+imports it after the fork."""
 TRANSPORT_ENV = "LLMDECIDE_KERNEL_TRANSPORT"
 RUN_CLIENT = "llmdecide.runner:run"
 LOG_DIR = ".batch"
