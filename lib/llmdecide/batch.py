@@ -274,6 +274,12 @@ def _worker(
         traceback.print_exc()
         log = log_path(Path(reports_root), slug)
         events.put((FAILED, slug, f"{type(exc).__name__}: {exc} (traceback in {log})", 1))
+    finally:
+        # Flush this worker's events now, while it is alive, rather than in multiprocessing's
+        # exit finalizers: a worker was seen hanging at exit, joining a feeder thread that was
+        # never told the queue was closed, while the batch waited for it to end.
+        events.close()
+        events.join_thread()
 
 
 # -- progress display ----------------------------------------------------------------------------
