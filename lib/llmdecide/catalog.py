@@ -267,17 +267,45 @@ class Region(BaseRecord):
 
 
 class Efficiency(BaseRecord):
-    """How much of the data-sheet peak an inference engine class achieves."""
+    """How much of the data-sheet peaks an inference engine class achieves, and its defaults."""
 
     bandwidth_efficiency: Range
     mfu_decode: Range
     mfu_prefill: Range
+    step_overhead_ms: Range
+    interconnect_efficiency: Range
+    power_fraction_memory_bound: Range
+    power_fraction_compute_bound: Range
+    token_budget_large_gpu: int = Positive
+    token_budget_small_gpu: int = Positive
+    max_seqs_large_gpu: int = Positive
+    max_seqs_small_gpu: int = Positive
+    large_gpu_memory_gb: float = Positive
 
     @model_validator(mode="after")
     def _fractions(self) -> Efficiency:
-        for name in ("bandwidth_efficiency", "mfu_decode", "mfu_prefill"):
+        for name in (
+            "bandwidth_efficiency",
+            "mfu_decode",
+            "mfu_prefill",
+            "interconnect_efficiency",
+            "power_fraction_memory_bound",
+            "power_fraction_compute_bound",
+        ):
             _fraction(getattr(self, name), name, positive=True)
+        if self.step_overhead_ms.low < 0:
+            raise ValueError("step_overhead_ms must be >= 0")
         return self
+
+    def token_budget(self, memory_gb: float) -> int:
+        """The engine's default token budget per step (max_num_batched_tokens) on a GPU."""
+        large = memory_gb >= self.large_gpu_memory_gb
+        return self.token_budget_large_gpu if large else self.token_budget_small_gpu
+
+    def max_seqs(self, memory_gb: float) -> int:
+        """The engine's default cap on running sequences (max_num_seqs) on a GPU."""
+        large = memory_gb >= self.large_gpu_memory_gb
+        return self.max_seqs_large_gpu if large else self.max_seqs_small_gpu
 
 
 class PrecisionDelta(BaseRecord):
@@ -288,11 +316,22 @@ class PrecisionDelta(BaseRecord):
 
 
 class Quantisation(BaseRecord):
-    """Storage bits of the weights, the compute precision, KV-cache bits."""
+    """Storage bits of the weights, the compute path, and the quantised kernels' measured
+    batch-1 speed-up on streaming the weights (vs 16-bit)."""
 
     bits: Literal[16, 8, 4]
-    compute: Literal["bf16", "fp8", "int8"]
-    kv_bits: Literal[16, 8] = 16
+    compute: Literal["bf16", "fp8", "int8", "fp4"]
+    decode_speedup_batch1: Range
+
+    @model_validator(mode="after")
+    def _speedup(self) -> Quantisation:
+        ideal = 16 / self.bits
+        if self.decode_speedup_batch1.low < 1 or self.decode_speedup_batch1.high > ideal:
+            raise ValueError(
+                f"decode_speedup_batch1 must lie in [1, {ideal:g}] (16 / bits), got "
+                f"{self.decode_speedup_batch1.low:g}..{self.decode_speedup_batch1.high:g}"
+            )
+        return self
 
 
 class CurrencyRate(BaseRecord):
@@ -320,8 +359,12 @@ class MethodSettings(BaseRecord):
     peak_window_s: float = Positive
     batch_sizes: list[int] = Field(min_length=1)
     ahp_consistency_threshold: float = Field(0.1, gt=0)
-    batch_interval_h: float = Field(
-        gt=0, le=168, description="self-hosted batch runs every N hours"
+    max_peak_utilisation: float = Field(
+        gt=0, lt=1, description="highest share of a replica's binding resource used at peak"
+    )
+    latency_quantile: float = Field(gt=0.5, lt=1, description="quantile of the latency limits")
+    batch_caps_per_replica: list[int] = Field(
+        min_length=1, description="max_num_seqs values the sizing search considers"
     )
     prices_as_of: date = Field(description="date at which genai-prices prices are looked up")
     usage_uncertainty_hypothesis: float = Field(ge=0, lt=1, description="± share on hypotheses")
