@@ -374,3 +374,13 @@ def test_pending_offers_load_once_their_gpus_exist(tmp_path: Path) -> None:
     h200 = [o.price_per_gpu_hour_usd for o in cat.offers_for("H200-SXM", "USA")]
     assert h200 == sorted(h200) and len(h200) >= 3
     assert cat.offers_for("B200", "FRA")
+
+
+def test_pending_offers_wait_only_for_gpus_not_yet_in_the_catalog() -> None:
+    """A tripwire for the merge: once a GPU record lands in gpus.yaml, its offers belong in
+    cloud_offers.yaml (append them from the .pending file, then delete what was moved)."""
+    landed = sorted({r["gpu"] for r in _pending()} & set(CAT.gpus))
+    assert not landed, (
+        f"{', '.join(landed)} now in gpus.yaml: move their offers from "
+        f"{PENDING.name} into cloud_offers.yaml"
+    )
