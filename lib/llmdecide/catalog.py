@@ -15,23 +15,14 @@ record, every other kind a mapping keyed by name (GPU name, model name, ISO-3 co
 problem (file, key path such as ``gpus.L40S.memory_gb``, what is expected). Results are cached per
 folder and per file state (name, size, mtime), so an edited file is read again.
 
-API model ids (checked offline against the pinned packages, 2026-11-25; ``tests/test_catalog.py``
-checks them again):
-
-- genai-prices 0.2.3 (``calc_price(Usage(...), model_ref=id, provider_id=provider)``, bundled
-  data, no network): ``openai``/``gpt-4o`` ($2.50 in / $10 out per Mtok), ``openai``/
-  ``gpt-4o-mini`` ($0.15 / $0.60), ``mistral``/``mistral-large`` (matches ``mistral-large``,
-  ``-latest``, ``-2407``, ``-2411``: Mistral Large 2, $2 / $6), ``mistral``/``mistral-large-2512``
-  (Mistral Large 3, $0.50 / $1.50), ``anthropic``/``claude-haiku-4-5`` ($1 / $5),
-  ``mistral``/``mistral-small-latest`` ($0.15 / $0.60). ``mistral-small`` alone is unknown there.
-- EcoLogits 0.11.3 (``ecologits.model_repository.models.find_model(provider, name)``):
-  ``openai``/``gpt-4o`` (MoE 440B, 44-132B active, tps 74, ttft 0.61 s), ``openai``/
-  ``gpt-4o-mini`` (dense 8-28B, tps 79, ttft 0.54 s), ``mistralai``/``mistral-large-2512`` and
-  ``mistral-large-latest`` (both Mistral Large 3: MoE 675B, 41B active, tps 52, ttft 0.68 s),
-  ``anthropic``/``claude-haiku-4-5`` (no deployment figures). ``mistral-large`` alone, Mistral
-  Large 2 (``-2411``) and every ``claude-3-5-*`` id are unknown to EcoLogits 0.11.3.
-  Hence the catalog's ``mistral-large`` is Mistral Large 3 (``mistral-large-2512``) in both
-  packages, so that price, footprint and accuracy describe the same model.
+API model ids are genai-prices ids (``calc_price(Usage(...), model_ref=id, provider_id=provider)``,
+bundled data, no network) that EcoLogits also resolves
+(``ecologits.model_repository.models.find_model(ecologits_provider, id)``), both pinned
+(genai-prices 0.2.3, EcoLogits 0.11.3); ``tests/test_api_catalog.py`` resolves every id in both,
+offline. The catalog's ``mistral-large`` is Mistral Large 3 (``mistral-large-2512``) in both
+packages: EcoLogits 0.11.3 does not know Mistral Large 2, which genai-prices maps plain
+``mistral-large`` to. How to add a model or refresh after upgrading the packages:
+docs/catalog.md, "API models".
 
 ``ApiModel.genai_prices_id`` and ``ApiModel.ecologits_id`` are always filled after loading (with
 the catalog key when the YAML omits them).
@@ -62,6 +53,7 @@ from llmdecide.errors import CatalogError, Problem, did_you_mean
 
 __all__ = [
     "DEFAULT_FOLDER",
+    "REASONING_EFFORTS",
     "ApiModel",
     "Assumption",
     "BaseRecord",
@@ -208,31 +200,108 @@ class OpenModel(BaseRecord):
         return 2 * self.layers * self.kv_heads * self.head_dim * 2
 
 
+ReasoningEffort = Literal["none", "low", "medium", "high"]
+TokenEffort = Literal["low", "medium", "high"]
+REASONING_EFFORTS: tuple[str, ...] = ("none", "low", "medium", "high")
+
+
 class ApiModel(BaseRecord):
-    """A third-party API model; prices come from genai-prices, footprints from EcoLogits."""
+    """A third-party API model; prices come from genai-prices, footprints from EcoLogits.
+
+    Reasoning: ``reasoning_efforts`` lists the efforts the provider accepts (our scale: none,
+    low, medium, high); ``reasoning_tokens`` gives, for each accepted effort except ``none``
+    (0 tokens by definition), the hidden reasoning tokens per request as a range, or null when
+    no figure is published (the effort's cost is then unknown). A non-reasoning model has
+    ``reasoning: false``, no efforts and ``reasoning_tokens: null``.
+
+    Precision: ``accuracy_proxy`` only where a figure is published (``accuracy_benchmark`` names
+    it); null means unknown, never an invented figure.
+    """
 
     provider: str = Field(min_length=1, description="genai-prices provider id")
     ecologits_provider: str = Field(min_length=1, description="EcoLogits provider id")
     genai_prices_id: str | None = Field(None, description="default: the catalog key")
     ecologits_id: str | None = Field(None, description="default: the catalog key")
-    accuracy_proxy: Range
-    accuracy_benchmark: str = Field(min_length=1)
+    context_tokens: int = Field(gt=0, description="context window: prompt + output tokens")
+    reasoning: bool = False
+    reasoning_efforts: list[ReasoningEffort] = Field(default_factory=list)
+    reasoning_tokens: dict[TokenEffort, Range | None] | None = Field(
+        None, description="hidden reasoning tokens per request, by effort; null value: unknown"
+    )
+    accuracy_proxy: Range | None = Field(None, description="null: no published figure")
+    accuracy_benchmark: str | None = Field(None, min_length=1)
+    accuracy_by_effort: dict[ReasoningEffort, Range] | None = None
     ttft_s: Range | None = None
     output_tokens_per_s: Range | None = None
     confidential_ok: bool = False
 
     @model_validator(mode="after")
     def _consistent(self) -> ApiModel:
-        _fraction(self.accuracy_proxy, "accuracy_proxy")
+        if self.accuracy_proxy is not None:
+            _fraction(self.accuracy_proxy, "accuracy_proxy")
+        if (self.accuracy_proxy is None) != (self.accuracy_benchmark is None):
+            raise ValueError(
+                "accuracy_proxy and accuracy_benchmark go together: give both (a published "
+                "figure and its benchmark) or neither (precision unknown)"
+            )
+        if len(set(self.reasoning_efforts)) != len(self.reasoning_efforts):
+            raise ValueError("reasoning_efforts must not repeat an effort")
+        if not self.reasoning:
+            if self.reasoning_efforts or self.reasoning_tokens or self.accuracy_by_effort:
+                raise ValueError(
+                    "a model with reasoning: false has no reasoning_efforts, reasoning_tokens "
+                    "or accuracy_by_effort; set reasoning: true or remove them"
+                )
+            return self
+        if not self.reasoning_efforts:
+            raise ValueError("a reasoning model lists the reasoning_efforts it accepts")
+        expected = {e for e in self.reasoning_efforts if e != "none"}
+        given = set(self.reasoning_tokens or {})
+        if self.reasoning_tokens is None or given != expected:
+            raise ValueError(
+                f"reasoning_tokens needs exactly the accepted efforts other than none "
+                f"({', '.join(sorted(expected)) or 'none'}), each a range or null (unknown); "
+                f"got {', '.join(sorted(given)) or 'nothing'}"
+            )
+        for effort, tokens in self.reasoning_tokens.items():
+            if tokens is not None and tokens.low < 0:
+                raise ValueError(f"reasoning_tokens.{effort} must not be negative")
+        for by_effort, acc in (self.accuracy_by_effort or {}).items():
+            if by_effort not in self.reasoning_efforts:
+                raise ValueError(f"accuracy_by_effort.{by_effort} is not an accepted effort")
+            _fraction(acc, f"accuracy_by_effort.{by_effort}")
         return self
+
+    def reasoning_tokens_for(self, effort: str) -> Range | None:
+        """Hidden reasoning tokens per request at ``effort``.
+
+        A non-reasoning model ignores the option (0 tokens); a reasoning model gives 0 for
+        ``none`` where it accepts it, the catalog range otherwise, and ``None`` when it does not
+        accept the effort or no figure is published (unknown: the effort cannot be costed).
+        """
+        zero = Range(value=0, low=0, high=0)
+        if not self.reasoning:
+            return zero
+        if effort not in self.reasoning_efforts:
+            return None
+        if effort == "none":
+            return zero
+        tokens = self.reasoning_tokens or {}
+        return next((r for e, r in tokens.items() if e == effort), None)
+
+
+Commitment = Literal["on_demand", "1y", "3y"]
 
 
 class CloudOffer(BaseRecord):
-    """An on-demand price per GPU-hour from a public price page."""
+    """A price per GPU-hour from a public price page: on demand, and the 1-year / 3-year
+    commitment prices where the offer publishes them (null: not published)."""
 
     provider: str = Field(min_length=1)
     gpu: str = Field(min_length=1)
-    price_per_gpu_hour_usd: float = Positive
+    price_per_gpu_hour_usd: float = Field(gt=0, description="on demand")
+    price_per_gpu_hour_usd_1y: float | None = Field(None, gt=0, description="1-year commitment")
+    price_per_gpu_hour_usd_3y: float | None = Field(None, gt=0, description="3-year commitment")
     regions: list[str] = Field(default_factory=list, description="ISO-3; empty = any")
     setup_cost_usd: float = Field(0.0, ge=0)
     instance: str | None = None
@@ -245,6 +314,34 @@ class CloudOffer(BaseRecord):
             if not (len(code) == 3 and code.isalpha() and code.isupper()):
                 raise ValueError(f"regions are ISO-3 codes in capitals (FRA, USA); got {code!r}")
         return value
+
+    @model_validator(mode="after")
+    def _commitment_never_dearer(self) -> CloudOffer:
+        on_demand, one, three = (
+            self.price_per_gpu_hour_usd,
+            self.price_per_gpu_hour_usd_1y,
+            self.price_per_gpu_hour_usd_3y,
+        )
+        if one is not None and one > on_demand:
+            raise ValueError(
+                f"price_per_gpu_hour_usd_1y ({one:g}) must not exceed the on-demand "
+                f"price_per_gpu_hour_usd ({on_demand:g}): a commitment never raises the price"
+            )
+        longest_shorter = one if one is not None else on_demand
+        if three is not None and three > longest_shorter:
+            raise ValueError(
+                f"price_per_gpu_hour_usd_3y ({three:g}) must not exceed the 1-year or on-demand "
+                f"price ({longest_shorter:g}): a longer commitment never raises the price"
+            )
+        return self
+
+    def price_usd(self, commitment: Commitment = "on_demand") -> float | None:
+        """Price per GPU-hour for ``commitment`` (on_demand, 1y, 3y); ``None`` if unpublished."""
+        return {
+            "on_demand": self.price_per_gpu_hour_usd,
+            "1y": self.price_per_gpu_hour_usd_1y,
+            "3y": self.price_per_gpu_hour_usd_3y,
+        }[commitment]
 
 
 class OnPremOffer(BaseRecord):
