@@ -466,9 +466,22 @@ def test_a_proxy_comes_with_its_benchmark_and_unknown_is_null() -> None:
     rec["accuracy_benchmark"] = None
     with pytest.raises(ValueError, match="go together"):
         catalog.OpenModel.model_validate(rec)
+    rec = _record("open_models", "gpt-oss-120b")
+    rec["reasoning"] = False  # effort levels on a model that does not reason
+    with pytest.raises(ValueError, match="need reasoning: true"):
+        catalog.OpenModel.model_validate(rec)
     cat = catalog.load()
-    assert cat.open_model("gpt-oss-120b").accuracy_proxy is None  # no figure read: unknown
-    assert cat.open_model("gpt-oss-120b").reasoning is True
+    for name in ("qwen3-32b", "qwen3-235b-a22b", "deepseek-v3.2"):
+        m = cat.open_model(name)  # no figure read at its source: unknown, not invented
+        assert m.accuracy_proxy is None and m.accuracy_benchmark is None, name
+    oss = cat.open_model("gpt-oss-120b")
+    assert oss.reasoning and oss.accuracy_by_effort is not None
+    # model card, GPQA Diamond: low 67.1 < medium 73.1 < high 80.1; the proxy is the medium
+    efforts = [oss.accuracy_by_effort[e].value for e in ("low", "medium", "high")]
+    assert efforts == sorted(efforts) == [0.671, 0.731, 0.801]
+    assert oss.accuracy_proxy == oss.accuracy_by_effort["medium"]
+    small = cat.open_model("gpt-oss-20b")  # only the high effort is published in what was read
+    assert small.accuracy_proxy is None and set(small.accuracy_by_effort or {}) == {"high"}
 
 
 def test_kv_bytes_gqa_hand_computed() -> None:

@@ -265,10 +265,11 @@ class OpenModel(BaseRecord):
                 f"active_params_b ({self.active_params_b:g}) must not exceed params_b "
                 f"({self.params_b:g})"
             )
-        if (self.accuracy_proxy is None) != (self.accuracy_benchmark is None):
+        has_figure = self.accuracy_proxy is not None or bool(self.accuracy_by_effort)
+        if has_figure != (self.accuracy_benchmark is not None):
             raise ValueError(
-                "accuracy_proxy and accuracy_benchmark go together: give both (a published "
-                "figure and its benchmark) or neither (precision unknown)"
+                "accuracy_proxy (or accuracy_by_effort) and accuracy_benchmark go together: "
+                "give a published figure and its benchmark, or neither (precision unknown)"
             )
         if self.accuracy_proxy is not None:
             _fraction(self.accuracy_proxy, "accuracy_proxy")
