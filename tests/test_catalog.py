@@ -363,6 +363,13 @@ def test_hand_checked_new_gpus() -> None:
     assert cat.gpu("H100-PCIe").interconnect.bandwidth_gb_s == 128
     assert cat.gpu("L40S").interconnect.bandwidth_gb_s == 64
     assert cat.gpu("RTX-PRO-6000").interconnect.kind == "pcie"
+    # latency_us is one hop of a ring all-reduce (2(g-1) hops for g GPUs). NCCL's model: 6.6 us
+    # base per all-reduce + 0.6 us per NVLink hop (1.0 per PCIe hop). Spread over the 6 hops of
+    # a 4-GPU all-reduce: (6.6 + 6 x 0.6) / 6 = 1.7 us; PCIe (6.6 + 6 x 1.0) / 6 = 2.1 us
+    nvlink, pcie = cat.gpu("H100-SXM").interconnect, cat.gpu("H100-PCIe").interconnect
+    assert nvlink.latency_us.value == pytest.approx((6.6 + 6 * 0.6) / 6, abs=0.01)
+    assert (nvlink.latency_us.low, nvlink.latency_us.high) == (0.6, 3.9)  # hop alone; 2 GPUs
+    assert pcie.latency_us.value == pytest.approx((6.6 + 6 * 1.0) / 6, abs=0.01)
     for name, gpu in cat.gpus.items():
         link = gpu.interconnect
         assert 0 < link.latency_us.low <= link.latency_us.value <= link.latency_us.high, name

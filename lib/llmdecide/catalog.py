@@ -162,9 +162,11 @@ class Interconnect(_Strict):
     """How the GPUs of one server talk to each other (the tensor-parallel all-reduce path).
 
     ``bandwidth_gb_s`` is per GPU, both directions added, as data sheets print it (900 for H100
-    SXM NVLink 4, 128 for a PCIe Gen5 x16 slot); ``latency_us`` is the latency of one
-    small-message all-reduce among the GPUs of the server (what a decode step pays per
-    all-reduce whatever the message size), a range sourced or argued in the GPU's ``note``.
+    SXM NVLink 4, 128 for a PCIe Gen5 x16 slot); ``latency_us`` is the latency of one hop (one
+    step) of a ring all-reduce among the GPUs of the server: an all-reduce over g GPUs takes
+    2 (g − 1) hops, whatever the message size. A range from NCCL's latency model (per-hop
+    hardware latency; its per-all-reduce base latency spread over the hops for the value and
+    high end), sourced or argued in the GPU's ``note``.
     """
 
     kind: Literal["nvlink", "infinity_fabric", "pcie"]
