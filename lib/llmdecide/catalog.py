@@ -63,6 +63,7 @@ __all__ = [
     "CurrencyRate",
     "Efficiency",
     "Gpu",
+    "Interconnect",
     "MethodSettings",
     "OnPremOffer",
     "OpenModel",
@@ -149,40 +150,107 @@ Positive = Field(gt=0)
 NonNegative = Field(ge=0)
 
 
+class Interconnect(_Strict):
+    """How the GPUs of one server talk to each other (the tensor-parallel all-reduce path).
+
+    ``bandwidth_gb_s`` is per GPU, both directions added, as data sheets print it (900 for H100
+    SXM NVLink 4, 128 for a PCIe Gen5 x16 slot); ``latency_us`` is the latency of one hop (one
+    step) of a ring all-reduce among the GPUs of the server: an all-reduce over g GPUs takes
+    2 (g − 1) hops, whatever the message size. A range from NCCL's latency model (per-hop
+    hardware latency; its per-all-reduce base latency spread over the hops for the value and
+    high end), sourced or argued in the GPU's ``note``.
+    """
+
+    kind: Literal["nvlink", "infinity_fabric", "pcie"]
+    bandwidth_gb_s: float = Positive
+    latency_us: Range
+
+    @model_validator(mode="after")
+    def _positive_latency(self) -> Interconnect:
+        if self.latency_us.low <= 0:
+            raise ValueError(f"latency_us must be positive; got low={self.latency_us.low:g}")
+        return self
+
+
 class Gpu(BaseRecord):
-    """One accelerator (data-sheet figures; compute figures are DENSE, without sparsity)."""
+    """One accelerator (data-sheet figures; compute figures are DENSE, without sparsity).
+
+    NVIDIA data sheets print the 2:4-sparsity figure (twice the dense one) with an asterisk: the
+    catalog halves it. AMD prints dense and sparse separately: the catalog takes the dense one.
+    ``fp4_tflops`` is null where the GPU has no FP4 tensor cores (before Blackwell, CDNA 3);
+    ``gpus_per_server`` is the GPUs of one server or board (8 for HGX/OAM boards): tensor
+    parallelism stays within one server.
+    """
 
     memory_gb: float = Positive
     bandwidth_gb_s: float = Positive
     bf16_tflops: float = Positive
     int8_tops: float = Positive
     fp8_tflops: float | None = Field(None, gt=0, description="null: no FP8 tensor cores")
+    fp4_tflops: float | None = Field(None, gt=0, description="null: no FP4 tensor cores")
     tdp_w: float = Positive
     idle_w: float = NonNegative
     embodied_kgco2e: Range | None = None
-    purchase_price_usd: float = Positive
+    purchase_price_usd: float | None = Field(
+        None, gt=0, description="indicative price per GPU; null: no published or reported price"
+    )
     form_factor: str = Field(min_length=1)
+    interconnect: Interconnect
+    gpus_per_server: int = Field(ge=1, le=16, description="GPUs in one server or board")
 
     @model_validator(mode="after")
-    def _idle_below_tdp(self) -> Gpu:
+    def _consistent(self) -> Gpu:
         if self.idle_w > self.tdp_w:
             raise ValueError(f"idle_w ({self.idle_w:g}) must not exceed tdp_w ({self.tdp_w:g})")
+        for name in ("fp8_tflops", "fp4_tflops", "int8_tops"):
+            value = getattr(self, name)
+            if value is not None and value < self.bf16_tflops:
+                raise ValueError(
+                    f"{name} ({value:g}) is below bf16_tflops ({self.bf16_tflops:g}): a lower "
+                    "precision never computes slower; check that both figures are dense (a "
+                    "sparse bf16 figure is twice the dense one)"
+                )
         return self
 
 
+Effort = Literal["none", "low", "medium", "high"]
+
+
 class OpenModel(BaseRecord):
-    """An open-weight model (config.json / model card figures)."""
+    """An open-weight model (config.json / model card figures).
+
+    Attention: ``gqa`` (MHA is GQA with ``kv_heads == attention_heads``) needs ``kv_heads`` and
+    ``head_dim``; ``mla`` (multi-head latent attention, DeepSeek) needs ``kv_lora_rank`` and
+    ``qk_rope_head_dim``. ``sliding_window_layers`` of the ``layers`` attend only to the last
+    ``sliding_window`` tokens. Mixture of experts: ``expert_params_b`` is the parameters of ALL
+    routed experts of all layers together; ``params_b - expert_params_b`` is read at every
+    decode step, the experts only as routed (``experts_per_token`` of ``experts`` per layer).
+    ``accuracy_proxy`` null means no published figure: the precision is unknown, never invented.
+    """
 
     hf_id: str = Field(min_length=1)
     params_b: float = Positive
     active_params_b: float = Positive
     layers: int = Positive
-    kv_heads: int = Positive
-    head_dim: int = Positive
+    hidden_size: int = Positive
+    attention_heads: int = Field(gt=0, description="query heads")
+    attention: Literal["gqa", "mla"] = "gqa"
+    kv_heads: int | None = Field(None, gt=0)
+    head_dim: int | None = Field(None, gt=0)
+    kv_lora_rank: int | None = Field(None, gt=0, description="MLA latent rank")
+    qk_rope_head_dim: int | None = Field(None, gt=0, description="MLA decoupled RoPE key dim")
+    sliding_window: int | None = Field(None, gt=0, description="tokens a sliding layer sees")
+    sliding_window_layers: int = Field(0, ge=0, description="layers using the sliding window")
+    experts: int | None = Field(None, gt=0, description="routed experts per MoE layer")
+    experts_per_token: int | None = Field(None, gt=0)
+    expert_params_b: float | None = Field(None, gt=0, description="all routed experts, billions")
     context_tokens: int = Positive
     licence: str = Field(min_length=1)
-    accuracy_proxy: Range
-    accuracy_benchmark: str = Field(min_length=1)
+    reasoning: bool = False
+    accuracy_proxy: Range | None = None
+    accuracy_benchmark: str | None = Field(None, min_length=1)
+    accuracy_by_effort: dict[Effort, Range] | None = None
+    reasoning_tokens: dict[Effort, Range] | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> OpenModel:
@@ -191,13 +259,114 @@ class OpenModel(BaseRecord):
                 f"active_params_b ({self.active_params_b:g}) must not exceed params_b "
                 f"({self.params_b:g})"
             )
-        _fraction(self.accuracy_proxy, "accuracy_proxy")
+        has_figure = self.accuracy_proxy is not None or bool(self.accuracy_by_effort)
+        if has_figure != (self.accuracy_benchmark is not None):
+            raise ValueError(
+                "accuracy_proxy (or accuracy_by_effort) and accuracy_benchmark go together: "
+                "give a published figure and its benchmark, or neither (precision unknown)"
+            )
+        if self.accuracy_proxy is not None:
+            _fraction(self.accuracy_proxy, "accuracy_proxy")
+        for effort, r in (self.accuracy_by_effort or {}).items():
+            _fraction(r, f"accuracy_by_effort.{effort}")
+        if (self.accuracy_by_effort or self.reasoning_tokens) and not self.reasoning:
+            raise ValueError("accuracy_by_effort and reasoning_tokens need reasoning: true")
+        self._check_attention()
+        self._check_experts()
         return self
+
+    def _check_attention(self) -> None:
+        if self.attention == "gqa":
+            if self.kv_heads is None or self.head_dim is None:
+                raise ValueError(
+                    "attention gqa needs kv_heads and head_dim (config.json "
+                    "num_key_value_heads and head_dim, or hidden_size / num_attention_heads)"
+                )
+            if self.kv_heads > self.attention_heads:
+                raise ValueError(
+                    f"kv_heads ({self.kv_heads}) must not exceed attention_heads "
+                    f"({self.attention_heads})"
+                )
+        elif self.kv_lora_rank is None or self.qk_rope_head_dim is None:
+            raise ValueError(
+                "attention mla needs kv_lora_rank and qk_rope_head_dim (config.json keys of "
+                "the same names)"
+            )
+        if self.sliding_window_layers > self.layers:
+            raise ValueError(
+                f"sliding_window_layers ({self.sliding_window_layers}) must not exceed layers "
+                f"({self.layers})"
+            )
+        if self.sliding_window_layers and self.sliding_window is None:
+            raise ValueError("sliding_window_layers > 0 needs sliding_window (tokens)")
+
+    def _check_experts(self) -> None:
+        given = [self.experts, self.experts_per_token, self.expert_params_b]
+        if any(v is not None for v in given) and any(v is None for v in given):
+            raise ValueError(
+                "a mixture of experts gives experts, experts_per_token and expert_params_b "
+                "together (a dense model gives none of them)"
+            )
+        if self.experts is None or self.experts_per_token is None:
+            return
+        if self.experts_per_token > self.experts:
+            raise ValueError(
+                f"experts_per_token ({self.experts_per_token}) must not exceed experts "
+                f"({self.experts})"
+            )
+        if self.expert_params_b is not None and self.expert_params_b >= self.params_b:
+            raise ValueError(
+                f"expert_params_b ({self.expert_params_b:g}) must be below params_b "
+                f"({self.params_b:g}): attention and embeddings are not experts"
+            )
+
+    @property
+    def kv_elements_per_token_layer(self) -> int:
+        """Cached elements per token and layer: 2 × kv_heads × head_dim (K and V) for GQA;
+        kv_lora_rank + qk_rope_head_dim (one latent shared by K and V, plus the decoupled RoPE
+        key) for MLA (DeepSeek-V2 paper, arXiv:2405.04434, section 2.1.2)."""
+        if self.attention == "mla":
+            assert self.kv_lora_rank is not None and self.qk_rope_head_dim is not None
+            return self.kv_lora_rank + self.qk_rope_head_dim
+        assert self.kv_heads is not None and self.head_dim is not None
+        return 2 * self.kv_heads * self.head_dim
+
+    @property
+    def full_attention_layers(self) -> int:
+        """Layers whose cache grows with the context (every layer but the sliding ones)."""
+        return self.layers - self.sliding_window_layers
 
     @property
     def kv_bytes_per_token_fp16(self) -> int:
-        """K and V, every layer, at 2 bytes per element."""
-        return 2 * self.layers * self.kv_heads * self.head_dim * 2
+        """KV-cache bytes each further context token adds, at 2 bytes per element:
+        ``full_attention_layers × kv_elements_per_token_layer × 2``.
+
+        GQA: 2 (K and V) × kv_heads × head_dim per layer; MLA: kv_lora_rank + qk_rope_head_dim
+        per layer. Sliding-window layers are left out: their cache stops growing at
+        ``sliding_window`` tokens (see ``kv_window_bytes_fp16`` and ``kv_cache_bytes_fp16``).
+        For a model without sliding layers this is the classic
+        2 × layers × kv_heads × head_dim × 2 bytes.
+        """
+        return self.full_attention_layers * self.kv_elements_per_token_layer * 2
+
+    @property
+    def kv_window_bytes_fp16(self) -> int:
+        """Bytes of the sliding-window layers' cache once full, per sequence, at 2 bytes per
+        element: ``sliding_window_layers × sliding_window × kv_elements_per_token_layer × 2``."""
+        if not self.sliding_window_layers or self.sliding_window is None:
+            return 0
+        return (
+            self.sliding_window_layers * self.sliding_window * self.kv_elements_per_token_layer * 2
+        )
+
+    def kv_cache_bytes_fp16(self, context_tokens: int) -> int:
+        """KV-cache bytes of one sequence of ``context_tokens`` at 2 bytes per element:
+        full layers × tokens + sliding layers × min(tokens, window), each × elements × 2."""
+        per_layer_token = self.kv_elements_per_token_layer * 2
+        window = min(context_tokens, self.sliding_window or 0)
+        return per_layer_token * (
+            self.full_attention_layers * context_tokens + self.sliding_window_layers * window
+        )
 
 
 ReasoningEffort = Literal["none", "low", "medium", "high"]
