@@ -623,7 +623,6 @@ class MethodSettings(BaseRecord):
     monte_carlo_seed: int = NonNegative
     winner_map_steps: int = Positive
     peak_window_s: float = Positive
-    batch_sizes: list[int] = Field(min_length=1)
     ahp_consistency_threshold: float = Field(0.1, gt=0)
     max_peak_utilisation: float = Field(
         gt=0, lt=1, description="highest share of a replica's binding resource used at peak"
@@ -636,11 +635,13 @@ class MethodSettings(BaseRecord):
     usage_uncertainty_hypothesis: float = Field(ge=0, lt=1, description="± share on hypotheses")
     usage_uncertainty_measured: float = Field(ge=0, lt=1, description="± share on measured usage")
 
-    @field_validator("batch_sizes")
+    @field_validator("batch_caps_per_replica")
     @classmethod
     def _positive_sorted(cls, value: list[int]) -> list[int]:
         if any(b <= 0 for b in value) or value != sorted(set(value)):
-            raise ValueError("batch_sizes must be positive, increasing and without repeats")
+            raise ValueError(
+                "batch_caps_per_replica must be positive, increasing and without repeats"
+            )
         return value
 
 
@@ -693,8 +694,9 @@ REQUIRED: dict[str, tuple[str, ...]] = {
         "api_ttft_s",
         "api_output_tokens_per_s",
         "tokens_per_gb_documents",
-        "max_gpus_per_replica",
-        "batch_max",
+        "min_replicas_off_hours",
+        "api_prompt_cache_hit_rate",
+        "prefix_cache_hit_rate",
     ),
 }
 

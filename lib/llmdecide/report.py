@@ -33,7 +33,7 @@ from typing import Any
 from jinja2 import pass_context
 
 from llmdecide import charts, i18n
-from llmdecide.configurations import CHOICE_TABLES
+from llmdecide.columns import CHOICE_TABLES
 
 TEMPLATES_DIR = i18n.TEMPLATES_DIR
 STATIC_DIR = TEMPLATES_DIR / "static"

@@ -32,8 +32,8 @@ import numpy.typing as npt
 import pandas as pd
 
 from llmdecide._pymcdm import TOPSIS
-from llmdecide.configurations import CHOICE_TABLES, CRITERIA_COLUMNS
-from llmdecide.configurations import CHOICES as RECOMMENDATION_CHOICES
+from llmdecide.columns import CHOICE_TABLES, CRITERIA_COLUMNS
+from llmdecide.columns import CHOICES as RECOMMENDATION_CHOICES
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
