@@ -346,15 +346,16 @@ def simulate(
             decoded += n_steps
             ctx_sum += n_dec * n_steps
             if decoded == next_end:
-                slots = np.flatnonzero(slot_end == decoded)
-                ids = slot_id[slots]
-                finish[ids] = t
-                kv_used -= float(reserve[ids].sum())
-                ctx_sum -= float(reserve[ids].sum())  # prompt + output tokens, as reserved
-                measured_left -= int(np.count_nonzero((ids >= warm) & (ids < requests)))
+                slots = np.flatnonzero(slot_end == decoded).tolist()
+                for slot in slots:  # the sequences finishing at this step (usually one)
+                    j = int(slot_id[slot])
+                    finish[j] = t
+                    kv_used -= reserve_list[j]
+                    ctx_sum -= reserve_list[j]  # its prompt + output tokens, as reserved
+                    measured_left -= warm <= j < requests
                 slot_end[slots] = INT_MAX
-                free_slots.extend(slots.tolist())
-                n_dec -= slots.size
+                free_slots.extend(slots)
+                n_dec -= len(slots)
                 next_end = int(slot_end.min())
                 if n_dec == 0:
                     ctx_sum = 0.0
