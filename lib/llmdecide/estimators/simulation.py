@@ -126,7 +126,8 @@ class _Step:
         the whole block the sum is a quadratic, solved directly; else summed with numpy."""
         n = float(decode_seqs)
         extra = self.comm_step + self.comm_token * n + self.overhead
-        a_mem = self.dense + self.experts_read * self._share(n) + self.kv * context
+        share = 1.0 if self.miss < 0 else 1.0 - self.miss**n
+        a_mem = self.dense + self.experts_read * share + self.kv * context
         b_mem = self.kv * n
         a_cmp = self.decode * n + self.attention * context
         b_cmp = self.attention * n
@@ -139,21 +140,19 @@ class _Step:
             ends = np.cumsum(self.decode_block_s(decode_seqs, context, max_steps))
             k = min(max_steps, int(np.searchsorted(ends, until_s)) + 1)
             return k, float(ends[k - 1])
-
-        def total(k: int) -> float:  # sum of (a + b·j) for j < k
-            return k * a + b * k * (k - 1) / 2.0
-
-        if total(max_steps) <= until_s:
-            return max_steps, total(max_steps)
-        # smallest k with total(k) ≥ until_s: b/2 k² + (a − b/2) k − until_s = 0
+        # the k steps j = 0 … k − 1 last k·a + b·k(k − 1)/2 in total
+        full = max_steps * a + b * max_steps * last / 2.0
+        if full <= until_s:
+            return max_steps, full
+        # smallest k with b/2 k² + (a − b/2) k ≥ until_s
         half = a - b / 2.0
         root = until_s / a if b == 0 else (-half + math.sqrt(half * half + 2.0 * b * until_s)) / b
         k = min(max(1, math.ceil(root)), max_steps)
-        while k > 1 and total(k - 1) >= until_s:
+        while k > 1 and (k - 1) * a + b * (k - 1) * (k - 2) / 2.0 >= until_s:
             k -= 1
-        while k < max_steps and total(k) < until_s:
+        while k < max_steps and k * a + b * k * (k - 1) / 2.0 < until_s:
             k += 1
-        return k, total(k)
+        return k, k * a + b * k * (k - 1) / 2.0
 
 
 def draw_lengths(rng: np.random.Generator, mean: float, cv2: float, n: int) -> NDArray[np.int64]:
@@ -346,17 +345,17 @@ def simulate(
             decoded += n_steps
             ctx_sum += n_dec * n_steps
             if decoded == next_end:
-                slots = np.flatnonzero(slot_end == decoded).tolist()
+                slots = (slot_end == decoded).nonzero()[0].tolist()
                 for slot in slots:  # the sequences finishing at this step (usually one)
                     j = int(slot_id[slot])
                     finish[j] = t
                     kv_used -= reserve_list[j]
                     ctx_sum -= reserve_list[j]  # its prompt + output tokens, as reserved
                     measured_left -= warm <= j < requests
-                slot_end[slots] = INT_MAX
+                    slot_end[slot] = INT_MAX
                 free_slots.extend(slots)
                 n_dec -= len(slots)
-                next_end = int(slot_end.min())
+                next_end = int(np.minimum.reduce(slot_end))
                 if n_dec == 0:
                     ctx_sum = 0.0
         # the prompts completed in this step (usually one) emit their first token; those with
