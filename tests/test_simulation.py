@@ -187,6 +187,17 @@ def test_same_seed_same_result() -> None:
     assert a != c
 
 
+def test_bad_arguments_say_what_is_expected() -> None:
+    m, w, engine = setting("8b", "chat")
+    with pytest.raises(ValueError, match="rate_rps must be > 0"):
+        simulation.simulate(m, w, engine, 0.0)
+    with pytest.raises(ValueError, match="one number"):
+        simulation.simulate(m, w, engine, np.array([1.0, 2.0]))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="must last > 0 s"):
+        zero = serving.StepModel(0.0, 0.0, 0.0, 0.0)
+        simulation.simulate(zero, w, engine, 1.0)
+
+
 def test_twenty_thousand_requests_take_well_under_two_seconds() -> None:
     # ~0.4 s on an idle core; 6 s is the ceiling on a machine shared by many processes (a
     # Python loop over the sequences of each step takes over a minute here)

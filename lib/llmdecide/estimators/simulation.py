@@ -27,10 +27,14 @@ a chunk of ``c`` tokens starting ``s`` tokens into the context attends ``c · (s
 comes at the end of the step that completes its prefill, each further token at the end of each
 decode step; an idle replica jumps to the next arrival (the step starts at the arrival).
 
-**Vectorised.** The running batch is numpy arrays (remaining tokens, request ids); a step with a
-prefill handles its chunks with cumulative sums over the queue window; steps that only decode are
-run in blocks up to the next completion (or the next arrival when the queue is empty), their
-durations evaluated at once. ~20 000 requests take well under a second.
+**Vectorised.** The running batch is numpy arrays, one element per slot: the request in it and
+the decode count at which it finishes. A global decode counter advances every sequence at once,
+so a step does no per-sequence work; finishing sequences are found by one vector comparison when
+the counter reaches the earliest finish. Steps that only decode run as one block up to the next
+completion (or the next arrival when the queue is empty): within one branch of the step's max their
+durations are linear in the step index and the block's end solves a quadratic, otherwise a numpy
+cumulative sum. Prompt chunks are scheduled by a loop over the few prompts one step takes.
+20 000 requests take 0.25–0.4 s (shared 2-core machine).
 
 **Measured**: the first ``warmup_share`` of requests is dropped (the replica fills up); arrivals
 continue past the measured requests (as many again as the warm-up) so that the last ones see the
@@ -252,7 +256,11 @@ def simulate(
         raise ValueError(f"simulation: rate_rps must be > 0, got {lam}")
     if requests < 10:
         raise ValueError(f"simulation: simulate at least 10 requests, got {requests}")
+    if not 0.0 <= warmup_share < 1.0:
+        raise ValueError(f"simulation: warmup_share is a share in [0, 1), got {warmup_share}")
     step = _Step.of(m)
+    if not step.step_s(1.0, 0.0, 0.0, 0.0) > 0.0:
+        raise ValueError("simulation: a step of the StepModel must last > 0 s")
     max_seqs = int(_scalar(engine.max_seqs, "Engine.max_seqs"))
     budget = int(_scalar(engine.token_budget, "Engine.token_budget"))
     kv_capacity = _scalar(engine.kv_capacity_tokens, "Engine.kv_capacity_tokens")
