@@ -4,10 +4,13 @@ base figure did not cover."""
 
 from __future__ import annotations
 
+import math
+
 from llmdecide.estimators import precision
 from llmdecide.evaluation.context import Context, pick
 
 SELF_HOSTED = ("cloud", "on_premise")
+UNKNOWN = "unknown"
 
 
 def accuracy(
@@ -39,6 +42,9 @@ def accuracy(
         covered_opt = best[1]
     else:
         record = cat.open_models.get(model) or cat.api_models[model]
+        if record.accuracy_proxy is None:
+            # no published figure and no evaluation: unknown, never invented
+            return math.nan, UNKNOWN
         base, source = pick(record.accuracy_proxy, scenario, "high"), precision.PROXY
         covered_opt = False
         if rag == "rag":
