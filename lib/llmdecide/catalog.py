@@ -189,8 +189,8 @@ class OpenModel(BaseRecord):
     head_dim: int = Positive
     context_tokens: int = Positive
     licence: str = Field(min_length=1)
-    accuracy_proxy: Range
-    accuracy_benchmark: str = Field(min_length=1)
+    accuracy_proxy: Range | None = None
+    accuracy_benchmark: str | None = Field(None, min_length=1)
 
     @model_validator(mode="after")
     def _consistent(self) -> OpenModel:
@@ -199,7 +199,8 @@ class OpenModel(BaseRecord):
                 f"active_params_b ({self.active_params_b:g}) must not exceed params_b "
                 f"({self.params_b:g})"
             )
-        _fraction(self.accuracy_proxy, "accuracy_proxy")
+        if self.accuracy_proxy is not None:
+            _fraction(self.accuracy_proxy, "accuracy_proxy")
         return self
 
     @property
@@ -215,15 +216,16 @@ class ApiModel(BaseRecord):
     ecologits_provider: str = Field(min_length=1, description="EcoLogits provider id")
     genai_prices_id: str | None = Field(None, description="default: the catalog key")
     ecologits_id: str | None = Field(None, description="default: the catalog key")
-    accuracy_proxy: Range
-    accuracy_benchmark: str = Field(min_length=1)
+    accuracy_proxy: Range | None = None
+    accuracy_benchmark: str | None = Field(None, min_length=1)
     ttft_s: Range | None = None
     output_tokens_per_s: Range | None = None
     confidential_ok: bool = False
 
     @model_validator(mode="after")
     def _consistent(self) -> ApiModel:
-        _fraction(self.accuracy_proxy, "accuracy_proxy")
+        if self.accuracy_proxy is not None:
+            _fraction(self.accuracy_proxy, "accuracy_proxy")
         return self
 
 
@@ -326,6 +328,12 @@ class MethodSettings(BaseRecord):
     prices_as_of: date = Field(description="date at which genai-prices prices are looked up")
     usage_uncertainty_hypothesis: float = Field(ge=0, lt=1, description="± share on hypotheses")
     usage_uncertainty_measured: float = Field(ge=0, lt=1, description="± share on measured usage")
+    evaluation_confidence: float = Field(
+        0.95, gt=0, lt=1, description="confidence level of a client evaluation's interval"
+    )
+    stale_after_months: int = Field(
+        12, ge=1, le=120, description="a record retrieved longer ago than this is stale"
+    )
 
     @field_validator("batch_sizes")
     @classmethod
