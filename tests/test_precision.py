@@ -181,3 +181,120 @@ def test_catalog_method_has_the_confidence_level_and_staleness() -> None:
 def test_unknown_base_stays_unknown_through_the_deltas() -> None:
     assert math.isnan(precision.accuracy(math.nan, [0.05, -0.02]))
     assert precision.accuracy(0.9, [0.05, 0.1]) == 1.0
+
+
+# --------------------------------------------------------------------------------------------
+# The report: evaluation plan, translated reason, stale sources
+
+
+def _report_context(language: str) -> dict:
+    import json
+    from pathlib import Path
+
+    from llmdecide import assemble
+
+    context = json.loads(
+        (Path(__file__).parent / "fixtures" / "report_context.json").read_text(encoding="utf-8")
+    )
+    context["client"]["language"] = language
+    import pandas as pd
+
+    rows = pd.DataFrame(
+        [
+            {
+                "config_id": "u1",
+                "model": "qwen3-32b",
+                "hosting": "cloud",
+                "rag": "rag",
+                "optimisation": "fp8",
+                "accuracy_source": "unknown",
+                "excluded_because": "",
+                "rejected_because": "precision unknown: evaluate qwen3-32b on the client's task",
+            }
+        ]
+    )
+    context["results"]["to_evaluate"] = assemble.evaluation_plan(
+        rows, {"precision": {"metric": "accuracy", "limit": 0.9}}, 0.95
+    )
+    rejected = context["choices"]["rejected"]
+    rejected[0] = {
+        **rejected[0],
+        "accuracy": None,
+        "accuracy_source": "unknown",
+        "rejected_because": "precision unknown: evaluate qwen3-32b on the client's task",
+    }
+    context["sources"][0] = {
+        **context["sources"][0],
+        "retrieved": "2024-05-01",
+        "stale": True,
+        "stale_after_months": 12,
+    }
+    return context
+
+
+def test_evaluation_plan_in_results_carries_the_interval_at_the_limit() -> None:
+    context = _report_context("en")
+    (entry,) = context["results"]["to_evaluate"]
+    assert entry["model"] == "qwen3-32b" and entry["blocked_only_by_precision"] == 1
+    assert entry["confidence"] == 0.95
+    # 0.9 on 300 questions: z²/n = 0.0128049; centre = (0.9 + 0.0064024)/1.0128049 = 0.894943;
+    # half = 1.959964/1.0128049 × sqrt(0.09/300 + 0.0000106707) = 1.935184 × 0.0176259 = 0.034109
+    # → (0.860834, 0.929052)
+    sizes = {s["questions"]: (s["low"], s["high"]) for s in entry["interval_at_limit"]}
+    assert sizes[300] == pytest.approx((0.860834, 0.929052), abs=2e-6)
+    assert sorted(sizes) == [100, 300, 1000]
+
+
+@pytest.mark.parametrize(
+    ("language", "fragments"),
+    [
+        (
+            "en",
+            [
+                "The evaluation plan",
+                "precision unknown: evaluate qwen3-32b on the client's task",
+                "stale: retrieved 1 May 2024",
+                "on 300 questions",
+            ],
+        ),
+        (
+            "fr",
+            [
+                "Le plan d'évaluation",
+                "précision inconnue\u202f: évaluer qwen3-32b sur la tâche du client",
+                "périmée\u202f: consultée le 1 mai 2024",
+                "sur 300\u00a0questions",
+            ],
+        ),
+    ],
+)
+def test_report_shows_the_evaluation_plan_and_stale_sources(
+    language: str, fragments: list[str]
+) -> None:
+    from llmdecide import report
+
+    html = report.render_html(_report_context(language))
+    assert 'id="evaluation-plan"' in html
+    assert 'href="#evaluation-plan"' in html  # in the table of contents
+    import html as html_mod
+    import re
+
+    visible = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    text = html_mod.unescape(re.sub(r"<[^>]+>", " ", visible))
+    text = re.sub(r"[ \n]+", " ", text)
+    for fragment in fragments:
+        assert fragment in text, fragment
+    assert not re.search(r"\bNone\b|\bnan\b|\{\{", text)  # unknown shown as such, not as NaN
+
+
+def test_report_without_models_to_evaluate_has_no_plan() -> None:
+    import json
+    from pathlib import Path
+
+    from llmdecide import report
+
+    context = json.loads(
+        (Path(__file__).parent / "fixtures" / "report_context.json").read_text(encoding="utf-8")
+    )
+    html = report.render_html(context)  # an older context: no to_evaluate, no stale key
+    assert 'id="evaluation-plan"' not in html
