@@ -298,3 +298,13 @@ def test_report_without_models_to_evaluate_has_no_plan() -> None:
     )
     html = report.render_html(context)  # an older context: no to_evaluate, no stale key
     assert 'id="evaluation-plan"' not in html
+
+
+def test_base_accuracy_measured_proxy_or_unknown() -> None:
+    low, value, high, source = precision.base_accuracy((0.89, 300), (0.8, 0.85, 0.9), 0.95)
+    assert source == "measured" and value == 0.89
+    assert (low, high) == pytest.approx((0.849544, 0.920595), abs=2e-6)
+    assert precision.base_accuracy((0.89, None), None, 0.95) == (0.89, 0.89, 0.89, "measured")
+    assert precision.base_accuracy(None, (0.8, 0.85, 0.9), 0.95) == (0.8, 0.85, 0.9, "proxy")
+    unknown = precision.base_accuracy(None, None, 0.95)
+    assert unknown[3] == "unknown" and all(math.isnan(x) for x in unknown[:3])

@@ -117,3 +117,24 @@ def fewest_questions(accuracy: float, decimals: int | None = None) -> Fraction:
 def implied_questions(accuracy: float, decimals: int | None = None) -> int:
     """The fewest questions that can give ``accuracy`` as written (see :func:`fewest_questions`)."""
     return fewest_questions(accuracy, decimals).denominator
+
+
+def base_accuracy(
+    measured: tuple[float, int | None] | None,
+    proxy: tuple[float, float, float] | None,
+    confidence: float,
+) -> tuple[float, float, float, str]:
+    """(low, value, high, accuracy_source) of the base a configuration's precision starts from.
+
+    ``measured``: the client's evaluation that covers the configuration, as (accuracy, questions
+    or None) — its Wilson interval (:func:`evaluation_accuracy_range`), source :data:`MEASURED`;
+    else ``proxy``: the catalog's (low, value, high), source :data:`PROXY`; else precision is
+    unknown: (NaN, NaN, NaN, :data:`UNKNOWN`) — never imputed.
+    """
+    if measured is not None:
+        low, value, high = evaluation_accuracy_range(measured[0], measured[1], confidence)
+        return low, value, high, MEASURED
+    if proxy is not None:
+        low, value, high = proxy
+        return low, value, high, PROXY
+    return math.nan, math.nan, math.nan, UNKNOWN
