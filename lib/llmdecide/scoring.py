@@ -265,7 +265,9 @@ def _values(frame: pd.DataFrame, column: str) -> FloatArray:
 def _strings(frame: pd.DataFrame, column: str) -> npt.NDArray[np.str_]:
     if column not in frame.columns:
         return np.full(len(frame), "", dtype=str)
-    return frame[column].fillna("").astype(str).to_numpy(dtype=str)
+    values = frame[column]
+    # a column read back from CSV with no text at all is float NaN: no fillna("") on floats
+    return values.astype(object).where(values.notna(), "").astype(str).to_numpy(dtype=str)
 
 
 def _plain(x: float, digits: int) -> str:
