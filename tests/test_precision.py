@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -308,3 +309,41 @@ def test_base_accuracy_measured_proxy_or_unknown() -> None:
     assert precision.base_accuracy(None, (0.8, 0.85, 0.9), 0.95) == (0.8, 0.85, 0.9, "proxy")
     unknown = precision.base_accuracy(None, None, 0.95)
     assert unknown[3] == "unknown" and all(math.isnan(x) for x in unknown[:3])
+
+
+def test_evaluation_plan_reads_the_configurations_csv(tmp_path: Path) -> None:
+    """What assemble does: the plan from configurations.csv as written and read back (empty text
+    columns come back as NaN floats)."""
+    import warnings
+
+    import numpy as np
+    import pandas as pd
+
+    from llmdecide import assemble, stages
+
+    frame = pd.DataFrame(
+        {
+            "config_id": ["a", "b", "c"],
+            "model": ["qwen3-32b", "qwen3-32b", "gpt-4o"],
+            "hosting": ["cloud", "on_premise", "api"],
+            "rag": ["none", "rag", "none"],
+            "optimisation": ["fp8", "int4", np.nan],
+            "accuracy": [np.nan, np.nan, 0.88],
+            "accuracy_source": ["unknown", "unknown", "proxy"],
+            "excluded_because": ["", "", ""],
+            "rejected_because": [
+                "precision unknown: evaluate qwen3-32b on the client's task",
+                "precision unknown: evaluate qwen3-32b on the client's task; monthly_cost 9000 > limit 6000",
+                "",
+            ],
+        }
+    )
+    stages.write_configurations(frame, tmp_path)
+    back = stages.configurations_frame(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (entry,) = assemble.evaluation_plan(back, {"precision": {"limit": 0.9}}, 0.95)
+    assert entry["model"] == "qwen3-32b"
+    assert entry["configurations"] == 2 and entry["blocked_only_by_precision"] == 1
+    assert entry["hosting"] == ["cloud", "on_premise"] and entry["optimisation"] == ["fp8", "int4"]
+    assert assemble.evaluation_plan(None, {"precision": {"limit": 0.9}}, 0.95) == []
