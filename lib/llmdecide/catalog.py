@@ -634,6 +634,12 @@ class MethodSettings(BaseRecord):
     prices_as_of: date = Field(description="date at which genai-prices prices are looked up")
     usage_uncertainty_hypothesis: float = Field(ge=0, lt=1, description="± share on hypotheses")
     usage_uncertainty_measured: float = Field(ge=0, lt=1, description="± share on measured usage")
+    evaluation_confidence: float = Field(
+        0.95, gt=0, lt=1, description="confidence level of a client evaluation's interval"
+    )
+    stale_after_months: int = Field(
+        12, ge=1, le=120, description="a record retrieved longer ago than this is stale"
+    )
 
     @field_validator("batch_caps_per_replica")
     @classmethod
@@ -943,6 +949,15 @@ def _load(folder: Path, paths: list[Path]) -> Catalog:
     )
 
 
+_PROVENANCE = {
+    "source": (
+        "required: every record says where its figures come from; add source: <URL or "
+        "document reference> (say 'secondary' in note when it is not the primary source)"
+    ),
+    "retrieved": "required: add retrieved: <ISO date the source was read, e.g. 2026-12-01>",
+}
+
+
 def _errors(file: str, prefix: str, exc: ValidationError) -> Iterator[Problem]:
     for err in exc.errors(include_url=False):
         loc = [str(p) for p in err["loc"] if p not in ("function-after", "function-before")]
@@ -950,7 +965,9 @@ def _errors(file: str, prefix: str, exc: ValidationError) -> Iterator[Problem]:
         loc = [p for p in loc if not p.startswith(("float", "int", "Range", "none", "list["))]
         key_path = ".".join([prefix, *loc])
         msg = err["msg"]
-        if err["type"] == "missing":
+        if err["type"] == "missing" and loc and loc[-1] in _PROVENANCE:
+            msg = _PROVENANCE[loc[-1]]
+        elif err["type"] == "missing":
             msg = "this field is required"
         elif err["type"] == "extra_forbidden":
             msg = "unknown field (check the spelling; units belong in the key name)"

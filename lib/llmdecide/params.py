@@ -534,7 +534,33 @@ class Evaluation(_Section):
         None, description="weights precision used in the evaluation (self-hosted models)"
     )
     accuracy: Number = Field(ge=0, le=1, description="share of correct answers (0.91 for 91 %)")
+    questions: Integer | None = Field(
+        None,
+        ge=1,
+        le=10_000_000,
+        description="questions the evaluation had: gives the accuracy its confidence interval",
+    )
     note: str | None = Field(None, max_length=2000, description="how it was measured")
+
+    @model_validator(mode="after")
+    def _enough_questions(self) -> Evaluation:
+        if self.questions is None:
+            return self
+        from llmdecide.estimators import precision
+
+        decimals = precision.written_decimals(self.accuracy)
+        fewest = precision.fewest_questions(self.accuracy, decimals)
+        if self.questions < fewest.denominator:
+            raise _custom(
+                f"{self.questions} questions cannot give an accuracy of {self.accuracy:g} "
+                f"(written to {decimals} decimal{'s' if decimals != 1 else ''}): the fewest "
+                f"questions that can is {fewest.denominator} ({fewest.numerator}/"
+                f"{fewest.denominator} = {float(fewest):.{decimals + 2}f}); give the number of "
+                "questions the evaluation really had, or the accuracy it measured "
+                "(correct answers / questions)",
+                "questions",
+            )
+        return self
 
 
 def _path_text(value: Any) -> Any:
