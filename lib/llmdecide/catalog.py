@@ -326,6 +326,12 @@ class MethodSettings(BaseRecord):
     prices_as_of: date = Field(description="date at which genai-prices prices are looked up")
     usage_uncertainty_hypothesis: float = Field(ge=0, lt=1, description="± share on hypotheses")
     usage_uncertainty_measured: float = Field(ge=0, lt=1, description="± share on measured usage")
+    min_probability_meets_limits: float = Field(
+        ge=0,
+        le=1,
+        description="a recommendation must meet every limit in at least this share of the Monte "
+        "Carlo scenarios, else it is called fragile (a probability: 0 <= x <= 1)",
+    )
 
     @field_validator("batch_sizes")
     @classmethod
