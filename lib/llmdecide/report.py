@@ -652,6 +652,8 @@ def moved_text(row: Mapping[str, Any], t: i18n.Translator) -> str:
     for move in row.get("moved") or []:
         choice = str(move.get("choice"))
         option = move.get("option")
+        if isinstance(option, float) and option.is_integer():
+            option = int(option)
         shown = t.option(choice, option) if isinstance(option, str) else str(option)
         parts.append(t("choices_section.moved_item", choice=t(f"choices.{choice}"), option=shown))
     return ", ".join(parts)
