@@ -193,7 +193,9 @@ def test_prefer_when_weighs_monthly_and_setup_costs_apart() -> None:
     ctx["results"]["runner_up"]["prefer_when"] = better
     ctx["results"]["runner_up"]["at_the_cost_of"] = worse
     lines = report.prefer_when(ctx, i18n.Translator("en"))
-    assert lines[0] == "Prefer it if the set-up cost matters more: US$0 instead of US$90,000 (−100%)."
+    assert (
+        lines[0] == "Prefer it if the set-up cost matters more: US$0 instead of US$90,000 (−100%)."
+    )
     assert lines[-1] == "In exchange: the monthly cost US$4,500 instead of US$1,000 (4.5× as much)."
 
 
@@ -450,3 +452,40 @@ def test_a_fragile_recommendation_is_said_in_words_and_never_gets_a_plain_tick()
     html = report.render_html(ctx, specs={})
     assert "⚠ met in 41% of scenarios only" in html
     assert "✓ met in 41%" not in html
+
+
+# --------------------------------------------------------------------------------------------
+# results.json
+
+
+def test_results_json_gains_the_version_2_decision_keys() -> None:
+    from llmdecide import assemble, stages
+
+    df = dc.table()
+    result = dc.run(df)
+    labels = dict(zip(df["config_id"], df["label"], strict=True))
+    choices = {
+        "recommendation": stages.recommendation_of(result.recommendation.best),
+        "recommendation_label": "x",
+        "estimates": {},
+        "feasible": True,
+        "runner_up": None,
+        "counts": {},
+        "topsis": {},
+        "sensitivity": {},
+        "break_even": None,
+        **stages.decision_data(result, labels),
+    }
+    critical = {"limits": dc.LIMITS, "priorities": {}, "method": "direct", "ahp": None, "usage": {}}
+    carbon = {"projection": None, "intensity": None, "levers": None}
+    out = assemble.build_results(critical, choices, carbon, "0" * 64, "1" * 64)
+    assert out["fragile"] is False
+    assert out["min_probability_meets_limits"] == 0.8
+    assert out["most_robust"]["config_id"] == "fast"  # 96.5 % of scenarios, the highest
+    assert out["most_robust"]["estimates"]["probability_meets_limits"] == pytest.approx(0.965)
+    assert [v["config_id"] for v in out["variants"]] == ["fast-irl"]
+    keys = [s["key"] for s in out["limit_sensitivity"]]
+    assert keys == ["performance", "precision", "cost", "carbon", "setup"]
+    perf = out["limit_sensitivity"][0]
+    assert perf["value"] == 0.9 and perf["relax"]["winner_label"] == labels[perf["relax"]["winner"]]
+    assert "whatif" not in out  # the page's data stays in the report context

@@ -434,6 +434,8 @@ def limit_rows(context: Mapping[str, Any], t: i18n.Translator) -> list[dict[str,
         name = t(f"metrics.{column}") if t.has(f"metrics.{column}") else column
         if item.get("key") == "setup":
             name = t("limits.setup_name")
+        # in a sentence: "Accept p95 latency 5 s", "Accepter latence p95 5 s"
+        phrase = name[:1].lower() + name[1:] if name[1:2].islower() else name
 
         def value(x: Any, column: str = column) -> str:
             return i18n.format_metric(x, column, lang, currency)
@@ -452,6 +454,8 @@ def limit_rows(context: Mapping[str, Any], t: i18n.Translator) -> list[dict[str,
             low, high = item.get("range") or [None, None]
             if move is None:
                 return t("limits.no_change", low=value(low), high=value(high))
+            if value(move.get("limit")) == value(item.get("limit")):
+                return t("limits.at_limit", outcome=outcome(move))
             return t(
                 f"limits.{direction}",
                 limit=value(move.get("limit")),
@@ -461,18 +465,19 @@ def limit_rows(context: Mapping[str, Any], t: i18n.Translator) -> list[dict[str,
 
         step = item.get("step") or {}
         if not step.get("changes"):
-            step_text = t("limits.step_same", metric=name, limit=value(step.get("limit")))
+            step_text = t("limits.step_same", metric=phrase, limit=value(step.get("limit")))
         elif step.get("winner") is None:
-            step_text = t("limits.step_none", metric=name, limit=value(step.get("limit")))
+            step_text = t("limits.step_none", metric=phrase, limit=value(step.get("limit")))
         else:
+            setup = i18n.format_money(step.get("winner_setup_cost"), currency, lang)
             step_text = t(
-                "limits.step",
-                metric=name,
+                "limits.step" if setup != current_setup else "limits.step_monthly",
+                metric=phrase,
                 limit=value(step.get("limit")),
                 label=step.get("winner_label") or step.get("winner"),
                 monthly=i18n.format_money(step.get("winner_monthly_cost"), currency, lang),
                 current=current_monthly,
-                setup=i18n.format_money(step.get("winner_setup_cost"), currency, lang),
+                setup=setup,
                 current_setup=current_setup,
             )
         return {

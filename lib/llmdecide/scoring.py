@@ -1554,7 +1554,7 @@ WHATIF_DISPLAY: tuple[str, ...] = (
     "accuracy",
     "monthly_kgco2e",
 )
-"""Figures the what-if shows for the winner and the top of the ranking."""
+"""Figures the what-if may show for the winner (those of the criteria, and the set-up cost)."""
 WHATIF_MAX_ROWS = 300
 """Configurations embedded in the HTML what-if beyond the ones it must hold (see
 :func:`whatif_data`): keeps the page small."""
@@ -1756,7 +1756,8 @@ def run(
         if r is not None
     ]
     must += [e["config_id"] for entries in choices_table.values() for e in entries]
-    display = [c for c in WHATIF_DISPLAY if c in scored.columns]
+    shown = {"monthly_cost", "setup_cost", *(c.column for c in crits)}
+    display = [c for c in WHATIF_DISPLAY if c in scored.columns and c in shown]
     return ScoringResult(
         frame=scored,
         criteria=crits,

@@ -617,7 +617,7 @@ def technical_choices(params_path: Path | str, output_dir: Path | str) -> Choice
         "recommendation_label": best["label"] if best is not None else None,
         "recommendation_id": best["config_id"] if best is not None else None,
         "estimates": (
-            {**estimates_of(best), "probability_by_limit": scored.probability_by_limit}
+            {**(estimates_of(best) or {}), "probability_by_limit": scored.probability_by_limit}
             if best is not None
             else None
         ),
