@@ -489,3 +489,12 @@ def test_results_json_gains_the_version_2_decision_keys() -> None:
     perf = out["limit_sensitivity"][0]
     assert perf["value"] == 0.9 and perf["relax"]["winner_label"] == labels[perf["relax"]["winner"]]
     assert "whatif" not in out  # the page's data stays in the report context
+
+
+def test_whatif_embeds_hostile_labels_as_data_not_markup() -> None:
+    df = dc.table()
+    hostile = "</script><script>alert(1)</script> & Co"
+    df.loc[df["config_id"] == "cheap", "label"] = hostile
+    html = report.render_html(dc.context("en", df), specs={})
+    assert hostile not in html
+    assert "alert(1)" in html  # …the label is there, escaped inside the JSON

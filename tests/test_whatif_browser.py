@@ -101,11 +101,14 @@ def _state(page: Any) -> tuple[dict[str, float], dict[str, float]]:
     return weights, limits
 
 
-def _python_label(weights: dict[str, float], limits: dict[str, float]) -> str | None:
+def _python(weights: dict[str, float], limits: dict[str, float]) -> Any:
     df = dc.table()
     params = {pillar: {**spec, "limit": limits[pillar]} for pillar, spec in dc.LIMITS.items()}
-    result = dc.scoring.run(df, params, weights, dc.METHOD, limits.get("setup", dc.MAX_SETUP_COST))
-    best = result.recommendation.best
+    return dc.scoring.run(df, params, weights, dc.METHOD, limits.get("setup", dc.MAX_SETUP_COST))
+
+
+def _python_label(weights: dict[str, float], limits: dict[str, float]) -> str | None:
+    best = _python(weights, limits).recommendation.best
     return None if best is None else str(best["label"])
 
 
@@ -124,6 +127,13 @@ def test_moving_the_cost_priority_gives_the_python_winner(browser: Any, page_url
     expected = _python_label(weights, limits)
     assert expected != first, "the table is built so that a cost-first client changes the winner"
     assert winner.inner_text() == expected
+    # the top of the ranking is the scoring's decision order (robust first, then score)
+    frame = _python(weights, limits).frame
+    top = frame["label"].iloc[dc.scoring.robust_order(frame, 0.8)[:5]].tolist()
+    shown = page.eval_on_selector_all(
+        '[data-whatif="ranking"] tr', "rows => rows.map(r => r.children[1].textContent)"
+    )
+    assert shown == top
     # and back: every input event re-ranks
     _move(page, "priority-cost", "min")
     weights, limits = _state(page)

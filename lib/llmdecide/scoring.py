@@ -1215,23 +1215,19 @@ def recommend_robust(
 
     runner: dict[str, Any] | None = None
     variants: list[dict[str, Any]] = []
-    design = _design(best)
-    for position in order[1:]:
+    rest = order[1:]
+    same = np.ones(rest.size, dtype=bool)
+    for column, value in zip(DESIGN_COLUMNS, _design(best), strict=True):
+        same &= _strings(scored, column)[rest] == value
+    other = rest[~same]
+    if other.size:
+        runner = _record(scored, int(other[0]))
+    for position in rest[same][:VARIANTS_N]:
         row = _record(scored, int(position))
-        if _design(row) != design:
-            if runner is None:
-                runner = row
-        elif len(variants) < VARIANTS_N:
-            variants.append(
-                {
-                    **row,
-                    "differs_in": [
-                        c for c in CONFIG_COLUMNS if c in best and not _same(best[c], row.get(c))
-                    ],
-                }
-            )
-        if runner is not None and len(variants) >= VARIANTS_N:
-            break
+        row["differs_in"] = [
+            c for c in CONFIG_COLUMNS if c in best and not _same(best[c], row.get(c))
+        ]
+        variants.append(row)
     better: list[dict[str, Any]] = []
     worse: list[dict[str, Any]] = []
     differs: list[str] = []
