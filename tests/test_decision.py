@@ -451,6 +451,7 @@ def test_a_fragile_recommendation_is_said_in_words_and_never_gets_a_plain_tick()
     assert figures["performance"]["verdict"] == "met in 41% of scenarios only"
     html = report.render_html(ctx, specs={})
     assert "⚠ met in 41% of scenarios only" in html
+    assert "Fragile: every limit is met in only 11% of the simulated scenarios" in html  # cover
     assert "✓ met in 41%" not in html
 
 
