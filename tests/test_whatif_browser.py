@@ -141,6 +141,19 @@ def test_moving_the_cost_priority_gives_the_python_winner(browser: Any, page_url
     assert problems == []
 
 
+def test_a_configuration_exactly_at_a_limit_counts_as_met(browser: Any, page_url: str) -> None:
+    # "at-limit" has its accuracy exactly at the 90 % limit, with no spread: Python counts it met
+    # in every scenario; with these priorities it wins
+    page, problems = _open(browser, page_url)
+    for pillar, value in (("performance", "1"), ("precision", "0"), ("cost", "1"), ("carbon", "0")):
+        _move(page, f"priority-{pillar}", value)
+    weights, limits = _state(page)
+    expected = _python_label(weights, limits)
+    assert expected is not None and "mistral-medium-3-5" in expected
+    assert page.locator('[data-whatif="winner"]').inner_text() == expected
+    assert problems == []
+
+
 def test_moving_a_limit_gives_the_python_winner(browser: Any, page_url: str) -> None:
     page, problems = _open(browser, page_url)
     winner = page.locator('[data-whatif="winner"]')

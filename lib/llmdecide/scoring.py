@@ -1404,17 +1404,30 @@ class Decider:
         return np.where(feasible, total, np.nan)
 
     def probabilities(self, limits: Mapping[str, float], rows: npt.ArrayLike) -> FloatArray:
-        """As :func:`monte_carlo`, for the given (feasible) rows."""
+        """As :func:`monte_carlo`, for the given (feasible) rows: 1 without sampling when a row's
+        whole range is inside every limit, else the share of the draws meeting them all."""
         rows = np.asarray(rows, dtype=int)
-        meets = np.ones((rows.size, self.samples), dtype=bool)
         alive = np.ones(rows.size, dtype=bool)
+        sure = np.ones(rows.size, dtype=bool)
+        cdfs = []
         for check in self.checks:
             low, value, high = (b[rows] for b in self.bounds[check.column])
+            limit = float(limits[check.key])
+            hib = check.higher_is_better
             alive &= ~np.isnan(value)
-            cdf = triangular_cdf(float(limits[check.key]), low, value, high)[:, None]
-            u = self.draws[check.column][None, :]
-            meets &= (u >= cdf) if check.higher_is_better else (u < cdf)
-        return np.where(alive, meets.mean(axis=1), 0.0)
+            with np.errstate(invalid="ignore"):
+                sure &= ~_broken(low if hib else high, limit, hib)
+            cdfs.append(triangular_cdf(limit, low, value, high))
+        out = np.where(alive & sure, 1.0, 0.0)
+        todo = np.flatnonzero(alive & ~sure)
+        if todo.size:
+            meets = np.ones((todo.size, self.samples), dtype=bool)
+            for check, cdf in zip(self.checks, cdfs, strict=True):
+                u = self.draws[check.column][None, :]
+                t = cdf[todo][:, None]
+                meets &= (u >= t) if check.higher_is_better else (u < t)
+            out[todo] = meets.mean(axis=1)
+        return out
 
     def order(
         self, limits: Mapping[str, float]
@@ -1444,9 +1457,26 @@ class Decider:
         return out
 
     def pick(self, limits: Mapping[str, float]) -> int | None:
-        """Row position of the recommendation under these limits (None: nothing feasible)."""
-        order, _scores, _prob = self.order(limits)
-        return int(order[0]) if order.size else None
+        """Row position of the recommendation under these limits (None: nothing feasible): the
+        first row of :meth:`order`, found by computing probabilities in score order only until
+        one reaches the threshold (the first robust row, else the best score)."""
+        feasible = self.feasible(limits)
+        idx = np.flatnonzero(feasible)
+        if idx.size == 0:
+            return None
+        scores = self.scores(limits, feasible)[idx]
+        key = np.where(np.isnan(scores), np.inf, -scores)
+        by_score = idx[np.lexsort((self.ids[idx], key))]
+        if self.min_probability <= 0:
+            return int(by_score[0])
+        start, chunk = 0, 16
+        while start < by_score.size:
+            rows = by_score[start : start + chunk]
+            hit = np.flatnonzero(self.probabilities(limits, rows) >= self.min_probability)
+            if hit.size:
+                return int(rows[hit[0]])
+            start, chunk = start + chunk, chunk * 4
+        return int(by_score[0])
 
 
 SENSITIVITY_LADDER: tuple[float, ...] = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0)
