@@ -501,3 +501,30 @@ def test_whatif_embeds_hostile_labels_as_data_not_markup() -> None:
     html = report.render_html(dc.context("en", df), specs={})
     assert hostile not in html
     assert "alert(1)" in html  # …the label is there, escaped inside the JSON
+
+
+def test_when_nothing_is_feasible_the_limits_say_what_a_round_step_admits() -> None:
+    from llmdecide import stages
+
+    df = dc.table()
+    tight = {**dc.LIMITS, "cost": {"metric": "monthly_cost", "limit": 800.0}}
+    result = dc.run(df, limits=tight)
+    assert result.recommendation.best is None
+    cost = next(s for s in result.limit_sensitivity if s["key"] == "cost")
+    # r04 (709) breaks the latency and precision limits; "cheap" (900) is the first row the cost
+    # limit admits as it is relaxed: at 900, +12.5 %, exactly (a bisection point: 800 + 800 / 8)
+    assert cost["relax"] == {"limit": 900.0, "change_pct": 12.5, "winner": "cheap"}
+    assert cost["tighten"] is None  # nothing to lose
+    assert cost["step"]["limit"] == 1000.0 and cost["step"]["winner"] == "cheap"
+    labels = dict(zip(df["config_id"], df["label"], strict=True))
+    ctx = dc.context("en")
+    ctx["results"].update(
+        feasible=False,
+        recommendation=None,
+        estimates=None,
+        runner_up=None,
+        limit_sensitivity=stages.decision_data(result, labels)["limit_sensitivity"],
+    )
+    rows = {r["name"]: r for r in report.limit_rows(ctx, i18n.Translator("en"))}
+    step = rows["Monthly cost"]["step"]
+    assert step.startswith("Accept monthly cost US$1,000: ") and "meets every limit" in step

@@ -468,6 +468,14 @@ def limit_rows(context: Mapping[str, Any], t: i18n.Translator) -> list[dict[str,
             step_text = t("limits.step_same", metric=phrase, limit=value(step.get("limit")))
         elif step.get("winner") is None:
             step_text = t("limits.step_none", metric=phrase, limit=value(step.get("limit")))
+        elif not estimates:  # nothing feasible today: the step admits a configuration
+            step_text = t(
+                "limits.step_feasible",
+                metric=phrase,
+                limit=value(step.get("limit")),
+                label=step.get("winner_label") or step.get("winner"),
+                monthly=i18n.format_money(step.get("winner_monthly_cost"), currency, lang),
+            )
         else:
             setup = i18n.format_money(step.get("winner_setup_cost"), currency, lang)
             step_text = t(
