@@ -535,7 +535,11 @@ def whatif_view(context: Mapping[str, Any], t: i18n.Translator) -> dict[str, Any
     for check in data["checks"]:
         column = str(check["column"])
         low, high = sorted(float(v) for v in check["range"])
-        name = t("limits.setup_name") if check["key"] == "setup" else t(f"metrics.{column}")
+        name = (
+            t("limits.setup_name")
+            if check["key"] == "setup"
+            else (t(f"metrics.{column}") if t.has(f"metrics.{column}") else column)
+        )
         sliders.append(
             {
                 "key": f"limit-{check['key']}",
