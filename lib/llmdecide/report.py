@@ -451,9 +451,10 @@ def limit_rows(context: Mapping[str, Any], t: i18n.Translator) -> list[dict[str,
             )
 
         def move_text(move: Mapping[str, Any] | None, direction: str) -> str:
-            low, high = item.get("range") or [None, None]
+            tight, loose = item.get("range") or [None, None]
             if move is None:
-                return t("limits.no_change", low=value(low), high=value(high))
+                end = tight if direction == "tighten" else loose
+                return t("limits.no_change", limit=value(end))
             if value(move.get("limit")) == value(item.get("limit")):
                 return t("limits.at_limit", outcome=outcome(move))
             return t(
