@@ -332,17 +332,35 @@ def size_real_time(
     ms, ws = _take_model(m, idx), _take_w(w, idx)
     eng_all = _engine(ctx, rows, fit_, np.zeros(len(rows.cands)))
     limits = _limits(ctx, fixed_s[idx], idx.size, hidden_tokens[idx])
-    for cap in caps:
+    budget = _subset(eng_all.token_budget, idx)
+    kv_cap = _subset(eng_all.kv_capacity_tokens, idx)
+    for j, cap in enumerate(caps):
         cap = np.minimum(cap, top)
+        # a smaller cap is worth a search only where it is smaller than the default and the
+        # default needs more than one replica (or none meets the limits)
+        todo = np.arange(idx.size) if j == 0 else np.flatnonzero((cap < top) & (best_r != 1))
+        if todo.size == 0:
+            continue
         engine = serving.Engine(
-            max_seqs=cap,
-            token_budget=_subset(eng_all.token_budget, idx),
-            kv_capacity_tokens=_subset(eng_all.kv_capacity_tokens, idx),
+            max_seqs=cap[todo],
+            token_budget=budget[todo] if np.ndim(budget) else budget,
+            kv_capacity_tokens=kv_cap[todo] if np.ndim(kv_cap) else kv_cap,
         )
-        r = search.fewest_replicas(ms, ws, engine, peak_rps[idx], limits, quantile)
-        better = (r > 0) & ((best_r == 0) | (r < best_r))
-        best_r = np.where(better, r, best_r)
-        best_cap = np.where(better, cap, best_cap)
+        sub = search.LatencyLimits(
+            limits.e2e_s[todo],
+            limits.ttft_s[todo],
+            limits.tpot_s[todo],
+            limits.max_utilisation,
+            np.asarray(limits.hidden_tokens, dtype=float)[todo]
+            if np.ndim(limits.hidden_tokens)
+            else limits.hidden_tokens,
+        )
+        r = search.fewest_replicas(
+            _take_model(ms, todo), _take_w(ws, todo), engine, peak_rps[idx][todo], sub, quantile
+        )
+        better = (r > 0) & ((best_r[todo] == 0) | (r < best_r[todo]))
+        best_r[todo] = np.where(better, r, best_r[todo])
+        best_cap[todo] = np.where(better, cap[todo], best_cap[todo])
     return best_cap, best_r
 
 
