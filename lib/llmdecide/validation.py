@@ -1,0 +1,486 @@
+"""The serving estimator held against published measurements (docs/validation.md).
+
+``bench/validation_measurements.yaml`` lists published figures (MLPerf results files, the
+TensorRT-LLM performance overview, the ML.ENERGY leaderboard data, NVIDIA NIM and ModelOpt
+tables, fixed-batch latencies), each with the setting that reproduces it. This module rebuilds
+each setting from catalog names with ``estimators.replica.step_model`` and the serving model of
+``estimators.serving``, and compares:
+
+- ``output_tokens_per_s_per_gpu``: offline = the replica's capacity (``serving.capacity_rps``)
+  × output tokens / GPUs of the replica; server/interactive = the highest arrival rate whose p99
+  TTFT and p99 TPOT (``serving.replica_latency`` at q = 0.99) meet the MLPerf limits; fixed batch
+  = b sequences in a closed loop (b / step);
+- ``itl_ms`` / ``tpot_ms``: one step of the closed loop of b sequences (b = 1 at zero load);
+- ``ttft_ms`` at zero load: ``serving.zero_load_ttft_s``;
+- ``e2e_s`` of a fixed batch (vLLM ``benchmark_latency``): one prefill of the b prompts, then
+  O decode steps of b sequences at the mean context;
+- ``decode_speedup_vs_fp16``: the fp16 step over the quantised step at the same batch.
+
+A closed loop of b sequences (every finished request replaced at once) carries b decodes and,
+on average, b × P / O prompt tokens per step (each request's P prompt tokens spread over its O
+decode steps): this is how a benchmark client with a fixed concurrency loads an engine.
+
+Nothing here is tuned: the efficiencies come from the catalog. A row whose model or GPU (or a
+field the formula needs) is not in the catalog is reported as such and left out of the
+statistics; so is a row whose published setting lacks what the estimate needs (a prompt length).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from llmdecide.catalog import Catalog
+from llmdecide.errors import MeasurementError, Problem
+from llmdecide.estimators import replica, serving
+
+RATIO_LOW, RATIO_HIGH = 0.5, 2.0  # every evaluated row within a factor 2 (issue 11)
+MEDIAN_LOG_TARGET = math.log(1.4)  # median |ln(ours / measured)| ≤ ln 1.4
+MIN_EVALUATED = 20
+LATENCY_QUANTILE = 0.99  # MLPerf constrains p99 TTFT and p99 TPOT
+BISECTION_STEPS = 40
+UNBOUNDED = 1e9  # a limit the source does not publish (no batch cap, no token budget)
+FP16_BITS = 16
+BYTES_FP16 = 2.0
+COMPUTE_PEAK = {
+    "bf16": "bf16_tflops",
+    "fp8": "fp8_tflops",
+    "int8": "int8_tops",
+    "fp4": "fp4_tflops",
+}
+KV_BYTES = {"fp16": 2.0, "fp8": 1.0}
+ENGINE_EFFICIENCY = {"nim (tensorrt-llm)": "tensorrt-llm"}
+
+Metric = Literal[
+    "tokens_per_s_per_gpu",
+    "output_tokens_per_s_per_gpu",
+    "itl_ms",
+    "tpot_ms",
+    "ttft_ms",
+    "e2e_s",
+    "gpu_joules_per_output_token",
+    "decode_speedup_vs_fp16",
+]
+
+# Published models that are not catalog entries but share a catalog model's architecture
+# (layers, hidden size, heads, KV heads): the row is evaluated with the catalog model and says so.
+PROXIES: dict[str, tuple[str, str]] = {
+    "meta-llama/Llama-2-70b-chat-hf": (
+        "llama-3.1-70b",
+        "Llama-2-70B: 80 layers, hidden 8192, 8 KV heads as llama-3.1-70b (smaller vocabulary)",
+    ),
+    "meta-llama/Meta-Llama-3-70B-Instruct": (
+        "llama-3.1-70b",
+        "Llama-3-70B: the architecture of llama-3.1-70b with an 8k context",
+    ),
+    "llama-3.3-70b": (
+        "llama-3.1-70b",
+        "Llama-3.3-70B: same layers, hidden size, heads and KV heads as llama-3.1-70b",
+    ),
+}
+
+
+class Limits(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    ttft_p99_s: float | None = Field(None, gt=0)
+    tpot_p99_ms: float | None = Field(None, gt=0)
+
+
+class Measurement(BaseModel):
+    """One published figure and the setting that reproduces it (one YAML row)."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(min_length=1)
+    metric: Metric
+    measured: float = Field(gt=0)
+    model: str = Field(min_length=1)
+    gpu: str = Field(min_length=1)
+    gpus: int = Field(gt=0)
+    tp: int = Field(gt=0)
+    pp: int | None = Field(None, gt=0)
+    ep: int | None = Field(None, gt=0)
+    weights: Literal["fp16", "fp8", "int8", "int4", "fp4"]
+    kv_cache: Literal["fp16", "fp8"]
+    engine: str = Field(min_length=1)
+    scenario: Literal["offline", "server", "interactive", "fixed_batch", "zero_load"]
+    batch: int | None = Field(None, gt=0)
+    token_budget: int | None = Field(None, gt=0)
+    input_tokens: int | None = Field(None, ge=0)
+    output_tokens: float | None = Field(None, gt=0)
+    limits: Limits | None = None
+    source: str = Field(min_length=1)
+    retrieved: date
+    note: str = Field(min_length=1)
+
+
+def load(path: Path | str) -> list[Measurement]:
+    """The measurements file, validated: one ``MeasurementError`` naming every bad key."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise MeasurementError.single(path, "", f"cannot be read as YAML ({exc})") from exc
+    rows = data.get("measurements") if isinstance(data, dict) else None
+    if not isinstance(rows, list):
+        raise MeasurementError.single(path, "measurements", "expected a list of measurements")
+    out: list[Measurement] = []
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for i, row in enumerate(rows):
+        try:
+            m = Measurement.model_validate(row)
+        except ValidationError as exc:
+            for err in exc.errors():
+                key = ".".join(str(p) for p in err["loc"])
+                problems.append(Problem(str(path), f"measurements[{i}].{key}", err["msg"]))
+            continue
+        if m.id in seen:
+            problems.append(Problem(str(path), f"measurements[{i}].id", f"{m.id!r} is repeated"))
+        seen.add(m.id)
+        out.append(m)
+    if problems:
+        raise MeasurementError(problems)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# From catalog names to the serving model's inputs
+
+
+def _scalar(x: Any) -> float:
+    """A float from a float or a 0-d array (the serving model returns arrays)."""
+    return float(np.asarray(x, dtype=float))
+
+
+def _num(x: Any) -> float | None:
+    """A catalog figure: a float, a Range (its ``value``), or None."""
+    if x is None:
+        return None
+    value = getattr(x, "value", x)
+    return None if value is None else float(value)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A measurement's setting rebuilt from the catalog: step model(s), workload, engine."""
+
+    step: serving.StepModel
+    step_fp16: serving.StepModel | None
+    workload: serving.Workload
+    engine: serving.Engine
+    gpus_per_replica: int
+    model_name: str
+    flags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Excluded:
+    """Why a row is not evaluated (not in the catalog, or the source lacks a figure)."""
+
+    reason: str
+
+
+def _model_record(m: Measurement, cat: Catalog) -> tuple[Any, str, list[str]] | Excluded:
+    if m.model in cat.open_models:
+        return cat.open_models[m.model], m.model, []
+    if m.model in PROXIES and PROXIES[m.model][0] in cat.open_models:
+        name, why = PROXIES[m.model]
+        return cat.open_models[name], name, [f"proxy {name} ({why})"]
+    return Excluded(f"not in catalog: model {m.model}")
+
+
+def _step(
+    m: Measurement,
+    cat: Catalog,
+    rec: Any,
+    model_name: str,
+    weights: str,
+    flags: list[str],
+) -> serving.StepModel | Excluded:
+    gpu = cat.gpus[m.gpu]
+    if weights not in cat.quantisations:
+        return Excluded(f"not in catalog: quantisations.{weights}")
+    q = cat.quantisations[weights]
+    compute = getattr(q, "compute", "bf16")
+    peak = _num(getattr(gpu, COMPUTE_PEAK.get(compute, ""), None))
+    bf16 = _num(gpu.bf16_tflops)
+    if peak is None or bf16 is None:
+        return Excluded(f"gpus.{m.gpu} has no {compute} peak (quantisations.{weights}.compute)")
+    speedup = _num(getattr(q, "decode_speedup_batch1", None))
+    if speedup is None:
+        speedup = FP16_BITS / q.bits
+        if q.bits != FP16_BITS:
+            flags.append(f"{weights} weights read {speedup:g}x faster (bytes; no kernel speed-up)")
+    experts = getattr(rec, "experts", None) or 0
+    per_token = getattr(rec, "experts_per_token", None) or 0
+    expert_b = getattr(rec, "expert_params_b", None)
+    if rec.active_params_b < rec.params_b and (not experts or expert_b is None):
+        return Excluded(f"not in catalog: open_models.{model_name}.experts / expert_params_b")
+    expert_b = float(expert_b or 0.0)
+    kv_bytes = KV_BYTES[m.kv_cache]
+    if getattr(rec, "attention", "gqa") == "mla":
+        lora, rope = getattr(rec, "kv_lora_rank", None), getattr(rec, "qk_rope_head_dim", None)
+        if lora is None or rope is None:
+            return Excluded(f"not in catalog: open_models.{model_name}.kv_lora_rank")
+        kv_per_token = rec.layers * (lora + rope) * kv_bytes
+    else:
+        kv_per_token = 2 * rec.layers * rec.kv_heads * rec.head_dim * kv_bytes
+    heads = getattr(rec, "attention_heads", None)
+    head_dim = getattr(rec, "head_dim", None)
+    width = float(heads * head_dim) if heads and head_dim else 0.0
+    if not width:
+        flags.append("no attention FLOPs (attention_heads not in catalog)")
+    eff_name = ENGINE_EFFICIENCY.get(m.engine, m.engine)
+    if eff_name not in cat.efficiencies:
+        flags.append(f"efficiencies.vllm used for {m.engine}")
+        eff_name = "vllm"
+    eff = cat.efficiencies[eff_name]
+    overhead = _num(getattr(eff, "step_overhead_s", None))
+    if overhead is None:
+        overhead = 0.0
+        flags.append("no per-step overhead in catalog (0)")
+    gpus = m.tp
+    hidden = getattr(rec, "hidden_size", None)
+    link = getattr(gpu, "interconnect", None)
+    link_bw = hop_s = link_eff = 0.0
+    if gpus > 1:
+        if link is None or hidden is None:
+            what = f"gpus.{m.gpu}.interconnect" if link is None else f"{model_name}.hidden_size"
+            return Excluded(f"not in catalog: {what} (needed for TP{gpus})")
+        link_bw = float(link.bandwidth_gb_s) / 2.0  # both directions added on the data sheet
+        hop_s = (_num(getattr(link, "latency_us", None)) or 0.0) * 1e-6
+        link_eff = _num(getattr(eff, "link_efficiency", None)) or 1.0
+        if _num(getattr(eff, "link_efficiency", None)) is None:
+            flags.append("link efficiency not in catalog (data-sheet bandwidth)")
+    return replica.step_model(
+        gpus=gpus,
+        dense_weights_fp16_gb=(rec.params_b - expert_b) * BYTES_FP16,
+        expert_weights_fp16_gb=expert_b * BYTES_FP16,
+        experts=experts,
+        experts_per_token=per_token,
+        weight_read_speedup=speedup,
+        active_params_b=rec.active_params_b,
+        kv_bytes_per_token=kv_per_token,
+        attention_layers=rec.layers,
+        attention_width=width,
+        hidden_size=hidden or 0,
+        layers=rec.layers,
+        bandwidth_gb_s=gpu.bandwidth_gb_s,
+        bandwidth_efficiency=_num(eff.bandwidth_efficiency),
+        tflops=peak,
+        bf16_tflops=bf16,
+        mfu_decode=_num(eff.mfu_decode),
+        mfu_prefill=_num(eff.mfu_prefill),
+        link_gb_s_per_direction=link_bw or 1.0,
+        link_efficiency=link_eff or 1.0,
+        hop_latency_s=hop_s,
+        overhead_s=overhead,
+    )
+
+
+def setting(m: Measurement, cat: Catalog) -> Setting | Excluded:
+    """Rebuild a measurement's replica from catalog names, or say what is missing."""
+    if m.gpu not in cat.gpus:
+        return Excluded(f"not in catalog: GPU {m.gpu}")
+    found = _model_record(m, cat)
+    if isinstance(found, Excluded):
+        return found
+    rec, model_name, flags = found
+    if m.pp and m.pp > 1:
+        return Excluded("pipeline parallelism is not modelled")
+    if m.metric == "gpu_joules_per_output_token":
+        return Excluded("no GPU energy-per-token model in lib yet (issue 11 item 6)")
+    needs_prompt = m.metric not in ("decode_speedup_vs_fp16",)
+    if needs_prompt and m.input_tokens is None:
+        return Excluded("prompt length not published at the source")
+    if m.metric != "decode_speedup_vs_fp16" and m.output_tokens is None:
+        return Excluded("output length not published at the source")
+    if m.ep and m.ep > 1:
+        flags.append(f"EP{m.ep} modelled as TP{m.tp}")
+    step = _step(m, cat, rec, model_name, m.weights, flags)
+    if isinstance(step, Excluded):
+        return step
+    step16: serving.StepModel | None = None
+    if m.metric == "decode_speedup_vs_fp16":
+        found16 = _step(m, cat, rec, model_name, "fp16", flags)
+        if isinstance(found16, Excluded):
+            return found16
+        step16 = found16
+    prompt = float(m.input_tokens or 0)
+    if m.input_tokens is None:
+        flags.append("sequence lengths not published: weights-only step (no KV read)")
+    fixed = m.engine.startswith("tensorrt-llm") and m.scenario == "offline"
+    cv2 = 0.0 if fixed or m.scenario in ("fixed_batch", "zero_load") else 1.0
+    w = serving.Workload(
+        context_tokens=prompt,
+        prefill_tokens=prompt,
+        output_tokens=float(m.output_tokens or 1.0),
+        service_cv2=cv2,
+        prompt_cv2=cv2,
+    )
+    gpu = cat.gpus[m.gpu]
+    headroom = _num(cat.assumption("kv_memory_headroom").value) or 0.0
+    q = cat.quantisations[m.weights]
+    weights_gb = rec.params_b * q.bits / 8.0
+    kv_per_token = _kv_bytes(rec, m.kv_cache)
+    free_gb = gpu.memory_gb * m.tp * (1.0 - headroom) - weights_gb
+    if free_gb <= 0:
+        return Excluded(f"{model_name} {m.weights} does not fit in {m.tp} x {m.gpu}")
+    if m.batch is None:
+        flags.append("batch cap not published (KV cache limits it)")
+    if m.token_budget is None:
+        flags.append("token budget not published (prefill unchunked)")
+    engine = serving.Engine(
+        max_seqs=float(m.batch or UNBOUNDED),
+        token_budget=float(m.token_budget or UNBOUNDED),
+        kv_capacity_tokens=free_gb * 1e9 / kv_per_token,
+    )
+    return Setting(step, step16, w, engine, m.tp, model_name, tuple(dict.fromkeys(flags)))
+
+
+def _kv_bytes(rec: Any, kv_cache: str) -> float:
+    if getattr(rec, "attention", "gqa") == "mla":
+        return rec.layers * (rec.kv_lora_rank + rec.qk_rope_head_dim) * KV_BYTES[kv_cache]
+    return 2.0 * rec.layers * rec.kv_heads * rec.head_dim * KV_BYTES[kv_cache]
+
+
+# --------------------------------------------------------------------------------------------
+# The estimator's figure for each metric
+
+
+def closed_loop_step_s(m: serving.StepModel, w: serving.Workload, batch: float) -> float:
+    """One step of ``batch`` sequences kept in flight: ``batch`` decodes at the mean context and
+    ``batch × P / O`` prompt tokens (each request's prompt spread over its O decode steps)."""
+    ctx = _scalar(w.mean_context_while_decoding)
+    o, p = _scalar(w.output_tokens), _scalar(w.prefill_tokens)
+    prefill = batch * p / o
+    pairs = prefill * (_scalar(w.context_tokens) - p / 2.0)
+    return _scalar(m.step_s(batch, batch * ctx, prefill, pairs))
+
+
+def _rate_meeting_limits(s: Setting, limits: Limits) -> float:
+    """Highest arrival rate (≤ capacity) whose p99 TTFT and p99 TPOT meet the limits."""
+    hi = _scalar(serving.capacity_rps(s.step, s.workload, s.engine))
+    lo = 0.0
+
+    def ok(rate: float) -> bool:
+        lat = serving.replica_latency(s.step, s.workload, s.engine, rate, LATENCY_QUANTILE)
+        ttft, tpot = _scalar(lat.ttft_q_s), _scalar(lat.tpot_q_s)
+        good = math.isfinite(ttft) and math.isfinite(tpot)
+        if limits.ttft_p99_s is not None:
+            good = good and ttft <= limits.ttft_p99_s
+        if limits.tpot_p99_ms is not None:
+            good = good and tpot * 1000 <= limits.tpot_p99_ms
+        return good
+
+    if ok(hi):
+        return hi
+    for _ in range(BISECTION_STEPS):
+        mid = (lo + hi) / 2.0
+        lo, hi = (mid, hi) if ok(mid) else (lo, mid)
+    return lo
+
+
+def estimate(m: Measurement, s: Setting) -> float:
+    """The estimator's figure for the measurement's metric, in the measurement's unit."""
+    w = s.workload
+    o, p = _scalar(w.output_tokens), _scalar(w.prefill_tokens)
+    ctx = _scalar(w.mean_context_while_decoding)
+    batch = float(m.batch or 1)
+    if m.metric in ("output_tokens_per_s_per_gpu", "tokens_per_s_per_gpu"):
+        per_token = 1.0 if m.metric == "output_tokens_per_s_per_gpu" else (o + p) / o
+        if m.scenario == "offline":
+            rate = _scalar(serving.capacity_rps(s.step, w, s.engine))
+        elif m.scenario in ("server", "interactive"):
+            rate = _rate_meeting_limits(s, m.limits or Limits(ttft_p99_s=None, tpot_p99_ms=None))
+        else:
+            return batch / closed_loop_step_s(s.step, w, batch) * per_token / s.gpus_per_replica
+        return rate * o * per_token / s.gpus_per_replica
+    if m.metric in ("itl_ms", "tpot_ms"):
+        return closed_loop_step_s(s.step, w, batch) * 1000.0
+    if m.metric == "ttft_ms":
+        return _scalar(serving.zero_load_ttft_s(s.step, w, s.engine)) * 1000.0
+    if m.metric == "e2e_s":
+        prefill = _scalar(s.step.step_s(0.0, 0.0, batch * p, batch * p * p / 2.0))
+        decode = _scalar(s.step.step_s(batch, batch * ctx))
+        return prefill + o * decode
+    if m.metric == "decode_speedup_vs_fp16":
+        assert s.step_fp16 is not None
+        cached = batch * ctx if m.input_tokens is not None else 0.0
+        return _scalar(s.step_fp16.step_s(batch, cached)) / _scalar(s.step.step_s(batch, cached))
+    raise ValueError(f"no estimate for metric {m.metric}")
+
+
+# --------------------------------------------------------------------------------------------
+# The table and its statistics
+
+
+@dataclass(frozen=True)
+class Row:
+    id: str
+    metric: str
+    setting: str
+    measured: float
+    ours: float | None
+    status: str  # "ok" or the exclusion reason
+    flags: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def ratio(self) -> float | None:
+        return None if self.ours is None else self.ours / self.measured
+
+
+def describe(m: Measurement) -> str:
+    """Short setting label: model, GPUs, precision, scenario, batch, lengths."""
+    par = f"TP{m.tp}" + (f" PP{m.pp}" if m.pp else "") + (f" EP{m.ep}" if m.ep else "")
+    lengths = f"{m.input_tokens if m.input_tokens is not None else '?'}/{m.output_tokens or '?'}"
+    batch = f" b{m.batch}" if m.batch else ""
+    return (
+        f"{m.model}, {m.gpus}x {m.gpu} {par}, {m.weights}/kv {m.kv_cache}, {m.engine}, "
+        f"{m.scenario}{batch}, {lengths}"
+    )
+
+
+def evaluate(measurements: Iterable[Measurement], cat: Catalog) -> list[Row]:
+    rows = []
+    for m in measurements:
+        s = setting(m, cat)
+        if isinstance(s, Excluded):
+            rows.append(Row(m.id, m.metric, describe(m), m.measured, None, s.reason))
+            continue
+        rows.append(Row(m.id, m.metric, describe(m), m.measured, estimate(m, s), "ok", s.flags))
+    return rows
+
+
+@dataclass(frozen=True)
+class Summary:
+    evaluated: int
+    within: int
+    median_abs_log_ratio: float
+    worst: tuple[str, ...]  # ids outside [1/2, 2]
+
+    @property
+    def passes(self) -> bool:
+        return (
+            self.evaluated >= MIN_EVALUATED
+            and self.within == self.evaluated
+            and self.median_abs_log_ratio <= MEDIAN_LOG_TARGET
+        )
+
+
+def summarise(rows: Sequence[Row]) -> Summary:
+    """Rows evaluated, how many within [1/2, 2], median |ln ratio| (nan when none)."""
+    ratios = [(r.id, r.ratio) for r in rows if r.status == "ok" and r.ratio is not None]
+    logs = [abs(math.log(x)) for _, x in ratios]
+    outside = tuple(i for i, x in ratios if not RATIO_LOW <= x <= RATIO_HIGH)
+    median = statistics.median(logs) if logs else math.nan
+    return Summary(len(ratios), len(ratios) - len(outside), median, outside)
