@@ -60,6 +60,32 @@ def test_closed_loop_step_carries_the_prompts_spread_over_the_decodes() -> None:
     assert validation.closed_loop_step_s(_step(), w, 100) == pytest.approx(0.060)
 
 
+def test_a_row_the_catalog_cannot_rebuild_says_why() -> None:
+    rows = validation.load(MEASUREMENTS)
+    m = next(r for r in rows if r.id == "trtllm-h100-llama3.1-8b-fp8-1000-1000")
+    unknown_gpu = m.model_copy(update={"gpu": "NO-SUCH-GPU"})
+    found = validation.setting(unknown_gpu, catalog.load())
+    assert isinstance(found, validation.Excluded)
+    assert found.reason == "not in catalog: GPU NO-SUCH-GPU"
+    no_prompt = m.model_copy(update={"input_tokens": None})
+    found = validation.setting(no_prompt, catalog.load())
+    assert isinstance(found, validation.Excluded)
+    assert "prompt length" in found.reason
+
+
+def test_itl_of_a_catalog_setting_rises_with_the_batch() -> None:
+    rows = validation.load(MEASUREMENTS)
+    base = next(r for r in rows if r.id == "trtllm-h100-llama3.1-8b-fp8-1000-1000")
+    itl = []
+    for batch in (1, 8, 32, 128, 256):
+        m = base.model_copy(update={"metric": "itl_ms", "scenario": "fixed_batch", "batch": batch})
+        s = validation.setting(m, catalog.load())
+        assert isinstance(s, validation.Setting)
+        itl.append(validation.estimate(m, s))
+    assert itl == sorted(itl)
+    assert itl[-1] > itl[0]
+
+
 def test_summary_counts_rows_within_a_factor_two_and_the_median_log_ratio() -> None:
     rows = [
         validation.Row("a", "itl_ms", "", 10.0, 12.0, "ok"),  # ratio 1.2

@@ -59,6 +59,9 @@ COMPUTE_PEAK = {
 }
 KV_BYTES = {"fp16": 2.0, "fp8": 1.0}
 ENGINE_EFFICIENCY = {"nim (tensorrt-llm)": "tensorrt-llm"}
+# names the catalog may give these engine figures (first found is used; absent = flagged)
+OVERHEAD_FIELDS = ("step_overhead_s", "overhead_s", "per_step_overhead_s")
+LINK_EFFICIENCY_FIELDS = ("link_efficiency", "interconnect_efficiency")
 
 Metric = Literal[
     "tokens_per_s_per_gpu",
@@ -161,6 +164,15 @@ def _scalar(x: Any) -> float:
     return float(np.asarray(x, dtype=float))
 
 
+def _attr(obj: Any, *names: str) -> Any:
+    """The first of ``names`` that ``obj`` (a record or a dict) has and is not None."""
+    for name in names:
+        value = obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+        if value is not None:
+            return value
+    return None
+
+
 def _num(x: Any) -> float | None:
     """A catalog figure: a float, a Range (its ``value``), or None."""
     if x is None:
@@ -211,31 +223,31 @@ def _step(
         return Excluded(f"not in catalog: quantisations.{weights}")
     q = cat.quantisations[weights]
     compute = getattr(q, "compute", "bf16")
-    peak = _num(getattr(gpu, COMPUTE_PEAK.get(compute, ""), None))
+    peak = _num(_attr(gpu, COMPUTE_PEAK.get(compute, "")))
     bf16 = _num(gpu.bf16_tflops)
     if peak is None or bf16 is None:
         return Excluded(f"gpus.{m.gpu} has no {compute} peak (quantisations.{weights}.compute)")
-    speedup = _num(getattr(q, "decode_speedup_batch1", None))
+    speedup = _num(_attr(q, "decode_speedup_batch1"))
     if speedup is None:
         speedup = FP16_BITS / q.bits
         if q.bits != FP16_BITS:
             flags.append(f"{weights} weights read {speedup:g}x faster (bytes; no kernel speed-up)")
-    experts = getattr(rec, "experts", None) or 0
-    per_token = getattr(rec, "experts_per_token", None) or 0
-    expert_b = getattr(rec, "expert_params_b", None)
+    experts = _attr(rec, "experts") or 0
+    per_token = _attr(rec, "experts_per_token") or 0
+    expert_b = _attr(rec, "expert_params_b")
     if rec.active_params_b < rec.params_b and (not experts or expert_b is None):
         return Excluded(f"not in catalog: open_models.{model_name}.experts / expert_params_b")
     expert_b = float(expert_b or 0.0)
     kv_bytes = KV_BYTES[m.kv_cache]
-    if getattr(rec, "attention", "gqa") == "mla":
-        lora, rope = getattr(rec, "kv_lora_rank", None), getattr(rec, "qk_rope_head_dim", None)
+    if _attr(rec, "attention") == "mla":
+        lora, rope = _attr(rec, "kv_lora_rank"), _attr(rec, "qk_rope_head_dim")
         if lora is None or rope is None:
             return Excluded(f"not in catalog: open_models.{model_name}.kv_lora_rank")
         kv_per_token = rec.layers * (lora + rope) * kv_bytes
     else:
         kv_per_token = 2 * rec.layers * rec.kv_heads * rec.head_dim * kv_bytes
-    heads = getattr(rec, "attention_heads", None)
-    head_dim = getattr(rec, "head_dim", None)
+    heads = _attr(rec, "attention_heads")
+    head_dim = _attr(rec, "head_dim")
     width = float(heads * head_dim) if heads and head_dim else 0.0
     if not width:
         flags.append("no attention FLOPs (attention_heads not in catalog)")
@@ -244,22 +256,23 @@ def _step(
         flags.append(f"efficiencies.vllm used for {m.engine}")
         eff_name = "vllm"
     eff = cat.efficiencies[eff_name]
-    overhead = _num(getattr(eff, "step_overhead_s", None))
+    overhead = _num(_attr(eff, *OVERHEAD_FIELDS))
     if overhead is None:
         overhead = 0.0
         flags.append("no per-step overhead in catalog (0)")
     gpus = m.tp
-    hidden = getattr(rec, "hidden_size", None)
-    link = getattr(gpu, "interconnect", None)
+    hidden = _attr(rec, "hidden_size")
+    link = _attr(gpu, "interconnect")
     link_bw = hop_s = link_eff = 0.0
     if gpus > 1:
         if link is None or hidden is None:
             what = f"gpus.{m.gpu}.interconnect" if link is None else f"{model_name}.hidden_size"
             return Excluded(f"not in catalog: {what} (needed for TP{gpus})")
-        link_bw = float(link.bandwidth_gb_s) / 2.0  # both directions added on the data sheet
-        hop_s = (_num(getattr(link, "latency_us", None)) or 0.0) * 1e-6
-        link_eff = _num(getattr(eff, "link_efficiency", None)) or 1.0
-        if _num(getattr(eff, "link_efficiency", None)) is None:
+        link_bw = float(_attr(link, "bandwidth_gb_s")) / 2.0  # both directions on data sheets
+        hop_s = (_num(_attr(link, "latency_us")) or 0.0) * 1e-6
+        found_eff = _num(_attr(eff, *LINK_EFFICIENCY_FIELDS))
+        link_eff = found_eff or 1.0
+        if found_eff is None:
             flags.append("link efficiency not in catalog (data-sheet bandwidth)")
     return replica.step_model(
         gpus=gpus,
@@ -348,7 +361,7 @@ def setting(m: Measurement, cat: Catalog) -> Setting | Excluded:
 
 
 def _kv_bytes(rec: Any, kv_cache: str) -> float:
-    if getattr(rec, "attention", "gqa") == "mla":
+    if _attr(rec, "attention") == "mla":
         return rec.layers * (rec.kv_lora_rank + rec.qk_rope_head_dim) * KV_BYTES[kv_cache]
     return 2.0 * rec.layers * rec.kv_heads * rec.head_dim * KV_BYTES[kv_cache]
 
