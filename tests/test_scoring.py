@@ -39,6 +39,7 @@ DEFAULTS: dict[str, Any] = {
     "replicas": 2,
     "model": "llama-3.1-8b",
     "optimisation": "fp16",
+    "kv_cache": "fp16",
     "rag": "none",
     "output_format": "text",
     "deployment_mode": "real_time",

@@ -200,9 +200,13 @@ class UseCase(_Section):
     description: str = Field("", max_length=5000, description="one paragraph for the report")
 
 
+LatencyMetric = Literal["p95_latency_s", "ttft_p95_s", "tpot_p95_ms", "turnaround_h"]
+
+
 class PerformanceLimit(_Section):
-    metric: Literal["p95_latency_s", "ttft_p95_s", "turnaround_h"] = Field(
-        description="p95 end-to-end latency (s), p95 time to first token (s) or batch turnaround (h)"
+    metric: LatencyMetric = Field(
+        description="p95 end-to-end latency (s), p95 time to first token (s), p95 time per "
+        "output token (ms) or batch turnaround (h)"
     )
     limit: Number = Field(gt=0, le=10_000, description="the worst acceptable value of the metric")
 
@@ -299,6 +303,11 @@ class CriticalPerformance(_Section):
     precision: PrecisionLimit
     cost: CostLimit
     carbon: CarbonLimit | None = None
+    extra_limits: dict[LatencyMetric, Annotated[float, Field(gt=0, le=1e6)]] = Field(
+        default_factory=dict,
+        description="further hard limits on latency metrics, e.g. {tpot_p95_ms: 200} beside a "
+        "TTFT limit (MLPerf's pair); each must hold for a configuration to be feasible",
+    )
     priorities: DirectPriorities | None = None
     pairwise: Pairwise | None = None
 
@@ -383,7 +392,7 @@ class Options(_Section):
     models: list[Name] | None = Field(
         None, min_length=1, description="API or open model names", json_schema_extra=_one_or_many
     )
-    optimisation: list[Literal["fp16", "fp8", "int8", "int4"]] | None = Field(
+    optimisation: list[Literal["fp16", "fp8", "int8", "int4", "fp4"]] | None = Field(
         None,
         min_length=1,
         description="numeric precision of self-hosted weights",
@@ -405,6 +414,33 @@ class Options(_Section):
     deployment_mode: list[Literal["real_time", "batch"]] | None = Field(
         None, min_length=1, description="real time or batch", json_schema_extra=_one_or_many
     )
+    gpus_per_replica: list[Literal[1, 2, 4, 8]] | None = Field(
+        None,
+        min_length=1,
+        description="tensor-parallel degrees to consider (default: every degree one server of "
+        "the GPU allows)",
+        json_schema_extra=_one_or_many,
+    )
+    max_batch_per_replica: Integer | None = Field(
+        None,
+        ge=1,
+        le=4096,
+        description="the engine's cap on running sequences per replica (max_num_seqs; default: "
+        "the engine's own default for the GPU)",
+    )
+    kv_cache: list[Literal["fp16", "fp8"]] | None = Field(
+        None,
+        min_length=1,
+        description="KV-cache precision (fp8 where the GPU computes in fp8; default: fp16)",
+        json_schema_extra=_one_or_many,
+    )
+    batch_runs_per_day: Number = Field(
+        1.0,
+        gt=0,
+        le=96,
+        description="batch mode: how many times a day the backlog is processed (the worst-case "
+        "wait is the active hours divided by it)",
+    )
 
     @field_validator(
         "hosting",
@@ -414,14 +450,26 @@ class Options(_Section):
         "rag",
         "output_format",
         "deployment_mode",
+        "gpus_per_replica",
+        "kv_cache",
         mode="before",
     )
     @classmethod
     def _one_value_is_a_list(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            return value
         return _as_list(value)
 
     @field_validator(
-        "hosting", "gpus", "models", "optimisation", "rag", "output_format", "deployment_mode"
+        "hosting",
+        "gpus",
+        "models",
+        "optimisation",
+        "rag",
+        "output_format",
+        "deployment_mode",
+        "gpus_per_replica",
+        "kv_cache",
     )
     @classmethod
     def _no_duplicates(cls, value: list[Any] | None) -> list[Any] | None:
@@ -433,7 +481,7 @@ class Evaluation(_Section):
 
     model: Name = Field(description="model evaluated (catalog name)")
     rag: Literal["none", "rag"] | None = Field(None, description="with or without retrieval")
-    optimisation: Literal["fp16", "fp8", "int8", "int4"] | None = Field(
+    optimisation: Literal["fp16", "fp8", "int8", "int4", "fp4"] | None = Field(
         None, description="weights precision used in the evaluation (self-hosted models)"
     )
     accuracy: Number = Field(ge=0, le=1, description="share of correct answers (0.91 for 91 %)")
@@ -1128,9 +1176,39 @@ def check_against_catalog(client: ClientParams, catalog: Any, file: str | Path) 
     ):
         problems.append(_unknown(file, "carbon.country", country, regions, " of regions"))
 
+    problems.extend(_parallelism_problems(client, catalog, file))
     problems.extend(_contradictions(client, file, open_models, api_models))
     if problems:
         raise ParamsError(problems)
+
+
+def _parallelism_problems(client: ClientParams, catalog: Any, file: str) -> list[Problem]:
+    """A tensor-parallel degree no candidate GPU's server can hold (parallelism stays within one
+    server) is an error; one that only some GPUs' servers hold applies to those."""
+    degrees = client.options.gpus_per_replica
+    records = getattr(catalog, "gpus", {}) or {}
+    if not degrees or not records:
+        return []
+    names = [g for g in (client.options.gpus or list(records)) if g in records]
+    servers = {g: int(getattr(records[g], "gpus_per_server", 8) or 8) for g in names}
+    if not servers:
+        return []
+    largest = max(servers.values())
+    problems = []
+    for i, degree in enumerate(degrees):
+        if degree > largest:
+            held = ", ".join(f"{g}: {n}" for g, n in servers.items())
+            fitting = [d for d in (1, 2, 4, 8) if d <= largest]
+            problems.append(
+                Problem(
+                    file,
+                    f"options.gpus_per_replica[{i}]",
+                    f"{degree} GPUs per replica, but one server of the candidate GPUs holds at "
+                    f"most {largest} ({held}); tensor parallelism stays within one server: use "
+                    f"{', '.join(map(str, fitting))}",
+                )
+            )
+    return problems
 
 
 def _contradictions(

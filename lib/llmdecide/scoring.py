@@ -47,6 +47,7 @@ TRIANGLE: tuple[str, ...] = ("performance", "precision", "cost")
 METRIC_COLUMNS: dict[str, str] = {
     "p95_latency_s": "p95_latency_s",
     "ttft_p95_s": "ttft_s",
+    "tpot_p95_ms": "tpot_p95_ms",
     "turnaround_h": "turnaround_h",
     "accuracy": "accuracy",
     "monthly_cost": "monthly_cost",
@@ -64,7 +65,7 @@ DEFAULT_METRIC: dict[str, str] = {
 HIGHER_IS_BETTER: frozenset[str] = frozenset({"accuracy"})
 """Columns where more is better; they are shares in [0, 1] (see :func:`utility`)."""
 
-REAL_TIME_COLUMNS: frozenset[str] = frozenset({"p95_latency_s", "ttft_s"})
+REAL_TIME_COLUMNS: frozenset[str] = frozenset({"p95_latency_s", "ttft_s", "tpot_p95_ms"})
 
 UNCERTAIN_COLUMNS: tuple[str, ...] = (
     "p95_latency_s",
@@ -74,8 +75,10 @@ UNCERTAIN_COLUMNS: tuple[str, ...] = (
     "monthly_cost",
     "setup_cost",
     "monthly_kgco2e",
+    "tpot_p95_ms",
 )
-"""Canonical order of the Monte Carlo random streams (one uniform vector per column)."""
+"""Canonical order of the Monte Carlo random streams (one uniform vector per column; a new
+column goes last so that the others keep their draws)."""
 
 CHOICES: tuple[str, ...] = CHOICE_TABLES
 """The choices of the per-choice tables (SPEC §1.2, infrastructure split into region and gpu)."""
@@ -175,6 +178,28 @@ def criteria(
     return out
 
 
+def extra_criteria(extra_limits: Mapping[str, float] | None) -> list[Criterion]:
+    """Further hard limits on latency metrics (``critical_performance.extra_limits``): checked
+    like the performance limit (rejection, Monte Carlo), never scored (weight 0)."""
+    out = []
+    for metric, limit in (extra_limits or {}).items():
+        if metric not in METRIC_COLUMNS:
+            known = ", ".join(sorted(METRIC_COLUMNS))
+            raise ValueError(f"extra_limits: unknown metric {metric!r}; known: {known}")
+        column = METRIC_COLUMNS[metric]
+        out.append(
+            Criterion(
+                pillar="performance",
+                column=column,
+                limit=float(limit),
+                higher_is_better=column in HIGHER_IS_BETTER,
+                saturation=1.0,
+                weight=0.0,
+            )
+        )
+    return out
+
+
 def normalised_weights(crits: Sequence[Criterion]) -> FloatArray:
     """Weights divided by their sum; equal weights when they are all zero."""
     w = np.array([c.weight for c in crits], dtype=float)
@@ -262,7 +287,15 @@ def _values(frame: pd.DataFrame, column: str) -> FloatArray:
 def _strings(frame: pd.DataFrame, column: str) -> npt.NDArray[np.str_]:
     if column not in frame.columns:
         return np.full(len(frame), "", dtype=str)
-    return frame[column].fillna("").astype(str).to_numpy(dtype=str)
+    col = frame[column]
+    if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+        # a numeric choice (GPUs per replica): whole numbers as "2", n/a as ""
+        values = col.to_numpy(dtype=float, na_value=np.nan)
+        return np.array(
+            ["" if np.isnan(v) else (str(int(v)) if v == int(v) else str(v)) for v in values],
+            dtype=str,
+        )
+    return col.fillna("").astype(str).to_numpy(dtype=str)
 
 
 def _plain(x: float, digits: int) -> str:
@@ -1043,6 +1076,7 @@ def run(
     weights: Mapping[str, float],
     method: Mapping[str, Any] | Any,
     max_setup_cost: float | None,
+    extra_limits: Mapping[str, float] | None = None,
 ) -> ScoringResult:
     """Reject, score, Monte Carlo, Pareto, recommend, and the views around the recommendation.
 
@@ -1053,14 +1087,15 @@ def run(
     relax and the per-choice tables are centred on the closest configuration.
     """
     crits = criteria(limits, weights, method)
+    hard = [*crits, *extra_criteria(extra_limits)]
     samples = int(_method_number(method, "monte_carlo_samples"))
     seed = int(_method_number(method, "monte_carlo_seed"))
     steps = int(_method_number(method, "winner_map_steps"))
-    scored = score(reject(frame, crits, max_setup_cost), crits)
-    scored["probability_meets_limits"] = monte_carlo(scored, crits, max_setup_cost, samples, seed)
+    scored = score(reject(frame, hard, max_setup_cost), crits)
+    scored["probability_meets_limits"] = monte_carlo(scored, hard, max_setup_cost, samples, seed)
     scored["pareto"] = pareto_front(scored, crits)
     rec = recommend(scored, crits)
-    closest = [] if rec.best is not None else closest_to_feasible(scored, crits, max_setup_cost)
+    closest = [] if rec.best is not None else closest_to_feasible(scored, hard, max_setup_cost)
     points = winner_map(scored, crits, steps)
     best_id = rec.best["config_id"] if rec.best else None
     centre: dict[str, Any] | None = rec.best
@@ -1089,6 +1124,7 @@ __all__ = [
     "ScoringResult",
     "closest_to_feasible",
     "criteria",
+    "extra_criteria",
     "monte_carlo",
     "non_dominated",
     "normalised_weights",

@@ -481,6 +481,7 @@ def technical_choices(params_path: Path | str, output_dir: Path | str) -> Choice
         weights,
         method,
         client.constraints.max_setup_cost,
+        extra_limits=dict(client.critical_performance.extra_limits),
     )
     base_columns = list(frame.columns)
     frame = scored.frame.sort_values("config_id").reset_index(drop=True)
@@ -555,6 +556,7 @@ def technical_choices(params_path: Path | str, output_dir: Path | str) -> Choice
         "feasible": best is not None,
         "runner_up": runner_up,
         "limits": limits,
+        "extra_limits": dict(client.critical_performance.extra_limits),
         "priorities": weights,
         "counts": {
             "configurations": len(frame),

@@ -53,3 +53,36 @@ def max_batch_by_memory(usable_gb: float, weights_gb: float, kv_gb_one_sequence:
     if free <= 0 or kv_gb_one_sequence <= 0:
         return 0
     return math.floor(free / kv_gb_one_sequence)
+
+
+def kv_elements_per_token_layer_gqa(kv_heads: int, head_dim: int) -> int:
+    """Grouped-query attention: one key and one value vector per KV head (MHA: kv = q heads)."""
+    return KEY_AND_VALUE * kv_heads * head_dim
+
+
+def kv_elements_per_token_layer_mla(kv_lora_rank: int, qk_rope_head_dim: int) -> int:
+    """Multi-head latent attention (DeepSeek-V2 §2.1.2): the cache holds the compressed latent
+    (``kv_lora_rank``) and the decoupled rotary key (``qk_rope_head_dim``), shared by all heads."""
+    return kv_lora_rank + qk_rope_head_dim
+
+
+def kv_bytes_per_context_token(
+    elements_per_layer: float,
+    full_layers: float,
+    window_layers: float,
+    window_tokens: float,
+    context_tokens: float,
+    kv_bits: float,
+) -> float:
+    """KV bytes per token of a ``context_tokens`` context, averaged: full-attention layers keep
+    every token, sliding-window layers at most ``window_tokens`` of them (their share of the
+    context: min(1, window / context))."""
+    import numpy as np
+
+    window_share = np.where(
+        np.asarray(window_layers) > 0,
+        np.minimum(1.0, np.asarray(window_tokens) / np.maximum(np.asarray(context_tokens), 1.0)),
+        0.0,
+    )
+    layers = np.asarray(full_layers) + np.asarray(window_layers) * window_share
+    return elements_per_layer * layers * kv_bits / BITS_PER_BYTE  # type: ignore[no-any-return]

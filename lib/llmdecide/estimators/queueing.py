@@ -22,24 +22,25 @@ Array = NDArray[np.float64]
 
 def erlang_c(servers: ArrayLike, offered_load: ArrayLike) -> Array:
     """Probability that an arrival waits in an M/M/c queue with ``servers`` servers and offered
-    load ``a = λ · S`` (Erlang C), by the Erlang B recursion B(k) = a·B(k−1) / (k + a·B(k−1)),
-    C = B / (1 − ρ·(1 − B)) with ρ = a / c. 1 when a ≥ c (unstable)."""
+    load ``a = λ · S`` (Erlang C). Erlang B is the Poisson(a) mass at c over its distribution
+    function at c, B = P(N = c) / P(N ≤ c) (exact, computed in log space by scipy's regularised
+    gamma functions), and C = B / (1 − ρ·(1 − B)) with ρ = a / c. 1 when a ≥ c (unstable)."""
+    from scipy.special import gammaln, pdtr
+
     c = np.atleast_1d(np.asarray(servers, dtype=float))
     a = np.atleast_1d(np.asarray(offered_load, dtype=float))
     c, a = np.broadcast_arrays(c, a)
-    c_int = np.maximum(1, np.floor(c)).astype(int)
-    top = int(c_int.max()) if c_int.size else 1
-    b = np.ones_like(a)
-    out = np.ones_like(a)
-    for k in range(1, top + 1):
-        b = a * b / (k + a * b)
-        done = c_int == k
-        if done.any():
-            rho = a[done] / k
-            with np.errstate(divide="ignore", invalid="ignore"):
-                cval = b[done] / (1.0 - rho * (1.0 - b[done]))
-            out[done] = np.where(rho < 1.0, cval, 1.0)
-    return np.clip(out, 0.0, 1.0)
+    c = np.maximum(1.0, np.floor(np.nan_to_num(c, nan=1.0)))
+    a = np.nan_to_num(a, nan=np.inf)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        safe_a = np.where(np.isfinite(a) & (a > 0), a, 1.0)
+        log_pmf = c * np.log(safe_a) - safe_a - gammaln(c + 1.0)
+        cdf = pdtr(c, safe_a)
+        b = np.where(cdf > 0, np.exp(log_pmf) / cdf, 1.0)
+        rho = a / c
+        out = b / (1.0 - rho * (1.0 - b))
+    out = np.where(a <= 0, 0.0, out)
+    return np.clip(np.where(rho < 1.0, out, 1.0), 0.0, 1.0)
 
 
 def wait_quantile_s(p_wait: ArrayLike, tail_s: ArrayLike, quantile: float) -> Array:

@@ -315,7 +315,8 @@ def replica_latency(
     tpot_q = m.step_s(1.0 + n_q, (1.0 + n_q) * ctx, lam * _f(w.prefill_tokens) * tau_f)
     tpot_q = np.maximum(tpot_q, tau_f)
     e2e_mean = ttft_mean + o * tau_f
-    e2e_q = e2e_mean + np.sqrt((ttft_q - ttft_mean) ** 2 + (o * (tpot_q - tau_f)) ** 2)
+    with np.errstate(invalid="ignore"):
+        e2e_q = e2e_mean + np.sqrt((ttft_q - ttft_mean) ** 2 + (o * (tpot_q - tau_f)) ** 2)
     inf = np.where(finite, 0.0, np.inf)
     memory = m.memory_s(1.0 + n_mean, (1.0 + n_mean) * ctx)
     step_busy = np.maximum(tau_f, 1e-12)
@@ -335,3 +336,42 @@ def replica_latency(
 def tokens_per_s(rate_rps: ArrayLike, output_tokens: ArrayLike) -> Array:
     """Generated tokens per second of a replica receiving ``rate_rps`` requests per second."""
     return _f(rate_rps) * _f(output_tokens)
+
+
+def utilisation(m: StepModel, w: Workload, engine: Engine, rate_rps: ArrayLike) -> Array:
+    """Share in use of the replica's binding resource at ``rate_rps``: the largest of the compute
+    and bandwidth slopes of the loaded step (1 = saturated), the token budget share of a step and
+    the slots occupied (λ × time in service / slots). Inf beyond capacity."""
+    lam = _f(rate_rps)
+    tau = loaded_step_s(m, w, lam)
+    finite = np.isfinite(tau)
+    tau_f = np.where(finite, tau, 0.0)
+    tokens_per_tau = lam * (_f(w.output_tokens) + _f(w.prefill_tokens))
+    share = distinct_share(1.0 + tokens_per_tau * tau_f, m.experts, m.experts_per_token)
+    _, b_mem, _, b_cmp = _branches(m, w, lam, share)
+    budget = tokens_per_tau * tau_f / _f(engine.token_budget)
+    n = lam * _f(w.output_tokens) * tau_f
+    service = (
+        prefill_time_s(m, w, n, engine, n * w.mean_context_while_decoding)
+        + _f(w.output_tokens) * tau_f
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slots = lam * service / engine.slots(w)
+    rho = np.maximum.reduce([b_mem, b_cmp, budget, slots])
+    return np.where(finite, rho, np.inf)
+
+
+def step_shares(m: StepModel, w: Workload, rate_rps: ArrayLike) -> tuple[Array, Array]:
+    """(memory share, compute share) of the loaded step: how much of a step's time the HBM and
+    the tensor cores are busy (each ≤ 1); the energy model weighs them."""
+    lam = _f(rate_rps)
+    tau = loaded_step_s(m, w, lam)
+    tau_f = np.where(np.isfinite(tau), tau, np.nan)
+    ctx = w.mean_context_while_decoding
+    n = 1.0 + lam * _f(w.output_tokens) * tau_f
+    p = lam * _f(w.prefill_tokens) * tau_f
+    pairs = n * ctx + p * (_f(w.context_tokens) - _f(w.prefill_tokens) / 2.0)
+    memory = m.memory_s(n + p, n * ctx)
+    compute = m.compute_s(n, p, pairs)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.clip(memory / tau_f, 0.0, 1.0), np.clip(compute / tau_f, 0.0, 1.0)
