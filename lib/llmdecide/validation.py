@@ -41,7 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from llmdecide.catalog import Catalog
 from llmdecide.errors import MeasurementError, Problem
-from llmdecide.estimators import replica, serving
+from llmdecide.estimators import memory, replica, serving
 
 RATIO_LOW, RATIO_HIGH = 0.5, 2.0  # every evaluated row within a factor 2 (issue 11)
 MEDIAN_LOG_TARGET = math.log(1.4)  # median |ln(ours / measured)| ≤ ln 1.4
@@ -216,6 +216,7 @@ def _step(
     rec: Any,
     model_name: str,
     weights: str,
+    kv_per_token: float,
     flags: list[str],
 ) -> serving.StepModel | Excluded:
     gpu = cat.gpus[m.gpu]
@@ -238,14 +239,6 @@ def _step(
     if rec.active_params_b < rec.params_b and (not experts or expert_b is None):
         return Excluded(f"not in catalog: open_models.{model_name}.experts / expert_params_b")
     expert_b = float(expert_b or 0.0)
-    kv_bytes = KV_BYTES[m.kv_cache]
-    if _attr(rec, "attention") == "mla":
-        lora, rope = _attr(rec, "kv_lora_rank"), _attr(rec, "qk_rope_head_dim")
-        if lora is None or rope is None:
-            return Excluded(f"not in catalog: open_models.{model_name}.kv_lora_rank")
-        kv_per_token = rec.layers * (lora + rope) * kv_bytes
-    else:
-        kv_per_token = 2 * rec.layers * rec.kv_heads * rec.head_dim * kv_bytes
     heads = _attr(rec, "attention_heads")
     head_dim = _attr(rec, "head_dim")
     width = float(heads * head_dim) if heads and head_dim else 0.0
@@ -257,6 +250,9 @@ def _step(
         eff_name = "vllm"
     eff = cat.efficiencies[eff_name]
     overhead = _num(_attr(eff, *OVERHEAD_FIELDS))
+    overhead_ms = _num(_attr(eff, "step_overhead_ms"))
+    if overhead is None and overhead_ms is not None:
+        overhead = overhead_ms / 1000.0
     if overhead is None:
         overhead = 0.0
         flags.append("no per-step overhead in catalog (0)")
@@ -319,16 +315,22 @@ def setting(m: Measurement, cat: Catalog) -> Setting | Excluded:
         return Excluded("output length not published at the source")
     if m.ep and m.ep > 1:
         flags.append(f"EP{m.ep} modelled as TP{m.tp}")
-    step = _step(m, cat, rec, model_name, m.weights, flags)
+    if m.weights not in cat.quantisations:
+        return Excluded(f"not in catalog: quantisations.{m.weights}")
+    prompt = float(m.input_tokens or 0)
+    output = float(m.output_tokens or 1.0)
+    kv_per_token = _kv_bytes(rec, m.kv_cache, prompt + output)
+    if isinstance(kv_per_token, Excluded):
+        return kv_per_token
+    step = _step(m, cat, rec, model_name, m.weights, kv_per_token, flags)
     if isinstance(step, Excluded):
         return step
     step16: serving.StepModel | None = None
     if m.metric == "decode_speedup_vs_fp16":
-        found16 = _step(m, cat, rec, model_name, "fp16", flags)
+        found16 = _step(m, cat, rec, model_name, "fp16", kv_per_token, flags)
         if isinstance(found16, Excluded):
             return found16
         step16 = found16
-    prompt = float(m.input_tokens or 0)
     if m.input_tokens is None:
         flags.append("sequence lengths not published: weights-only step (no KV read)")
     fixed = m.engine.startswith("tensorrt-llm") and m.scenario == "offline"
@@ -336,7 +338,7 @@ def setting(m: Measurement, cat: Catalog) -> Setting | Excluded:
     w = serving.Workload(
         context_tokens=prompt,
         prefill_tokens=prompt,
-        output_tokens=float(m.output_tokens or 1.0),
+        output_tokens=output,
         service_cv2=cv2,
         prompt_cv2=cv2,
     )
@@ -344,26 +346,67 @@ def setting(m: Measurement, cat: Catalog) -> Setting | Excluded:
     headroom = _num(cat.assumption("kv_memory_headroom").value) or 0.0
     q = cat.quantisations[m.weights]
     weights_gb = rec.params_b * q.bits / 8.0
-    kv_per_token = _kv_bytes(rec, m.kv_cache)
     free_gb = gpu.memory_gb * m.tp * (1.0 - headroom) - weights_gb
     if free_gb <= 0:
         return Excluded(f"{model_name} {m.weights} does not fit in {m.tp} x {m.gpu}")
-    if m.batch is None:
-        flags.append("batch cap not published (KV cache limits it)")
-    if m.token_budget is None:
-        flags.append("token budget not published (prefill unchunked)")
+    max_seqs, budget = _engine_limits(m, cat, gpu.memory_gb, flags)
     engine = serving.Engine(
-        max_seqs=float(m.batch or UNBOUNDED),
-        token_budget=float(m.token_budget or UNBOUNDED),
+        max_seqs=max_seqs,
+        token_budget=budget,
         kv_capacity_tokens=free_gb * 1e9 / kv_per_token,
     )
     return Setting(step, step16, w, engine, m.tp, model_name, tuple(dict.fromkeys(flags)))
 
 
-def _kv_bytes(rec: Any, kv_cache: str) -> float:
+def _kv_bytes(rec: Any, kv_cache: str, sequence_tokens: float) -> float | Excluded:
+    """KV bytes per cached token of a ``sequence_tokens`` sequence: GQA or MLA geometry,
+    sliding-window layers keeping at most their window (``memory.kv_bytes_per_context_token``)."""
     if _attr(rec, "attention") == "mla":
-        return rec.layers * (rec.kv_lora_rank + rec.qk_rope_head_dim) * KV_BYTES[kv_cache]
-    return 2.0 * rec.layers * rec.kv_heads * rec.head_dim * KV_BYTES[kv_cache]
+        lora, rope = _attr(rec, "kv_lora_rank"), _attr(rec, "qk_rope_head_dim")
+        if lora is None or rope is None:
+            return Excluded("not in catalog: kv_lora_rank / qk_rope_head_dim of an MLA model")
+        elements = float(memory.kv_elements_per_token_layer_mla(lora, rope))
+    else:
+        elements = float(memory.kv_elements_per_token_layer_gqa(rec.kv_heads, rec.head_dim))
+    window_layers = float(_attr(rec, "sliding_window_layers") or 0)
+    window = float(_attr(rec, "sliding_window") or 0)
+    return _scalar(
+        memory.kv_bytes_per_context_token(
+            elements,
+            rec.layers - window_layers,
+            window_layers,
+            window,
+            max(sequence_tokens, 1.0),
+            KV_BYTES[kv_cache] * 8,
+        )
+    )
+
+
+def _engine_limits(
+    m: Measurement, cat: Catalog, memory_gb: float, flags: list[str]
+) -> tuple[float, float]:
+    """(max_num_seqs, token budget): as published, else the catalog's engine defaults."""
+    eff = cat.efficiencies.get(ENGINE_EFFICIENCY.get(m.engine, m.engine)) or cat.efficiencies.get(
+        "vllm"
+    )
+    default_seqs = getattr(eff, "max_seqs", None)
+    default_budget = getattr(eff, "token_budget", None)
+    seqs, budget = float(m.batch or 0), float(m.token_budget or 0)
+    if not seqs:
+        if callable(default_seqs):
+            seqs = float(default_seqs(memory_gb))
+            flags.append(f"batch cap not published: engine default {seqs:g}")
+        else:
+            seqs = UNBOUNDED
+            flags.append("batch cap not published (KV cache limits it)")
+    if not budget:
+        if callable(default_budget):
+            budget = float(default_budget(memory_gb))
+            flags.append(f"token budget not published: engine default {budget:g}")
+        else:
+            budget = UNBOUNDED
+            flags.append("token budget not published (prefill unchunked)")
+    return seqs, budget
 
 
 # --------------------------------------------------------------------------------------------
