@@ -50,7 +50,9 @@ def table(rows: list[validation.Row], markdown: bool = False) -> list[str]:
     return out
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str] | None = None) -> dict[str, object]:
+    """Print the table and the statistics; return the bench row of ``make bench`` (bench/all.py)."""
+    argv = sys.argv[1:] if argv is None else argv
     rows = validation.evaluate(validation.load(MEASUREMENTS), catalog.load())
     for line in table(rows, markdown="--markdown" in argv):
         print(line)
@@ -69,8 +71,14 @@ def main(argv: list[str]) -> int:
     if s.worst:
         print("outside [1/2, 2]: " + ", ".join(s.worst))
     print("PASS" if s.passes else "FAIL")
-    return 0 if s.passes else 1
+    return {
+        "name": f"validation: median |ln ours/measured| ({s.within}/{s.evaluated} rows within 2x)",
+        "value": round(s.median_abs_log_ratio, 3),
+        "unit": "",
+        "target": f"<= {math.log(1.4):.3f}, all within 2x, >= {validation.MIN_EVALUATED} rows",
+        "ok": s.passes,
+    }
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(0 if main()["ok"] else 1)
