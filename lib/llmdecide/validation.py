@@ -498,7 +498,8 @@ class Row:
 def describe(m: Measurement) -> str:
     """Short setting label: model, GPUs, precision, scenario, batch, lengths."""
     par = f"TP{m.tp}" + (f" PP{m.pp}" if m.pp else "") + (f" EP{m.ep}" if m.ep else "")
-    lengths = f"{m.input_tokens if m.input_tokens is not None else '?'}/{m.output_tokens or '?'}"
+    prompt = "?" if m.input_tokens is None else f"{m.input_tokens}"
+    lengths = f"{prompt}/{'?' if m.output_tokens is None else format(m.output_tokens, 'g')}"
     batch = f" b{m.batch}" if m.batch else ""
     return (
         f"{m.model}, {m.gpus}x {m.gpu} {par}, {m.weights}/kv {m.kv_cache}, {m.engine}, "
