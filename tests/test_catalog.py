@@ -285,11 +285,11 @@ def test_cross_checks(tmp_path: Path) -> None:
         "cloud_offers.yaml",
         lambda d: d["cloud_offers"][0].update(gpu="H100", regions=["FRA", "ITA"]),
     )
-    _edit(folder, "assumptions.yaml", lambda d: d["assumptions"].pop("batch_max"))
+    _edit(folder, "assumptions.yaml", lambda d: d["assumptions"].pop("min_replicas_off_hours"))
     problems = _problems(folder)
     assert "Did you mean H100-SXM" in problems["cloud_offers[0].gpu"]
     assert "'ITA' is not in regions" in problems["cloud_offers[0].regions[1]"]
-    assert "required" in problems["assumptions.batch_max"]
+    assert "required" in problems["assumptions.min_replicas_off_hours"]
 
 
 def test_unknown_kind_and_missing_folder(tmp_path: Path) -> None:

@@ -27,6 +27,8 @@ RECOMMENDATION_KEYS = {
     "output_format",
     "deployment_mode",
 }
+"""SPEC §4's keys; version 2 adds the KV-cache precision, reasoning effort and prompt caching."""
+RECOMMENDATION_KEYS_V2 = {"kv_cache", "reasoning_effort", "prompt_caching"}
 ESTIMATE_KEYS = {
     "p95_latency_s",
     "ttft_s",
@@ -81,7 +83,7 @@ def test_results_json_has_the_spec_keys(retail: dict) -> None:
     ):
         assert key in results, key
     assert results["feasible"] is True
-    assert set(results["recommendation"]) == RECOMMENDATION_KEYS
+    assert set(results["recommendation"]) == RECOMMENDATION_KEYS | RECOMMENDATION_KEYS_V2
     assert set(results["estimates"]) >= ESTIMATE_KEYS
     assert results["estimates"]["monthly_cost"] <= results["limits"]["cost"]["limit"]
     assert results["versions"]["codecarbon"] == "3.3.2"

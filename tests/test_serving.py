@@ -108,8 +108,10 @@ def test_wait_quantile_of_mm1() -> None:
 def test_tensor_parallel_communication() -> None:
     # one GPU: no all-reduce
     assert float(parallelism.allreduce_latency_s_per_step(1, 80, 1e-6)) == 0.0
-    # 8 GPUs, 80 layers, 1 µs hop: 2 × 80 × 14 hops = 2 240 µs
-    assert float(parallelism.allreduce_latency_s_per_step(8, 80, 1e-6)) == pytest.approx(2.24e-3)
+    # 8 GPUs, 80 layers, 1 µs hop: 2 all-reduces × 80 layers × 2 log2(8) = 6 steps = 960 µs
+    assert float(parallelism.allreduce_latency_s_per_step(8, 80, 1e-6)) == pytest.approx(0.96e-3)
+    # 2 GPUs: 2 × 80 × 2 = 320 µs
+    assert float(parallelism.allreduce_latency_s_per_step(2, 80, 1e-6)) == pytest.approx(0.32e-3)
     # per token, 8 GPUs: 80 × 2 × 8 192 × 2 B × 1.75 / (450 GB/s × 1.0) = 10.19 µs
     per_token = parallelism.allreduce_s_per_token(8, 80, 8192, 2, 450, 1.0)
     assert float(per_token) == pytest.approx(80 * 2 * 8192 * 2 * 1.75 / 450e9)

@@ -623,7 +623,6 @@ class MethodSettings(BaseRecord):
     monte_carlo_seed: int = NonNegative
     winner_map_steps: int = Positive
     peak_window_s: float = Positive
-    batch_sizes: list[int] = Field(min_length=1)
     ahp_consistency_threshold: float = Field(0.1, gt=0)
     max_peak_utilisation: float = Field(
         gt=0, lt=1, description="highest share of a replica's binding resource used at peak"
@@ -635,12 +634,20 @@ class MethodSettings(BaseRecord):
     prices_as_of: date = Field(description="date at which genai-prices prices are looked up")
     usage_uncertainty_hypothesis: float = Field(ge=0, lt=1, description="± share on hypotheses")
     usage_uncertainty_measured: float = Field(ge=0, lt=1, description="± share on measured usage")
+    evaluation_confidence: float = Field(
+        0.95, gt=0, lt=1, description="confidence level of a client evaluation's interval"
+    )
+    stale_after_months: int = Field(
+        12, ge=1, le=120, description="a record retrieved longer ago than this is stale"
+    )
 
-    @field_validator("batch_sizes")
+    @field_validator("batch_caps_per_replica")
     @classmethod
     def _positive_sorted(cls, value: list[int]) -> list[int]:
         if any(b <= 0 for b in value) or value != sorted(set(value)):
-            raise ValueError("batch_sizes must be positive, increasing and without repeats")
+            raise ValueError(
+                "batch_caps_per_replica must be positive, increasing and without repeats"
+            )
         return value
 
 
@@ -693,8 +700,9 @@ REQUIRED: dict[str, tuple[str, ...]] = {
         "api_ttft_s",
         "api_output_tokens_per_s",
         "tokens_per_gb_documents",
-        "max_gpus_per_replica",
-        "batch_max",
+        "min_replicas_off_hours",
+        "api_prompt_cache_hit_rate",
+        "prefix_cache_hit_rate",
     ),
 }
 
@@ -941,6 +949,15 @@ def _load(folder: Path, paths: list[Path]) -> Catalog:
     )
 
 
+_PROVENANCE = {
+    "source": (
+        "required: every record says where its figures come from; add source: <URL or "
+        "document reference> (say 'secondary' in note when it is not the primary source)"
+    ),
+    "retrieved": "required: add retrieved: <ISO date the source was read, e.g. 2026-12-01>",
+}
+
+
 def _errors(file: str, prefix: str, exc: ValidationError) -> Iterator[Problem]:
     for err in exc.errors(include_url=False):
         loc = [str(p) for p in err["loc"] if p not in ("function-after", "function-before")]
@@ -948,7 +965,9 @@ def _errors(file: str, prefix: str, exc: ValidationError) -> Iterator[Problem]:
         loc = [p for p in loc if not p.startswith(("float", "int", "Range", "none", "list["))]
         key_path = ".".join([prefix, *loc])
         msg = err["msg"]
-        if err["type"] == "missing":
+        if err["type"] == "missing" and loc and loc[-1] in _PROVENANCE:
+            msg = _PROVENANCE[loc[-1]]
+        elif err["type"] == "missing":
             msg = "this field is required"
         elif err["type"] == "extra_forbidden":
             msg = "unknown field (check the spelling; units belong in the key name)"

@@ -13,6 +13,7 @@ Money is computed in USD (the catalog's unit) and converted once to the client's
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,105 +41,15 @@ if TYPE_CHECKING:
     from llmdecide.catalog import Catalog
     from llmdecide.params import ClientParams
 
-CHOICES = (
-    "hosting",
-    "region",
-    "gpu",
-    "gpus_per_replica",
-    "replicas",
-    "model",
-    "optimisation",
-    "kv_cache",
-    "rag",
-    "output_format",
-    "deployment_mode",
+from llmdecide.columns import (
+    CHOICE_TABLES,
+    CHOICES,
+    COST_COLUMNS,
+    EXTRA_COLUMNS,
+    SPEC_COLUMNS,
+    UNCERTAIN,
 )
-CHOICE_TABLES = (
-    "hosting",
-    "region",
-    "gpu",
-    "gpus_per_replica",
-    "model",
-    "optimisation",
-    "kv_cache",
-    "rag",
-    "output_format",
-    "deployment_mode",
-)
-"""The choices with options of their own (per-choice tables; SPEC §1.2 with infrastructure split
-into region, GPU and GPUs per replica, optimisation into weights and KV cache); ``CHOICES`` adds
-the replicas the sizing search decides."""
-SPEC_COLUMNS = (
-    *CHOICES,
-    "ttft_s",
-    "p95_latency_s",
-    "decode_ms_per_token_batch1",
-    "max_tokens_per_s_per_gpu",
-    "tokens_per_s_per_replica",
-    "accuracy",
-    "accuracy_source",
-    "monthly_cost",
-    "setup_cost",
-    "energy_kwh_per_month",
-    "wh_per_1k_output_tokens",
-    "monthly_kgco2e",
-    "feasible",
-    "rejected_because",
-    "score",
-    "rank",
-)
-CRITERIA_COLUMNS = (
-    "p95_latency_s",
-    "ttft_s",
-    "tpot_p95_ms",
-    "turnaround_h",
-    "accuracy",
-    "accuracy_source",
-    "monthly_cost",
-    "setup_cost",
-    "monthly_kgco2e",
-)
-"""What a configuration is judged on (the limits' columns, its precision's source, set-up cost)."""
-COST_COLUMNS = (
-    "cost_compute",
-    "cost_api",
-    "cost_staff",
-    "cost_rag",
-    "cost_energy",
-    "cost_operations",
-    "cost_capex",
-)
-"""The parts of ``monthly_cost`` (the report's cost breakdown)."""
-EXTRA_COLUMNS = (
-    "config_id",
-    "label",
-    "tpot_p95_ms",
-    "turnaround_h",
-    "batch_per_replica",
-    "peak_utilisation",
-    "gpus_total",
-    "servers",
-    "reasoning_effort",
-    "prompt_caching",
-    "cloud_commitment",
-    "gpu_joules_per_output_token",
-    "gpu_hours_per_month",
-    "utilisation",
-    *COST_COLUMNS,
-    "operational_kgco2e",
-    "embodied_kgco2e",
-    "carbon_method",
-    "excluded_because",
-)
-UNCERTAIN = (
-    "p95_latency_s",
-    "ttft_s",
-    "tpot_p95_ms",
-    "turnaround_h",
-    "accuracy",
-    "monthly_cost",
-    "monthly_kgco2e",
-)
+
 SELF_HOSTED = ("cloud", "on_premise")
 TP_DEGREES = (1, 2, 4, 8)
 __all__ = [
@@ -177,6 +88,8 @@ class Candidate:
     rag: str
     output_format: str
     deployment_mode: str
+    reasoning_effort: str = ""
+    prompt_caching: str = ""
 
     @classmethod
     def of(cls, row: Mapping[str, Any]) -> Candidate:
@@ -199,6 +112,8 @@ class Candidate:
             text("rag"),
             text("output_format"),
             text("deployment_mode"),
+            text("reasoning_effort"),
+            text("prompt_caching"),
         )
 
     @property
@@ -216,6 +131,8 @@ class Candidate:
                 self.rag,
                 self.output_format,
                 self.deployment_mode,
+                f"effort-{self.reasoning_effort}" if self.reasoning_effort else "-",
+                f"cache-{self.prompt_caching}" if self.prompt_caching else "-",
             )
         )
 
@@ -258,16 +175,32 @@ def space(client: ClientParams, catalog: Catalog) -> Space:
     kv_caches = _options(o.kv_cache, ("fp16",))
     regions = list(client.constraints.regions)
 
+    cachings = _cachings(client)
     if "api" in hostings:
         if not api_models:
             result.exclude("hosting", "api", "no API model among the candidate models")
         for model in api_models:
-            for rag in rags:
-                for fmt in formats:
-                    for mode in modes:
-                        result.candidates.append(
-                            Candidate("api", "", "", 0, model, "", "", rag, fmt, mode)
-                        )
+            for effort in _efforts(client, catalog, model, result):
+                for cache in cachings:
+                    for rag in rags:
+                        for fmt in formats:
+                            for mode in modes:
+                                result.candidates.append(
+                                    Candidate(
+                                        "api",
+                                        "",
+                                        "",
+                                        0,
+                                        model,
+                                        "",
+                                        "",
+                                        rag,
+                                        fmt,
+                                        mode,
+                                        effort,
+                                        cache,
+                                    )
+                                )
     for hosting in (h for h in hostings if h in SELF_HOSTED):
         if not open_models:
             result.exclude("hosting", hosting, "no open model among the candidate models")
@@ -306,26 +239,58 @@ def space(client: ClientParams, catalog: Catalog) -> Space:
                         )
                         continue
                     for model in open_models:
-                        for tp in tps:
-                            for kv in kvs:
-                                for rag in rags:
-                                    for fmt in formats:
-                                        for mode in modes:
-                                            result.candidates.append(
-                                                Candidate(
-                                                    hosting,
-                                                    region,
-                                                    gpu,
-                                                    tp,
-                                                    model,
-                                                    opt,
-                                                    kv,
-                                                    rag,
-                                                    fmt,
-                                                    mode,
-                                                )
-                                            )
+                        efforts = _efforts(client, catalog, model, result)
+                        for tp, kv, effort, cache, rag, fmt, mode in itertools.product(
+                            tps, kvs, efforts, cachings, rags, formats, modes
+                        ):
+                            result.candidates.append(
+                                Candidate(
+                                    hosting,
+                                    region,
+                                    gpu,
+                                    tp,
+                                    model,
+                                    opt,
+                                    kv,
+                                    rag,
+                                    fmt,
+                                    mode,
+                                    effort,
+                                    cache,
+                                )
+                            )
     return result
+
+
+def _cachings(client: ClientParams) -> list[str]:
+    """Prompt caching options: only with a cached prefix (default on: providers and vLLM's
+    automatic prefix caching both cache by default); "" when there is nothing to cache."""
+    if not client.usage.cached_prefix_tokens:
+        return [""]
+    return list(client.options.prompt_caching or ["on"])
+
+
+def _efforts(client: ClientParams, catalog: Catalog, model: str, result: Space) -> list[str]:
+    """Reasoning efforts of a model: "" for a model that does not reason (the option is
+    ignored); for a reasoning model the client's efforts it accepts (default: all it accepts)."""
+    record = catalog.open_models.get(model) or catalog.api_models[model]
+    if not getattr(record, "reasoning", False):
+        return [""]
+    accepted = list(
+        getattr(record, "reasoning_efforts", None)
+        or (record.accuracy_by_effort or {})
+        or (getattr(record, "reasoning_tokens", None) or {})
+        or ["low", "medium", "high"]
+    )
+    asked = list(client.options.reasoning_effort or accepted)
+    for effort in asked:
+        if effort not in accepted:
+            result.exclude(
+                "reasoning_effort",
+                f"{effort} on {model}",
+                f"{model} accepts {', '.join(accepted)}",
+            )
+    return [e for e in asked if e in accepted] or [""]
 
 
 def _gpus_per_server(catalog: Catalog, gpu: str) -> int:
@@ -403,7 +368,11 @@ def label(row: Mapping[str, Any]) -> str:
     model = row["model"] + (f" {row['optimisation']}" if row.get("optimisation") else "")
     if row.get("kv_cache") == "fp8":
         model += " kv-fp8"
+    if row.get("reasoning_effort"):
+        model += f" ({row['reasoning_effort']} effort)"
     parts.append(model)
+    if row.get("prompt_caching") == "on":
+        parts.append("cache")
     if row["rag"] == "rag":
         parts.append("RAG")
     if row["output_format"] != "text":
@@ -470,6 +439,8 @@ def evaluate_candidates(ctx: Context, cands: Sequence[Candidate]) -> pd.DataFram
             "rag": [c.rag for c in cands],
             "output_format": [c.output_format for c in cands],
             "deployment_mode": [c.deployment_mode for c in cands],
+            "reasoning_effort": [c.reasoning_effort for c in cands],
+            "prompt_caching": [c.prompt_caching for c in cands],
             "config_id": [c.config_id for c in cands],
         }
     )
@@ -520,6 +491,8 @@ LABEL_COLUMNS = (
     "model",
     "optimisation",
     "kv_cache",
+    "reasoning_effort",
+    "prompt_caching",
     "rag",
     "output_format",
     "deployment_mode",

@@ -30,6 +30,7 @@ from pydantic import (
     Field,
     PrivateAttr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -343,11 +344,29 @@ class Usage(_Section):
     horizon_months: Integer = Field(
         36, ge=1, le=120, description="decision horizon (amortisation of set-up costs)"
     )
+    cached_prefix_tokens: Integer = Field(
+        0,
+        ge=0,
+        le=1_000_000,
+        description="part of each prompt shared by every request (system prompt, tools): "
+        "cacheable by prompt caching",
+    )
 
     @property
     def average_requests_per_second(self) -> float:
         """Mean request rate over the active hours."""
         return self.requests_per_day / (self.active_hours_per_day * 3600)
+
+    @model_validator(mode="after")
+    def _prefix_within_prompt(self) -> Usage:
+        if self.cached_prefix_tokens > self.input_tokens:
+            raise _custom(
+                f"the cached prefix ({self.cached_prefix_tokens} tokens) is longer than the "
+                f"prompt ({self.input_tokens} input tokens); it is part of the input: lower it "
+                "or raise input_tokens",
+                "cached_prefix_tokens",
+            )
+        return self
 
     @model_validator(mode="after")
     def _peak_above_average(self) -> Usage:
@@ -434,6 +453,26 @@ class Options(_Section):
         description="KV-cache precision (fp8 where the GPU computes in fp8; default: fp16)",
         json_schema_extra=_one_or_many,
     )
+    reasoning_effort: list[Literal["none", "low", "medium", "high"]] | None = Field(
+        None,
+        min_length=1,
+        description="reasoning effort(s) of reasoning models (API or open; default: every effort "
+        "the model accepts); other models ignore it",
+        json_schema_extra=_one_or_many,
+    )
+    prompt_caching: list[Literal["off", "on"]] | None = Field(
+        None,
+        min_length=1,
+        description="prompt caching of usage.cached_prefix_tokens (API cache prices, self-hosted "
+        "prefix cache; default: on when a cached prefix is given)",
+        json_schema_extra=_one_or_many,
+    )
+    rag_chunks: Integer | None = Field(
+        None, ge=1, le=200, description="retrieved passages per request (default: catalog)"
+    )
+    rag_tokens_per_chunk: Integer | None = Field(
+        None, ge=1, le=20_000, description="tokens per retrieved passage (default: catalog)"
+    )
     batch_runs_per_day: Number = Field(
         1.0,
         gt=0,
@@ -452,10 +491,18 @@ class Options(_Section):
         "deployment_mode",
         "gpus_per_replica",
         "kv_cache",
+        "reasoning_effort",
+        "prompt_caching",
         mode="before",
     )
     @classmethod
-    def _one_value_is_a_list(cls, value: Any) -> Any:
+    def _one_value_is_a_list(cls, value: Any, info: ValidationInfo) -> Any:
+        if info.field_name == "prompt_caching":
+            # YAML 1.1 reads a bare on / off as true / false: the SPEC writes [off, on]
+            def word(v: Any) -> Any:
+                return {True: "on", False: "off"}.get(v, v) if isinstance(v, bool) else v
+
+            value = [word(v) for v in value] if isinstance(value, list) else word(value)
         if isinstance(value, bool):
             return value
         return _as_list(value)
@@ -470,6 +517,8 @@ class Options(_Section):
         "deployment_mode",
         "gpus_per_replica",
         "kv_cache",
+        "reasoning_effort",
+        "prompt_caching",
     )
     @classmethod
     def _no_duplicates(cls, value: list[Any] | None) -> list[Any] | None:
@@ -485,7 +534,33 @@ class Evaluation(_Section):
         None, description="weights precision used in the evaluation (self-hosted models)"
     )
     accuracy: Number = Field(ge=0, le=1, description="share of correct answers (0.91 for 91 %)")
+    questions: Integer | None = Field(
+        None,
+        ge=1,
+        le=10_000_000,
+        description="questions the evaluation had: gives the accuracy its confidence interval",
+    )
     note: str | None = Field(None, max_length=2000, description="how it was measured")
+
+    @model_validator(mode="after")
+    def _enough_questions(self) -> Evaluation:
+        if self.questions is None:
+            return self
+        from llmdecide.estimators import precision
+
+        decimals = precision.written_decimals(self.accuracy)
+        fewest = precision.fewest_questions(self.accuracy, decimals)
+        if self.questions < fewest.denominator:
+            raise _custom(
+                f"{self.questions} questions cannot give an accuracy of {self.accuracy:g} "
+                f"(written to {decimals} decimal{'s' if decimals != 1 else ''}): the fewest "
+                f"questions that can is {fewest.denominator} ({fewest.numerator}/"
+                f"{fewest.denominator} = {float(fewest):.{decimals + 2}f}); give the number of "
+                "questions the evaluation really had, or the accuracy it measured "
+                "(correct answers / questions)",
+                "questions",
+            )
+        return self
 
 
 def _path_text(value: Any) -> Any:

@@ -33,7 +33,7 @@ from typing import Any
 from jinja2 import pass_context
 
 from llmdecide import charts, i18n
-from llmdecide.configurations import CHOICE_TABLES
+from llmdecide.columns import CHOICE_TABLES
 
 TEMPLATES_DIR = i18n.TEMPLATES_DIR
 STATIC_DIR = TEMPLATES_DIR / "static"
@@ -107,6 +107,7 @@ def linkify(text: Any) -> Any:
     return Markup("").join(out)
 
 
+UNKNOWN_PRECISION = re.compile(r"^precision unknown: evaluate (?P<model>\S+) on the client's task$")
 REASON = re.compile(
     r"^(?P<column>[a-z][a-z0-9_]*) (?P<value>-?[0-9.]+(?:e[+-]?[0-9]+)?) (?P<op>[<>]=?) "
     r"(?P<bound>limit|max_setup_cost) (?P<limit>-?[0-9.]+(?:e[+-]?[0-9]+)?)$"
@@ -127,6 +128,10 @@ def reason_text(text: Any, t: i18n.Translator, currency: str) -> str:
         return i18n.NA
     parts = []
     for part in str(text).split("; "):
+        unknown = UNKNOWN_PRECISION.match(part.strip())
+        if unknown:
+            parts.append(t("reasons.precision_unknown", model=unknown["model"]))
+            continue
         match = REASON.match(part.strip())
         if not match:
             parts.append(t.raw("reasons.phrases").get(part.strip(), part.strip()))
@@ -430,6 +435,8 @@ def sections(context: Mapping[str, Any], t: i18n.Translator) -> list[dict[str, A
         {"id": "carbon", "title": t("carbon.title"), "children": []},
         {"id": "uncertainty", "title": t("uncertainty.title"), "children": []},
     ]
+    if context["results"].get("to_evaluate"):
+        out.append({"id": "evaluation-plan", "title": t("evaluation_plan.title"), "children": []})
     if context["measurements"] or context["changes"]:
         out.append({"id": "measurements", "title": t("measurements.title"), "children": []})
     out += [

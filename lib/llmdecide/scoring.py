@@ -32,8 +32,8 @@ import numpy.typing as npt
 import pandas as pd
 
 from llmdecide._pymcdm import TOPSIS
-from llmdecide.configurations import CHOICE_TABLES, CRITERIA_COLUMNS
-from llmdecide.configurations import CHOICES as RECOMMENDATION_CHOICES
+from llmdecide.columns import CHOICE_TABLES, CRITERIA_COLUMNS
+from llmdecide.columns import CHOICES as RECOMMENDATION_CHOICES
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -89,6 +89,9 @@ CONFIG_COLUMNS: tuple[str, ...] = RECOMMENDATION_CHOICES
 ESTIMATE_COLUMNS: tuple[str, ...] = (*CRITERIA_COLUMNS, "probability_meets_limits")
 
 BATCH_REASON = "batch mode cannot meet a real-time latency limit"
+UNKNOWN_SOURCE = "unknown"
+"""``accuracy_source`` of a configuration whose precision is unknown (no proxy, no evaluation)."""
+UNKNOWN_PRECISION_REASON = "precision unknown: evaluate {model} on the client's task"
 DISTANCE_METRIC = "half_l1"
 
 
@@ -338,6 +341,15 @@ def _not_applicable(frame: pd.DataFrame, crit: Criterion) -> tuple[BoolArray, Bo
     return batch, np.isnan(x) & ~batch
 
 
+def unknown_precision(frame: pd.DataFrame, crit: Criterion) -> BoolArray:
+    """Rows judged on a precision limit whose precision is unknown (``accuracy_source`` is
+    :data:`UNKNOWN_SOURCE`): they never pass the limit, whatever their ``accuracy`` cell holds —
+    an unknown figure is not imputed (SPEC §1.3)."""
+    if crit.pillar != "precision" or crit.limit is None:
+        return np.zeros(len(frame), dtype=bool)
+    return _strings(frame, "accuracy_source") == UNKNOWN_SOURCE
+
+
 def reject(
     frame: pd.DataFrame, criteria: Sequence[Criterion], max_setup_cost: float | None
 ) -> pd.DataFrame:
@@ -347,8 +359,10 @@ def reject(
     first, then every broken limit in pillar order as ``"<column> <value> > limit <limit>"``
     (``<`` for accuracy), then ``"setup_cost <value> > max_setup_cost <max>"``. Values have 3
     significant digits (more when needed to tell them from the limit), plain notation.
-    A batch configuration under a real-time latency limit gets :data:`BATCH_REASON`; a missing
-    criterion value gets ``"<pillar> not applicable: <column> has no value"``.
+    A batch configuration under a real-time latency limit gets :data:`BATCH_REASON`; a row of
+    unknown precision under a precision limit gets ``"precision unknown: evaluate <model> on the
+    client's task"`` (:func:`unknown_precision`); another missing criterion value gets
+    ``"<pillar> not applicable: <column> has no value"``.
     ``total_violation`` is the sum of the relative excesses over the limits (0 when none); inf
     when relaxing limits cannot make the row feasible (a constraint excludes it, or a value is not
     applicable).
@@ -364,10 +378,15 @@ def reject(
             continue
         x = _values(out, crit.column)
         batch, missing = _not_applicable(out, crit)
-        broken = _broken(x, crit.limit, crit.higher_is_better) & ~batch & ~missing
+        unknown = unknown_precision(out, crit)
+        missing &= ~unknown
+        broken = _broken(x, crit.limit, crit.higher_is_better) & ~batch & ~missing & ~unknown
         msg = np.full(n, "", dtype=object)
         msg[batch] = BATCH_REASON
         msg[missing] = f"{crit.pillar} not applicable: {crit.column} has no value"
+        models = _strings(out, "model")
+        for i in np.flatnonzero(unknown):
+            msg[i] = UNKNOWN_PRECISION_REASON.format(model=models[i] or "the model")
         op = "<" if crit.higher_is_better else ">"
         for i in np.flatnonzero(broken):
             shown, shown_limit = _shown_pair(float(x[i]), crit.limit)
@@ -377,7 +396,7 @@ def reject(
             np.where(broken, x, crit.limit), crit.limit, crit.higher_is_better
         )
         violation = violation + excess
-        violation[batch | missing] = np.inf
+        violation[batch | missing | unknown] = np.inf
     if max_setup_cost is not None:
         x = _values(out, "setup_cost")
         broken = _broken(x, max_setup_cost, False)
@@ -635,7 +654,7 @@ def closest_to_feasible(
     for crit in criteria:
         if crit.limit is not None:
             batch, missing = _not_applicable(frame, crit)
-            total[batch | missing] = np.inf
+            total[batch | missing | unknown_precision(frame, crit)] = np.inf
     for _pillar, column, limit, hib in checks:
         x = _values(frame, column)
         excess = np.where(
@@ -1003,7 +1022,8 @@ def monte_carlo(
     rather than rows × samples inverse CDFs the test is one comparison of u against each row's
     F(L) — the same draws, the same outcome. Rows whose whole range is inside every limit get 1,
     rows beyond a limit at their best bound get 0, without sampling. A row excluded by a
-    constraint, a batch row under a latency limit or a missing value gets 0.
+    constraint, a batch row under a latency limit, a row of unknown precision under a precision
+    limit (it never meets it, whatever its range columns say) or a missing value gets 0.
     """
     n = len(frame)
     if samples <= 0:
@@ -1020,7 +1040,7 @@ def monte_carlo(
     for crit in criteria:
         if crit.limit is not None:
             batch, _missing = _not_applicable(frame, crit)
-            alive &= ~batch
+            alive &= ~batch & ~unknown_precision(frame, crit)
 
     extra = sorted({col for col, _, _ in checks} - set(UNCERTAIN_COLUMNS))
     streams = [*UNCERTAIN_COLUMNS, *extra]
@@ -1049,6 +1069,51 @@ def monte_carlo(
             meets &= (u[None, :] >= t) if hib else (u[None, :] < t)
         prob[rows] = meets.mean(axis=1)
     return pd.Series(prob, index=frame.index, name="probability_meets_limits")
+
+
+# --------------------------------------------------------------------------------------------
+# The evaluation plan
+# --------------------------------------------------------------------------------------------
+
+
+def to_evaluate(frame: pd.DataFrame, precision_limit: float | None) -> list[dict[str, Any]]:
+    """The models of unknown precision among the candidates: what the client should evaluate.
+
+    Rows with ``accuracy_source`` :data:`UNKNOWN_SOURCE` that no constraint excludes
+    (``excluded_because`` empty), one entry per model: ``{"model", "precision_limit",
+    "configurations" (rows of that model), "blocked_only_by_precision" (rows whose only reason
+    for rejection is the unknown precision: what an evaluation reaching the limit would open;
+    None when the frame has no ``rejected_because``), "hosting", "rag", "optimisation" (the
+    options those rows use, sorted, n/a left out)}``. Order: most rows blocked only by precision
+    first, then model name.
+    """
+    if len(frame) == 0 or "model" not in frame.columns:
+        return []
+    unknown = _strings(frame, "accuracy_source") == UNKNOWN_SOURCE
+    unknown &= _strings(frame, "excluded_because") == ""
+    idx = np.flatnonzero(unknown)
+    if idx.size == 0:
+        return []
+    models = _strings(frame, "model")
+    has_reasons = "rejected_because" in frame.columns
+    reasons = _strings(frame, "rejected_because")
+    options = {c: _strings(frame, c) for c in ("hosting", "rag", "optimisation")}
+    out = []
+    for model in sorted(set(models[idx])):
+        rows = idx[models[idx] == model]
+        only = UNKNOWN_PRECISION_REASON.format(model=model)
+        blocked = int(np.sum(reasons[rows] == only)) if has_reasons else None
+        entry: dict[str, Any] = {
+            "model": str(model),
+            "precision_limit": None if precision_limit is None else float(precision_limit),
+            "configurations": int(rows.size),
+            "blocked_only_by_precision": blocked,
+        }
+        for column, values in options.items():
+            entry[column] = sorted({str(v) for v in values[rows] if v and v != "nan"})
+        out.append(entry)
+    out.sort(key=lambda e: (-(e["blocked_only_by_precision"] or 0), e["model"]))
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -1119,6 +1184,8 @@ __all__ = [
     "CONFIG_COLUMNS",
     "PILLARS",
     "TRIANGLE",
+    "UNKNOWN_PRECISION_REASON",
+    "UNKNOWN_SOURCE",
     "Criterion",
     "Recommendation",
     "ScoringResult",
@@ -1137,9 +1204,11 @@ __all__ = [
     "score",
     "sensitivity",
     "simplex_grid",
+    "to_evaluate",
     "topsis_scores",
     "triangular_cdf",
     "triangular_inverse",
+    "unknown_precision",
     "utilities",
     "utility",
     "winner_map",

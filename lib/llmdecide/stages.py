@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llmdecide import results
-from llmdecide.configurations import CHOICE_TABLES, CHOICES, COST_COLUMNS, CRITERIA_COLUMNS
+from llmdecide.columns import CHOICE_TABLES, CHOICES, COST_COLUMNS, CRITERIA_COLUMNS
 from llmdecide.errors import InputError, MeasurementError
 
 if TYPE_CHECKING:

@@ -3,8 +3,12 @@
 Megatron-style tensor parallelism (Shoeybi et al. 2019, arXiv:1909.08053, §3) splits every
 attention and MLP block across the GPUs and sums their partial outputs with one all-reduce after
 each block: two all-reduces per layer and per step, each of ``tokens × hidden_size`` activations.
-A ring all-reduce over g GPUs (Patarasuk & Yuan 2009; NCCL's ring algorithm) moves
-``2 (g − 1) / g`` of the message through each GPU's link and takes ``2 (g − 1)`` hops.
+The all-reduce of g GPUs costs, in the α–β model of Thakur, Rabenseifner & Gropp (2005,
+"Optimization of collective communication operations in MPICH", Rabenseifner's algorithm:
+reduce-scatter by recursive halving, all-gather by recursive doubling), ``2 log2(g)`` latency
+steps plus ``2 (g − 1) / g`` of the message through each GPU's link — the bandwidth term of a
+ring, with the logarithmic latency that small decode messages see (NCCL's tree / NVLS and
+vLLM's custom all-reduce avoid the ``2 (g − 1)`` hops of a ring for small messages).
 """
 
 from __future__ import annotations
@@ -25,9 +29,9 @@ def ring_bytes_share(gpus: ArrayLike) -> NDArray[np.float64]:
 def allreduce_latency_s_per_step(
     gpus: ArrayLike, layers: ArrayLike, hop_latency_s: ArrayLike
 ) -> NDArray[np.float64]:
-    """Latency part of a step's all-reduces: 2 per layer × 2 (g − 1) hops × hop latency."""
+    """Latency part of a step's all-reduces: 2 per layer × 2 log2(g) steps × hop latency."""
     g = np.asarray(gpus, dtype=float)
-    hops = 2.0 * (g - 1.0)
+    hops = 2.0 * np.log2(np.maximum(g, 1.0))
     return (
         ALL_REDUCES_PER_LAYER
         * np.asarray(layers, dtype=float)

@@ -31,13 +31,19 @@ class LatencyLimits:
     ttft_s: Array
     tpot_s: Array
     max_utilisation: float
+    hidden_tokens: Array | float = 0.0
+    """Tokens generated before the answer (reasoning): the user's first answer token waits
+    for them, so the TTFT limit applies to TTFT + hidden tokens × TPOT."""
 
 
 def within(lat: serving.Latency, rho: Array, limits: LatencyLimits) -> NDArray[np.bool_]:
     """Rows whose latencies and utilisation all meet the limits."""
+    hidden = np.asarray(limits.hidden_tokens, dtype=float)
+    with np.errstate(invalid="ignore"):
+        wait = np.where(hidden > 0, hidden * lat.tpot_q_s, 0.0)
     return (
         (lat.e2e_q_s <= limits.e2e_s)
-        & (lat.ttft_q_s <= limits.ttft_s)
+        & (lat.ttft_q_s + wait <= limits.ttft_s)
         & (lat.tpot_q_s <= limits.tpot_s)
         & (rho <= limits.max_utilisation)
     )
@@ -77,8 +83,13 @@ def _ok_at(
     rate = peak_rps[rows] / replicas[rows]
     lat = serving.replica_latency(ms, ws, es, rate, quantile)
     rho = serving.utilisation(ms, ws, es, rate)
+    hidden = np.asarray(limits.hidden_tokens, dtype=float)
     sub = LatencyLimits(
-        limits.e2e_s[rows], limits.ttft_s[rows], limits.tpot_s[rows], limits.max_utilisation
+        limits.e2e_s[rows],
+        limits.ttft_s[rows],
+        limits.tpot_s[rows],
+        limits.max_utilisation,
+        hidden[rows] if hidden.ndim else hidden,
     )
     return within(lat, rho, sub)
 

@@ -21,8 +21,10 @@ def accuracy(
     rag: str,
     output_format: str,
     scenario: str,
+    effort: str = "",
 ) -> tuple[float, str]:
-    """(accuracy, source) of a configuration at the scenario."""
+    """(accuracy, source) of a configuration at the scenario; a reasoning model's proxy at the
+    effort where one is published."""
     cat = ctx.catalog
     opt = optimisation or "fp16"
     best = None
@@ -42,10 +44,13 @@ def accuracy(
         covered_opt = best[1]
     else:
         record = cat.open_models.get(model) or cat.api_models[model]
-        if record.accuracy_proxy is None:
+        by_effort = getattr(record, "accuracy_by_effort", None) or {}
+        proxy = by_effort.get(effort) if effort else None
+        proxy = proxy if proxy is not None else record.accuracy_proxy
+        if proxy is None:
             # no published figure and no evaluation: unknown, never invented
             return math.nan, UNKNOWN
-        base, source = pick(record.accuracy_proxy, scenario, "high"), precision.PROXY
+        base, source = pick(proxy, scenario, "high"), precision.PROXY
         covered_opt = False
         if rag == "rag":
             deltas.append(pick(cat.precision_deltas["rag"].delta, scenario, "high"))

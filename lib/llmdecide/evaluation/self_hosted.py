@@ -30,7 +30,12 @@ SECONDS_PER_HOUR = 3600.0
 HOURS_PER_DAY = 24.0
 GB = 1e9
 KV_BITS = {"fp16": 16, "fp8": 8}
-COMPUTE_PATH = {"bf16": "bf16_tflops", "fp8": "fp8_tflops", "int8": "int8_tops", "fp4": "fp4_tflops"}
+COMPUTE_PATH = {
+    "bf16": "bf16_tflops",
+    "fp8": "fp8_tflops",
+    "int8": "int8_tops",
+    "fp4": "fp4_tflops",
+}
 DEFAULT_LINK = {"kind": "pcie", "bandwidth_gb_s": 64.0, "latency_us": 5.0}
 
 
@@ -151,8 +156,11 @@ class Fit:
 def fit(ctx: Context, rows: Rows, w: serving.Workload) -> Fit:
     """Weights and KV cache in the replica's memory; the reasons a row cannot run at all."""
     cat = ctx.catalog
-    models, gpus, opts, kvs = rows.col("model"), rows.col("gpu"), rows.col("optimisation"), rows.col(
-        "kv_cache"
+    models, gpus, opts, kvs = (
+        rows.col("model"),
+        rows.col("gpu"),
+        rows.col("optimisation"),
+        rows.col("kv_cache"),
     )
     tp = rows.tp
     params = _attr(models, _model_figure(ctx, "params_b"))
@@ -195,9 +203,7 @@ def fit(ctx: Context, rows: Rows, w: serving.Workload) -> Fit:
     return Fit(weights, kv_token, kv_cap, slots, excluded)
 
 
-def replica_model(
-    ctx: Context, rows: Rows, kv_token: Array, scenario: str
-) -> serving.StepModel:
+def replica_model(ctx: Context, rows: Rows, kv_token: Array, scenario: str) -> serving.StepModel:
     """The step model of each row's replica (figures from the catalog at the scenario)."""
     cat = ctx.catalog
     eff = cat.efficiencies[ENGINE]
@@ -249,7 +255,7 @@ class Fleet:
     rejected: list[str]
 
 
-def _limits(ctx: Context, fixed_s: Array, n: int) -> search.LatencyLimits:
+def _limits(ctx: Context, fixed_s: Array, n: int, hidden: Array) -> search.LatencyLimits:
     """The client's latency limits on the replica (the fixed parts subtracted)."""
     cp = ctx.client.critical_performance
     limits = {cp.performance.metric: float(cp.performance.limit)}
@@ -266,7 +272,11 @@ def _limits(ctx: Context, fixed_s: Array, n: int) -> search.LatencyLimits:
         ttft = limits["ttft_p95_s"] - fixed_s
     tpot = np.full(n, limits.get("tpot_p95_ms", math.inf) / 1000.0)
     return search.LatencyLimits(
-        e2e, np.broadcast_to(ttft, (n,)).astype(float), tpot, float(ctx.method("max_peak_utilisation"))
+        e2e,
+        np.broadcast_to(ttft, (n,)).astype(float),
+        tpot,
+        float(ctx.method("max_peak_utilisation")),
+        hidden,
     )
 
 
@@ -286,7 +296,9 @@ def _engine(ctx: Context, rows: Rows, fit_: Fit, cap: Array) -> serving.Engine:
     eff = ctx.catalog.efficiencies[ENGINE]
     mem = _attr(rows.col("gpu"), _gpu_figure(ctx, "memory_gb"))
     budget = np.array([float(eff.token_budget(x)) for x in mem])
-    return serving.Engine(max_seqs=cap, token_budget=budget, kv_capacity_tokens=fit_.kv_capacity_tokens)
+    return serving.Engine(
+        max_seqs=cap, token_budget=budget, kv_capacity_tokens=fit_.kv_capacity_tokens
+    )
 
 
 def default_cap(ctx: Context, rows: Rows) -> Array:
@@ -307,20 +319,19 @@ def size_real_time(
     fit_: Fit,
     fixed_s: Array,
     peak_rps: float,
+    hidden_tokens: Array,
 ) -> tuple[Array, Array]:
     """For rows ``idx``: the (batch cap, replicas) with the fewest GPUs meeting every latency
     limit at the peak, among the engine default cap and the method's smaller caps (replicas 0:
     no count meets them)."""
     quantile = float(ctx.method("latency_quantile"))
     top = np.minimum(default_cap(ctx, rows)[idx], np.maximum(fit_.memory_slots[idx], 1.0))
-    caps = [top] + [
-        np.full(idx.size, float(c)) for c in ctx.method("batch_caps_per_replica")
-    ]
+    caps = [top] + [np.full(idx.size, float(c)) for c in ctx.method("batch_caps_per_replica")]
     best_r = np.zeros(idx.size)
     best_cap = top.copy()
     ms, ws = _take_model(m, idx), _take_w(w, idx)
     eng_all = _engine(ctx, rows, fit_, np.zeros(len(rows.cands)))
-    limits = _limits(ctx, fixed_s[idx], idx.size)
+    limits = _limits(ctx, fixed_s[idx], idx.size, hidden_tokens[idx])
     for cap in caps:
         cap = np.minimum(cap, top)
         engine = serving.Engine(
@@ -354,6 +365,12 @@ def batch_run_limit_h(ctx: Context, u: Mapping[str, float]) -> float:
     return interval
 
 
+def _hidden_wait(hidden: Array, tpot_s: Array) -> Array:
+    """Time the user waits for the reasoning tokens before the first answer token."""
+    with np.errstate(invalid="ignore"):
+        return np.where(hidden > 0, hidden * tpot_s, 0.0)
+
+
 # --------------------------------------------------------------------------------------------
 # The chain
 
@@ -381,14 +398,23 @@ def evaluate(
     u = ctx.usage_at(scenario)
     days = ctx.days_per_month
     rags = rows.col("rag")
-    rag_tok = np.array([workload.rag_tokens(ctx, r, scenario) for r in rags])
-    fixed = np.array([workload.fixed_latency_s(ctx, r, scenario) for r in rags])
-    prompt = u["input_tokens"] + rag_tok
-    out = np.full(n, u["output_tokens"])
-    w = serving.Workload(context_tokens=prompt, prefill_tokens=prompt, output_tokens=out)
+    fixed_of = {r: workload.fixed_latency_s(ctx, r, scenario) for r in set(rags)}
+    fixed = np.array([fixed_of[r] for r in rags])
+    keys = [(c.model, c.reasoning_effort, c.prompt_caching, c.rag) for c in cands]
+    per_key = {k: workload.tokens(ctx, *k, scenario, False) for k in set(keys)}
+    toks = [per_key[k] for k in keys]
+    prompt = np.array([t.prompt for t in toks])
+    hidden = np.nan_to_num(np.array([t.reasoning for t in toks]))
+    answer = np.array([t.output for t in toks])
+    out = hidden + answer  # every generated token is a decode step
+    w = serving.Workload(
+        context_tokens=prompt,
+        prefill_tokens=prompt - np.array([t.cached for t in toks]),
+        output_tokens=out,
+    )
     fit_ = fit(ctx, rows, w)
     m = replica_model(ctx, rows, fit_.kv_bytes_per_token, scenario)
-    excluded = list(fit_.excluded)
+    excluded = [t.unknown or e for t, e in zip(toks, fit_.excluded, strict=True)]
     ok = np.array([e == "" for e in excluded])
     realtime = rows.mask("deployment_mode", "real_time")
     peak = u["peak_requests_per_second"]
@@ -400,7 +426,7 @@ def evaluate(
     else:
         idx = np.flatnonzero(ok & realtime)
         if idx.size:
-            c, r = size_real_time(ctx, rows, idx, m, w, fit_, fixed, peak)
+            c, r = size_real_time(ctx, rows, idx, m, w, fit_, fixed, peak, hidden)
             caps[idx], replicas[idx] = c, r
     engine = _engine(ctx, rows, fit_, caps)
     capacity = serving.capacity_rps(m, w, engine)
@@ -472,9 +498,13 @@ def evaluate(
                 bills.setdefault(k, np.full(n, math.nan))
                 bills[k] = np.where(sel, v, bills[k])
     accuracy = {}
-    for key in {(c.hosting, c.model, c.optimisation, c.rag, c.output_format) for c in cands}:
-        accuracy[key] = precision.accuracy(ctx, *key, scenario)
-    acc = [accuracy[(c.hosting, c.model, c.optimisation, c.rag, c.output_format)] for c in cands]
+    acc_keys = [
+        (c.hosting, c.model, c.optimisation, c.rag, c.output_format, c.reasoning_effort)
+        for c in cands
+    ]
+    for key in set(acc_keys):
+        accuracy[key] = precision.accuracy(ctx, *key[:5], scenario, key[5])
+    acc = [accuracy[k] for k in acc_keys]
     wait_h = batch_wait_h(ctx, u)
     run_h = replica_h_per_run / r_safe
     tokens_rep = capacity * out
@@ -490,7 +520,7 @@ def evaluate(
         "replicas": np.where(valid, replicas, nan),
         "batch_per_replica": np.where(valid, caps, nan),
         "gpus_total": np.where(valid, replicas * tp, nan),
-        "ttft_s": rt(lat.ttft_q_s + fixed),
+        "ttft_s": rt(lat.ttft_q_s + _hidden_wait(hidden, lat.tpot_q_s) + fixed),
         "p95_latency_s": rt(lat.e2e_q_s + fixed),
         "tpot_p95_ms": rt(lat.tpot_q_s * 1000.0),
         "turnaround_h": np.where(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from llmdecide.estimators import api, cost, energy, sizing
+from llmdecide.estimators import api, cost, energy
 from llmdecide.evaluation import precision, retrieval, workload
 from llmdecide.evaluation.context import OPTIMISTIC, VALUE, Context, pick
 
@@ -43,34 +43,47 @@ def evaluate(ctx: Context, c: Candidate, scenario: str) -> dict[str, Any]:
     rec = cat.api_models[c.model]
     u = ctx.usage_at(scenario)
     requests_month = u["requests_per_day"] * ctx.days_per_month
-    prompt = u["input_tokens"] + workload.rag_tokens(ctx, c.rag, scenario)
-    out = u["output_tokens"]
+    t = workload.tokens(ctx, c.model, c.reasoning_effort, c.prompt_caching, c.rag, scenario, True)
+    excluded = t.unknown or workload.context_problem(ctx, c.model, t)
+    if excluded:
+        return {"excluded_because": excluded}
     ttft, tps = _speed(ctx, rec, c.model, scenario)
     p95_factor = ctx.assumption("queueing_factor", scenario, "low")
     fixed = workload.fixed_latency_s(ctx, c.rag, scenario)
-    generation_s = api.api_latency_s(ttft, out, tps, 0.0)
+    # reasoning tokens are generated before the answer: the user waits for them
+    first_answer_s = ttft + t.reasoning / tps
+    generation_s = api.api_latency_s(first_answer_s, t.output, tps, 0.0)
     batch = c.deployment_mode == "batch"
     if batch:
         p95 = ttft_s = tpot_ms = math.nan
         turnaround_h = ctx.assumption("api_batch_window_h", scenario, "low")
     else:
-        p95 = sizing.p95_latency_s(generation_s, p95_factor, fixed)
-        ttft_s = ttft * p95_factor + fixed
+        p95 = api.api_p95_latency_s(generation_s, p95_factor, fixed)
+        ttft_s = first_answer_s * p95_factor + fixed
         tpot_ms = 1000.0 * p95_factor / tps
         turnaround_h = p95 / SECONDS_PER_HOUR
-    usd_request = api.api_usd_per_request(
-        rec.genai_prices_id or c.model,
-        rec.provider,
-        round(prompt),
-        round(out),
-        batch,
-        ctx.prices_as_of,
-    )
+    model_ref = rec.genai_prices_id or c.model
+    prompt, out = round(t.prompt), round(t.generated)
+    if t.cached:
+        prefix = round(t.cached / ctx.assumption("api_prompt_cache_hit_rate", scenario, "high"))
+        hit = api.api_usd_per_request(
+            model_ref, rec.provider, prompt, out, batch, ctx.prices_as_of, cache_read_tokens=prefix
+        )
+        miss = api.api_usd_per_request(
+            model_ref, rec.provider, prompt, out, batch, ctx.prices_as_of, cache_write_tokens=prefix
+        )
+        usd_request = api.cached_prompt_usd_per_request(
+            hit, miss, ctx.assumption("api_prompt_cache_hit_rate", scenario, "high")
+        )
+    else:
+        usd_request = api.api_usd_per_request(
+            model_ref, rec.provider, prompt, out, batch, ctx.prices_as_of
+        )
     api_usd = cost.api_usd_per_month(usd_request, requests_month)
     rag_month, rag_setup = retrieval.rag_costs_usd(ctx, c.rag, u, scenario)
     zone = api.ecologits_datacenter_zone(rec.ecologits_provider)
     impacts = api.api_impacts_per_request(
-        rec.ecologits_provider, rec.ecologits_id or c.model, round(out), round(generation_s, 3), zone
+        rec.ecologits_provider, rec.ecologits_id or c.model, out, round(generation_s, 3), zone
     )
     if impacts is not None:
         e_req = {VALUE: impacts.energy_kwh, OPTIMISTIC: impacts.energy_kwh_low}.get(
@@ -86,7 +99,14 @@ def evaluate(ctx: Context, c: Candidate, scenario: str) -> dict[str, Any]:
         kwh = kg = math.nan
         carbon_method = "unknown to ecologits"
     accuracy, source = precision.accuracy(
-        ctx, c.hosting, c.model, c.optimisation, c.rag, c.output_format, scenario
+        ctx,
+        c.hosting,
+        c.model,
+        c.optimisation,
+        c.rag,
+        c.output_format,
+        scenario,
+        c.reasoning_effort,
     )
     nan = math.nan
     return {
@@ -120,7 +140,7 @@ def evaluate(ctx: Context, c: Candidate, scenario: str) -> dict[str, Any]:
         "monthly_cost": api_usd + rag_month,
         "setup_cost": ctx.assumption("setup_cost_api_usd", scenario, "low") + rag_setup,
         "energy_kwh_per_month": kwh,
-        "wh_per_1k_output_tokens": energy.wh_per_1k_output_tokens(kwh, out * requests_month),
+        "wh_per_1k_output_tokens": energy.wh_per_1k_output_tokens(kwh, t.output * requests_month),
         "operational_kgco2e": kg,
         "embodied_kgco2e": 0.0,
         "monthly_kgco2e": kg,

@@ -41,7 +41,9 @@ def bill(ctx: Context, rows: Rows, fleet: Mapping[str, Any], scenario: str) -> d
     intensity = np.array([ctx.intensity_g_per_kwh[c.region] for c in rows.cands])
     # the provider's electricity: the client's low-carbon contract does not cover it
     operational = carbon.operational_kgco2e(kwh, intensity)
-    per_gpu, life = common.per_row([common.embodied_per_gpu(ctx, c.gpu, scenario) for c in rows.cands])
+    per_gpu, life = common.per_row(
+        [common.embodied_per_gpu(ctx, c.gpu, scenario) for c in rows.cands]
+    )
     hours_per_month = ctx.assumption("hours_per_month", "value", "low")
     embodied = carbon.embodied_kgco2e_per_month(per_gpu, gpu_hours / hours_per_month, life)
     setup = ctx.assumption("setup_cost_self_hosted_usd", scenario, "low") + offer_setup + rag_setup

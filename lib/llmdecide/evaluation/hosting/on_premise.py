@@ -39,7 +39,10 @@ def bill(ctx: Context, rows: Rows, fleet: Mapping[str, Any], scenario: str) -> d
     servers = np.ceil(gpus_total / per_server - 1e-9)
     kwh = common.energy_kwh_per_month(ctx, rows, fleet, scenario, keep_all_on=True)
     electricity = np.array(
-        [pick(cat.regions[c.region].electricity_price_usd_per_kwh, scenario, "low") for c in rows.cands]
+        [
+            pick(cat.regions[c.region].electricity_price_usd_per_kwh, scenario, "low")
+            for c in rows.cands
+        ]
     )
     horizon = u["horizon_months"]
     capex_month = cost.capex_usd_per_month(gpus_total, price, horizon)
@@ -57,7 +60,9 @@ def bill(ctx: Context, rows: Rows, fleet: Mapping[str, Any], scenario: str) -> d
     operational = carbon.operational_kgco2e(
         kwh, intensity, ctx.client.carbon.renewable_share, _contract_intensity(ctx)
     )
-    per_gpu, life = common.per_row([common.embodied_per_gpu(ctx, c.gpu, scenario) for c in rows.cands])
+    per_gpu, life = common.per_row(
+        [common.embodied_per_gpu(ctx, c.gpu, scenario) for c in rows.cands]
+    )
     embodied = carbon.embodied_kgco2e_per_month(per_gpu, gpus_total, life)
     zeros = np.zeros(n)
     return {
