@@ -60,6 +60,35 @@ def test_closed_loop_step_carries_the_prompts_spread_over_the_decodes() -> None:
     assert validation.closed_loop_step_s(_step(), w, 100) == pytest.approx(0.060)
 
 
+def test_closed_loop_energy_per_token_from_the_step_power() -> None:
+    w = serving.Workload(context_tokens=1000, prefill_tokens=0, output_tokens=100)
+    # 10 sequences at context 1050: memory 11.05 ms, compute 10 × 0.1 = 1 ms (+ attention 0):
+    # step 11.05 ms; memory share 1, compute share 1 / 11.05 = 0.0905
+    # activity 0.6 × 1 + 0.9 × 0.0905 = 0.6814; power 100 + (700 − 100) × 0.6814 = 508.8 W
+    # tokens/s 10 / 0.01105 = 905.0; J/token = 508.8 / 905.0 = 0.5622
+    j = validation.closed_loop_joules_per_token(_step(), w, 10, (700.0, 100.0, 0.6, 0.9), 1)
+    assert j == pytest.approx(0.5622, rel=1e-3)
+
+
+def test_energy_per_token_of_a_catalog_setting_falls_with_the_batch() -> None:
+    rows = validation.load(MEASUREMENTS)
+    base = next(r for r in rows if r.id == "trtllm-h100-llama3.1-8b-fp8-1000-1000")
+    joules = []
+    for batch in (8, 32, 128):
+        m = base.model_copy(
+            update={
+                "metric": "gpu_joules_per_output_token",
+                "scenario": "fixed_batch",
+                "batch": batch,
+            }
+        )
+        s = validation.setting(m, catalog.load())
+        assert isinstance(s, validation.Setting)
+        joules.append(validation.estimate(m, s))
+    assert joules == sorted(joules, reverse=True)
+    assert joules[0] > 2 * joules[-1]
+
+
 def test_a_row_the_catalog_cannot_rebuild_says_why() -> None:
     rows = validation.load(MEASUREMENTS)
     m = next(r for r in rows if r.id == "trtllm-h100-llama3.1-8b-fp8-1000-1000")

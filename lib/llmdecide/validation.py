@@ -41,7 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from llmdecide.catalog import Catalog
 from llmdecide.errors import MeasurementError, Problem
-from llmdecide.estimators import memory, replica, serving
+from llmdecide.estimators import energy, memory, replica, serving
 
 RATIO_LOW, RATIO_HIGH = 0.5, 2.0  # every evaluated row within a factor 2 (issue 11)
 MEDIAN_LOG_TARGET = math.log(1.4)  # median |ln(ours / measured)| ≤ ln 1.4
@@ -192,6 +192,7 @@ class Setting:
     gpus_per_replica: int
     model_name: str
     flags: tuple[str, ...]
+    power: tuple[float, float, float, float] | None = None  # tdp_w, idle_w, f_memory, f_compute
 
 
 @dataclass(frozen=True)
@@ -306,8 +307,6 @@ def setting(m: Measurement, cat: Catalog) -> Setting | Excluded:
     rec, model_name, flags = found
     if m.pp and m.pp > 1:
         return Excluded("pipeline parallelism is not modelled")
-    if m.metric == "gpu_joules_per_output_token":
-        return Excluded("no GPU energy-per-token model in lib yet (issue 11 item 6)")
     needs_prompt = m.metric not in ("decode_speedup_vs_fp16",)
     if needs_prompt and m.input_tokens is None:
         return Excluded("prompt length not published at the source")
@@ -355,7 +354,18 @@ def setting(m: Measurement, cat: Catalog) -> Setting | Excluded:
         token_budget=budget,
         kv_capacity_tokens=free_gb * 1e9 / kv_per_token,
     )
-    return Setting(step, step16, w, engine, m.tp, model_name, tuple(dict.fromkeys(flags)))
+    power = None
+    if m.metric == "gpu_joules_per_output_token":
+        eff = (
+            cat.efficiencies.get(ENGINE_EFFICIENCY.get(m.engine, m.engine))
+            or cat.efficiencies["vllm"]
+        )
+        f_m = _num(_attr(eff, "power_fraction_memory_bound"))
+        f_c = _num(_attr(eff, "power_fraction_compute_bound"))
+        if f_m is None or f_c is None:
+            return Excluded("not in catalog: efficiencies power_fraction_memory/compute_bound")
+        power = (float(gpu.tdp_w), float(gpu.idle_w), f_m, f_c)
+    return Setting(step, step16, w, engine, m.tp, model_name, tuple(dict.fromkeys(flags)), power)
 
 
 def _kv_bytes(rec: Any, kv_cache: str, sequence_tokens: float) -> float | Excluded:
@@ -423,6 +433,30 @@ def closed_loop_step_s(m: serving.StepModel, w: serving.Workload, batch: float) 
     return _scalar(m.step_s(batch, batch * ctx, prefill, pairs))
 
 
+def closed_loop_joules_per_token(
+    m: serving.StepModel,
+    w: serving.Workload,
+    batch: float,
+    power: tuple[float, float, float, float],
+    gpus: int,
+) -> float:
+    """GPU energy per output token of a closed loop of ``batch`` sequences: the power of each GPU
+    from what the step does (``energy.gpu_power_from_steps_w``, always busy) × GPUs / tokens per
+    second (``batch`` tokens per step)."""
+    tdp, idle, f_m, f_c = power
+    step = closed_loop_step_s(m, w, batch)
+    ctx = _scalar(w.mean_context_while_decoding)
+    o, p = _scalar(w.output_tokens), _scalar(w.prefill_tokens)
+    prefill = batch * p / o
+    memory_s = _scalar(m.memory_s(batch + prefill, batch * ctx))
+    pairs = batch * ctx + prefill * (_scalar(w.context_tokens) - p / 2.0)
+    compute_s = _scalar(m.compute_s(batch, prefill, pairs))
+    watts = energy.gpu_power_from_steps_w(
+        tdp, idle, 1.0, memory_s / step, compute_s / step, f_m, f_c
+    )
+    return _scalar(watts) * gpus / (batch / step)
+
+
 def _rate_meeting_limits(s: Setting, limits: Limits) -> float:
     """Highest arrival rate (≤ capacity) whose p99 TTFT and p99 TPOT meet the limits."""
     hi = _scalar(serving.capacity_rps(s.step, s.workload, s.engine))
@@ -469,6 +503,9 @@ def estimate(m: Measurement, s: Setting) -> float:
         prefill = _scalar(s.step.step_s(0.0, 0.0, batch * p, batch * p * p / 2.0))
         decode = _scalar(s.step.step_s(batch, batch * ctx))
         return prefill + o * decode
+    if m.metric == "gpu_joules_per_output_token":
+        assert s.power is not None
+        return closed_loop_joules_per_token(s.step, w, batch, s.power, s.gpus_per_replica)
     if m.metric == "decode_speedup_vs_fp16":
         assert s.step_fp16 is not None
         cached = batch * ctx if m.input_tokens is not None else 0.0
