@@ -457,6 +457,27 @@ def closed_loop_joules_per_token(
     return _scalar(watts) * gpus / (batch / step)
 
 
+def closed_loop_ttft_s(s: Setting, concurrency: float) -> float:
+    """Mean TTFT of a client keeping ``concurrency`` requests in flight.
+
+    With n = min(concurrency, slots) in service, each request's service time is S = its prefill
+    (in chunks beside n − 1 decodes) + O × the closed-loop step, and the loop completes n / S
+    requests per second. Within the slots, that throughput is fed to the serving model's latency
+    (``serving.replica_latency``: prefill-server wait + residual step + own prefill) as its arrival
+    rate; beyond the slots, each request cycles through n servers, so by Little's law it first
+    waits S × (concurrency / n − 1)."""
+    w = s.workload
+    n = min(concurrency, _scalar(s.engine.slots(w)))
+    ctx = _scalar(w.mean_context_while_decoding)
+    own = _scalar(serving.prefill_time_s(s.step, w, n - 1.0, s.engine, (n - 1.0) * ctx))
+    service = own + _scalar(w.output_tokens) * closed_loop_step_s(s.step, w, n)
+    if concurrency > n:
+        return service * (concurrency / n - 1.0) + own
+    lat = serving.replica_latency(s.step, w, s.engine, n / service)
+    mean = _scalar(lat.ttft_mean_s)
+    return mean if math.isfinite(mean) else own
+
+
 def _rate_meeting_limits(s: Setting, limits: Limits) -> float:
     """Highest arrival rate (≤ capacity) whose p99 TTFT and p99 TPOT meet the limits."""
     hi = _scalar(serving.capacity_rps(s.step, s.workload, s.engine))
@@ -486,6 +507,7 @@ def estimate(m: Measurement, s: Setting) -> float:
     o, p = _scalar(w.output_tokens), _scalar(w.prefill_tokens)
     ctx = _scalar(w.mean_context_while_decoding)
     batch = float(m.batch or 1)
+    in_flight = min(batch, _scalar(s.engine.slots(w)))  # a closed loop beyond the slots queues
     if m.metric in ("output_tokens_per_s_per_gpu", "tokens_per_s_per_gpu"):
         per_token = 1.0 if m.metric == "output_tokens_per_s_per_gpu" else (o + p) / o
         if m.scenario == "offline":
@@ -493,11 +515,14 @@ def estimate(m: Measurement, s: Setting) -> float:
         elif m.scenario in ("server", "interactive"):
             rate = _rate_meeting_limits(s, m.limits or Limits(ttft_p99_s=None, tpot_p99_ms=None))
         else:
-            return batch / closed_loop_step_s(s.step, w, batch) * per_token / s.gpus_per_replica
+            step = closed_loop_step_s(s.step, w, in_flight)
+            return in_flight / step * per_token / s.gpus_per_replica
         return rate * o * per_token / s.gpus_per_replica
     if m.metric in ("itl_ms", "tpot_ms"):
-        return closed_loop_step_s(s.step, w, batch) * 1000.0
+        return closed_loop_step_s(s.step, w, in_flight) * 1000.0
     if m.metric == "ttft_ms":
+        if m.scenario == "fixed_batch":
+            return closed_loop_ttft_s(s, batch) * 1000.0
         return _scalar(serving.zero_load_ttft_s(s.step, w, s.engine)) * 1000.0
     if m.metric == "e2e_s":
         prefill = _scalar(s.step.step_s(0.0, 0.0, batch * p, batch * p * p / 2.0))
@@ -505,7 +530,7 @@ def estimate(m: Measurement, s: Setting) -> float:
         return prefill + o * decode
     if m.metric == "gpu_joules_per_output_token":
         assert s.power is not None
-        return closed_loop_joules_per_token(s.step, w, batch, s.power, s.gpus_per_replica)
+        return closed_loop_joules_per_token(s.step, w, in_flight, s.power, s.gpus_per_replica)
     if m.metric == "decode_speedup_vs_fp16":
         assert s.step_fp16 is not None
         cached = batch * ctx if m.input_tokens is not None else 0.0
