@@ -125,8 +125,13 @@ def test_a_sparse_fp8_figure_is_flagged() -> None:
 
 
 def test_fp8_below_bf16_is_flagged() -> None:
-    (finding,) = catalog_check.gpu_findings("H100-SXM", _gpu(fp8_tflops=500), "gpus.yaml")
+    # the loader already refuses such a record; the check still reads an unvalidated one
+    base = catalog.load().gpu("H100-SXM").model_dump()
+    record = catalog.Gpu.model_construct(**{**base, "fp8_tflops": 500})
+    (finding,) = catalog_check.gpu_findings("H100-SXM", record, "gpus.yaml")
     assert "below bf16_tflops 989.5" in finding.message
+    with pytest.raises(ValueError, match="bf16"):
+        _gpu(fp8_tflops=500)
 
 
 def test_commitment_price_above_on_demand_is_flagged() -> None:

@@ -1,4 +1,4 @@
-"""environment.yml carries exactly the pins of pyproject.toml (runtime + lab extra)."""
+"""environment.yml carries exactly the pins of pyproject.toml (runtime + lab extra + playwright)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,10 @@ REPO = Path(__file__).resolve().parents[1]
 
 def test_environment_yml_has_the_pyproject_pins() -> None:
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    wanted = set(project["dependencies"]) | set(project["optional-dependencies"]["lab"])
+    extras = project["optional-dependencies"]
+    browser = {d for d in extras["dev"] if d.startswith("playwright")}  # the what-if browser test
+    assert browser, "playwright belongs to the dev extra (tests/test_whatif_browser.py)"
+    wanted = set(project["dependencies"]) | set(extras["lab"]) | browser
     env = yaml.safe_load((REPO / "environment.yml").read_text())
     pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
     assert "python=3.11" in env["dependencies"]

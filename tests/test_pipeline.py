@@ -80,8 +80,12 @@ def test_results_json_has_the_spec_keys(retail: dict) -> None:
         "priorities",
         "inputs_sha256",
         "versions",
+        "fragile",
+        "most_robust",
+        "limit_sensitivity",
     ):
         assert key in results, key
+    assert isinstance(results["fragile"], bool)
     assert results["feasible"] is True
     assert set(results["recommendation"]) == RECOMMENDATION_KEYS | RECOMMENDATION_KEYS_V2
     assert set(results["estimates"]) >= ESTIMATE_KEYS

@@ -40,6 +40,8 @@ DEFAULTS: dict[str, Any] = {
     "model": "llama-3.1-8b",
     "optimisation": "fp16",
     "kv_cache": "fp16",
+    "reasoning_effort": "",
+    "prompt_caching": "",
     "rag": "none",
     "output_format": "text",
     "deployment_mode": "real_time",

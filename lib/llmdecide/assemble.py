@@ -77,6 +77,12 @@ def build_results(
         "estimates": choices["estimates"],
         "feasible": choices["feasible"],
         "runner_up": choices["runner_up"],
+        # version 2 (SPEC §1.4, §4): the robust decision and the limits' sensitivity
+        "fragile": choices.get("fragile", False),
+        "most_robust": choices.get("most_robust"),
+        "min_probability_meets_limits": choices.get("min_probability_meets_limits"),
+        "variants": choices.get("variants", []),
+        "limit_sensitivity": choices.get("limit_sensitivity", []),
         "limits": critical["limits"],
         "priorities": critical["priorities"],
         "priorities_method": critical["method"],

@@ -640,6 +640,12 @@ class MethodSettings(BaseRecord):
     stale_after_months: int = Field(
         12, ge=1, le=120, description="a record retrieved longer ago than this is stale"
     )
+    min_probability_meets_limits: float = Field(
+        ge=0,
+        le=1,
+        description="a recommendation must meet every limit in at least this share of the Monte "
+        "Carlo scenarios, else it is called fragile (a probability: 0 <= x <= 1)",
+    )
 
     @field_validator("batch_caps_per_replica")
     @classmethod

@@ -13,22 +13,22 @@ token budget of prompt tokens (a chunk of a prefill). Its duration (``StepModel.
 where a mixture-of-experts layer reads only the experts the step's tokens route to: with E experts
 and k per token, n tokens touch E · (1 − (1 − k/E)ⁿ) distinct experts on average (uniform routing).
 
-**At a load** of λ requests/s (Poisson), by Little's law the replica holds n̄ = λ·O·τ decoding
-sequences and p̄ = λ·P·τ prompt tokens per step (τ the mean step, O output and P prefilled tokens
-per request). An arriving request sees n̄ others (arrival theorem), so its step time solves the
-fixed point τ = f(τ) of the step above with ``1 + n̄`` sequences; both branches of the max are
-linear in τ for a fixed expert share, so the fixed point is the larger of the two branch solutions
-``a / (1 − b)``, iterated a few times on the expert share (monotone from below). A slope
-``b ≥ 1`` means the replica cannot keep up: the load is beyond its compute (or bandwidth).
-
-**Capacity** (the highest sustainable λ) is bounded by compute and bandwidth (the fixed point
-exists), by the token budget (decodes + prefill tokens per step ≤ budget) and by the slots
-(``max_num_seqs`` and the KV cache: λ × time in service < slots); found by bisection.
+**At a load** of λ requests/s (Poisson) a replica alternates decode-only steps (s_d) and
+mixed steps that also carry a chunk of a prompt (s_p; a prompt needs k of them). Every step gives
+one token to each running sequence, so the steps per second are R = λ·k + (1 − λ·k·s_p) / s_d and
+the time per output token is 1 / R; with Little's law n = λ·O / R the rate that holds n decoding
+sequences is explicit, λ(n) = n / (O·s_d + n·k·(s_p − s_d)), with s_d and s_p evaluated at n
+(an arriving request sees n others: arrival theorem). The replica's **load curve** λ(n) over
+n ∈ [0, slots] gives everything: its top is the **capacity** (bounded by compute, the token
+budget — the chunk is what the budget leaves beside the decodes — and the slots of
+``max_num_seqs`` and the KV cache), and the n that meets a rate is found on it by regula falsi.
+Averaging the two kinds of step (rather than one averaged step) is what the seeded simulation
+showed matters: a prompt's compute-bound step delays every running decode.
 
 **Latency under load** (``replica_latency``): TTFT = wait for a slot (M/G/c) + wait for the
-prefill server (M/G/1 of prompts at the prefill utilisation) + the request's own prefill chunks
-(+ half a step of residual); TPOT = the step time with the occupancy quantile of sequences
-(Poisson occupancy, normal approximation); end-to-end = means + deviations combined in quadrature.
+mixed steps (M/G/1 at their time share λ·k·s_p) + half a running step + the request's own k
+chunk steps; TPOT = 1 / R at the mean concurrency, and at its occupancy quantile (Poisson
+occupancy, normal approximation) for the p95; end-to-end = means + deviations in quadrature.
 See docs/method.md for the derivation, tests/test_serving.py and the simulation cross-check.
 """
 
@@ -42,8 +42,6 @@ from numpy.typing import ArrayLike, NDArray
 from llmdecide.estimators import queueing
 
 Array = NDArray[np.float64]
-MOE_ITERATIONS = 6  # fixed-point passes on the expert share (converges from below)
-BISECTION_STEPS = 40  # capacity: 2⁻⁴⁰ relative precision of the bracket
 
 
 def _f(x: ArrayLike) -> Array:
@@ -187,83 +185,168 @@ def zero_load_tpot_s(m: StepModel, w: Workload) -> Array:
     return m.step_s(1.0, w.mean_context_while_decoding)
 
 
-def _branches(
-    m: StepModel, w: Workload, rate_rps: Array, share: Array
+GRID_POINTS = 48  # decoding-concurrency grid of a replica (geometric, up to its slots)
+
+
+def _col(x: ArrayLike) -> Array:
+    """A per-row figure as a column, to broadcast against the concurrency grid."""
+    a = _f(x)
+    return a[..., None] if a.ndim else a
+
+
+def _mixed_steps(
+    m: StepModel, w: Workload, engine: Engine, n: Array
 ) -> tuple[Array, Array, Array, Array]:
-    """Intercepts and slopes (in τ) of the memory and compute branches of the loaded step, for a
-    fixed expert share: the tagged sequence plus λ·O·τ others decode, λ·P·τ prompt tokens."""
-    ctx = w.mean_context_while_decoding
-    o, p = _f(w.output_tokens), _f(w.prefill_tokens)
-    pairs_per_prompt_token = _f(w.context_tokens) - p / 2.0
-    kv = _f(m.kv_read_s_per_token)
-    a_mem = _f(m.dense_read_s) + _f(m.experts_read_s) * share + kv * ctx
-    b_mem = kv * rate_rps * o * ctx
-    attn = _f(m.attention_s_per_pair)
-    a_cmp = _f(m.decode_compute_s_per_token) + attn * ctx
-    b_cmp = rate_rps * (
-        _f(m.decode_compute_s_per_token) * o
-        + _f(m.prefill_compute_s_per_token) * p
-        + attn * (o * ctx + p * pairs_per_prompt_token)
-    )
-    a_ext = _f(m.comm_s_per_step) + _f(m.overhead_s) + _f(m.comm_s_per_token)
-    b_ext = _f(m.comm_s_per_token) * rate_rps * (o + p)
-    return a_mem + a_ext, b_mem + b_ext, a_cmp + a_ext, b_cmp + b_ext
+    """For ``n`` other decoding sequences (rows × grid): the decode-only step ``s_d``, the step
+    that also carries one prompt chunk ``s_p``, the chunks per prompt ``k`` and the arrival
+    rate ``λ(n)`` at which a replica holds n decoding sequences on average.
+
+    Every step, decode-only or mixed, gives one token to each running sequence. Prompts arrive
+    at λ and each needs k mixed steps, so mixed steps take λ·k·s_p of each second and
+    decode-only steps the rest: steps per second R = λ·k + (1 − λ·k·s_p) / s_d, and a sequence
+    advances one token per step: TPOT = 1 / R. With Little's law n = λ·O·TPOT this gives λ
+    explicitly: λ(n) = n / (O·s_d + n·k·(s_p − s_d)). The share of mixed steps is n·k / O; it
+    must stay below 1."""
+    mm = StepModel(**{key: _col(v) for key, v in vars(m).items()})
+    ctx = _col(w.mean_context_while_decoding)
+    prompt, p = _col(w.context_tokens), _col(w.prefill_tokens)
+    o = _col(w.output_tokens)
+    budget = _col(engine.token_budget)
+    seqs = 1.0 + n  # the tagged sequence and the n others (arrival theorem)
+    room = np.maximum(budget - seqs, 1.0)
+    k = np.where(p > 0, prefill_chunks(p, room), 0.0)  # a fully cached prompt needs no step
+    chunk = np.where(k > 0, p / np.maximum(k, 1.0), 0.0)
+    pairs = chunk * (prompt - p + p / 2.0)
+    s_d = mm.step_s(seqs, seqs * ctx)
+    s_p = mm.step_s(seqs, seqs * ctx, chunk, pairs)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lam = n / (o * s_d + n * k * (s_p - s_d))
+    slots = _col(engine.slots(w))
+    # the slots hold the decoding sequences and those being prefilled (λ × k chunk steps)
+    lam = np.where((n * k < o) & (lam >= 0) & (n + lam * k * s_p <= slots), lam, np.nan)
+    return s_d, s_p, k, lam
 
 
-def loaded_step_s(m: StepModel, w: Workload, rate_rps: ArrayLike) -> Array:
-    """Mean step time seen by a sequence at ``rate_rps`` arrivals per second (fixed point; inf
-    when the replica cannot keep up)."""
-    lam = _f(rate_rps)
-    tau = _f(zero_load_tpot_s(m, w)) * np.ones(np.broadcast(lam, _f(w.output_tokens)).shape)
-    tokens_per_tau = lam * (_f(w.output_tokens) + _f(w.prefill_tokens))
-    for _ in range(MOE_ITERATIONS):
-        share = distinct_share(1.0 + tokens_per_tau * tau, m.experts, m.experts_per_token)
-        a1, b1, a2, b2 = _branches(m, w, lam, share)
+def _grid(engine: Engine, w: Workload) -> Array:
+    """Decoding concurrencies from 0 to the most a replica can hold (rows × grid): its slots,
+    and O / k — mixed steps cannot outnumber the steps of a sequence's decode."""
+    slots = np.maximum(_col(engine.slots(w)), 1.0)
+    p = _col(w.prefill_tokens)
+    k0 = np.where(p > 0, prefill_chunks(p, _col(engine.token_budget)), 0.0)
+    with np.errstate(divide="ignore"):
+        by_steps = np.where(k0 > 0, _col(w.output_tokens) / np.maximum(k0, 1e-12), np.inf)
+    top = np.minimum(slots, by_steps)
+    # geometric from a hundredth of a sequence to the top (at least 1e-6 of it)
+    low = np.minimum(np.maximum(top * 1e-6, 1e-2), top)
+    ratio = np.log(top / low)
+    steps = np.linspace(0.0, 1.0, GRID_POINTS - 1)
+    grid = low * np.exp(ratio * steps)
+    zeros = np.zeros((*np.shape(grid)[:-1], 1))
+    return np.concatenate([zeros, grid], axis=-1)
+
+
+@dataclass(frozen=True)
+class LoadCurve:
+    """A replica's concurrency grid and the arrival rate that yields each point (NaN beyond
+    what the replica can hold); ``capacity_rps`` is the largest rate on the increasing part."""
+
+    n: Array
+    lam: Array
+    s_d: Array
+    s_p: Array
+    k: Array
+    capacity_rps: Array
+
+
+def load_curve(m: StepModel, w: Workload, engine: Engine) -> LoadCurve:
+    """λ(n) over the concurrency grid, cut where it stops increasing (compute saturated)."""
+    n = _grid(engine, w)
+    s_d, s_p, k, lam = _mixed_steps(m, w, engine, n)
+    lam = np.where(np.isnan(lam), -np.inf, lam)
+    lam[..., 0] = 0.0
+    running = np.maximum.accumulate(lam, axis=-1)
+    increasing = lam >= running - 1e-15
+    first_drop = np.argmin(increasing, axis=-1)
+    first_drop = np.where(increasing.all(axis=-1), lam.shape[-1], first_drop)
+    idx = np.arange(lam.shape[-1])
+    valid = idx < first_drop[..., None]
+    lam = np.where(valid, lam, np.nan)
+    capacity = np.nanmax(np.where(valid, lam, -np.inf), axis=-1)
+    return LoadCurve(n, lam, s_d, s_p, k, np.maximum(capacity, 0.0))
+
+
+REFINE_STEPS = 20  # Illinois regula falsi on λ(n) = rate inside the grid bracket
+
+
+def _at_rate(
+    m: StepModel, w: Workload, engine: Engine, curve: LoadCurve, rate_rps: ArrayLike
+) -> tuple[Array, Array, Array, Array]:
+    """(n, s_d, s_p, k) where the replica's load curve meets ``rate_rps`` (n = inf beyond the
+    capacity): the grid brackets the root, regula falsi (Illinois) refines it."""
+    shape = np.broadcast_shapes(curve.capacity_rps.shape, np.shape(rate_rps))
+    rate = np.broadcast_to(_f(rate_rps), shape).astype(float)
+    grid_n = np.broadcast_to(curve.n, (*shape, curve.n.shape[-1]))
+    grid_lam = np.broadcast_to(curve.lam, (*shape, curve.lam.shape[-1]))
+    lam = np.where(np.isnan(grid_lam), np.inf, grid_lam)
+    above = lam >= rate[..., None]
+    j = np.clip(np.argmax(above, axis=-1), 1, lam.shape[-1] - 1)
+    rows = tuple(np.indices(j.shape))
+    lo, hi = (*rows, j - 1), (*rows, j)
+    n0, n1 = grid_n[lo], grid_n[hi]
+    f0 = grid_lam[lo] - rate
+    f1 = np.where(np.isfinite(grid_lam[hi]), grid_lam[hi] - rate, 0.0)
+    beyond = rate > curve.capacity_rps * (1 + 1e-12)
+    side = np.zeros(rate.shape)
+    for _ in range(REFINE_STEPS):
         with np.errstate(divide="ignore", invalid="ignore"):
-            t1 = np.where(b1 < 1.0, a1 / (1.0 - b1), np.inf)
-            t2 = np.where(b2 < 1.0, a2 / (1.0 - b2), np.inf)
-        tau = np.maximum(t1, t2)
-        if not np.any(_f(m.experts) > 0):
-            break
-    return tau
+            n_new = np.where(f1 != f0, n1 - f1 * (n1 - n0) / (f1 - f0), n1)
+        n_new = np.clip(np.nan_to_num(n_new, nan=n1), np.minimum(n0, n1), np.maximum(n0, n1))
+        *_, lam_new = _flat_steps(m, w, engine, n_new)
+        f_new = np.nan_to_num(lam_new, nan=np.inf) - rate
+        same = np.sign(f_new) == np.sign(f1)
+        # Illinois: halve the retained end's value when the same end is kept twice
+        f0 = np.where(same & (side == 1), f0 / 2.0, np.where(same, f0, f1))
+        n0 = np.where(same, n0, n1)
+        side = np.where(same, 1.0, -1.0)
+        n1, f1 = n_new, np.where(np.isfinite(f_new), f_new, 0.0)
+    n = np.where(beyond, np.inf, np.maximum(n1, 0.0))
+    s_d, s_p, k, _ = _flat_steps(m, w, engine, np.where(np.isfinite(n), n, 0.0))
+    return n, s_d, s_p, k
 
 
-def _stable(m: StepModel, w: Workload, engine: Engine, rate_rps: Array) -> NDArray[np.bool_]:
-    """Whether a replica sustains ``rate_rps``: finite step, token budget, slots."""
-    tau = loaded_step_s(m, w, rate_rps)
-    o, p = _f(w.output_tokens), _f(w.prefill_tokens)
-    finite = np.isfinite(tau)
-    tau_f = np.where(finite, tau, 0.0)
-    budget_ok = rate_rps * (o + p) * tau_f <= _f(engine.token_budget)
-    n = rate_rps * o * tau_f
-    service = prefill_time_s(m, w, n, engine, n * w.mean_context_while_decoding) + o * tau_f
-    slots_ok = rate_rps * service < engine.slots(w)
-    return finite & budget_ok & slots_ok
+def _flat_steps(
+    m: StepModel, w: Workload, engine: Engine, n: Array
+) -> tuple[Array, Array, Array, Array]:
+    """``_mixed_steps`` at one concurrency per row (no grid axis)."""
+    s_d, s_p, k, lam = _mixed_steps(m, w, engine, n[..., None])
+    return s_d[..., 0], s_p[..., 0], k[..., 0], lam[..., 0]
+
+
+def _tpot(rate: Array, s_d: Array, s_p: Array, k: Array) -> Array:
+    """Time per output token from the mixed-step rate: 1 / (λ·k + (1 − λ·k·s_p) / s_d)."""
+    share = np.clip(rate * k * s_p, 0.0, 1.0)
+    return 1.0 / (rate * k + (1.0 - share) / s_d)
+
+
+def loaded_step_s(
+    m: StepModel, w: Workload, rate_rps: ArrayLike, engine: Engine | None = None
+) -> Array:
+    """Mean time per output token of a sequence at ``rate_rps`` arrivals per second (inf when
+    the replica cannot keep up). Without an engine, the slots are unbounded and the budget is
+    the whole prompt."""
+    if engine is None:
+        big = np.full(np.shape(_f(w.output_tokens)) or (), 1e9)
+        engine = Engine(max_seqs=big, token_budget=big, kv_capacity_tokens=big * 1e3)
+    curve = load_curve(m, w, engine)
+    n, s_d, s_p, k = _at_rate(m, w, engine, curve, rate_rps)
+    rate = np.broadcast_to(_f(rate_rps), n.shape)
+    return np.where(np.isfinite(n), _tpot(rate, s_d, s_p, k), np.inf)
 
 
 def capacity_rps(m: StepModel, w: Workload, engine: Engine) -> Array:
-    """Highest arrival rate one replica sustains (bisection between 0 and a bound every limit
-    respects: the compute of the prompt and output tokens, and slots over the zero-load time)."""
-    o, p = _f(w.output_tokens), _f(w.prefill_tokens)
-    ttft0 = zero_load_ttft_s(m, w, engine)
-    tpot0 = zero_load_tpot_s(m, w)
-    per_request_compute = (
-        _f(m.decode_compute_s_per_token) * o + _f(m.prefill_compute_s_per_token) * p
-    )
-    slots = engine.slots(w)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        hi = np.minimum(
-            np.where(per_request_compute > 0, 1.0 / per_request_compute, np.inf),
-            slots / (ttft0 + o * tpot0),
-        )
-    hi = np.where(np.isfinite(hi) & (slots >= 1), hi, 0.0)
-    lo = np.zeros_like(hi)
-    for _ in range(BISECTION_STEPS):
-        mid = (lo + hi) / 2.0
-        ok = _stable(m, w, engine, mid)
-        lo = np.where(ok, mid, lo)
-        hi = np.where(ok, hi, mid)
-    return lo
+    """Highest arrival rate one replica sustains: the top of its load curve (compute, token
+    budget and slots all bound it)."""
+    return load_curve(m, w, engine).capacity_rps
 
 
 @dataclass(frozen=True)
@@ -286,49 +369,61 @@ def replica_latency(
 ) -> Latency:
     """Latencies of one replica receiving ``rate_rps`` Poisson arrivals (network excluded).
 
-    TTFT = slot wait (M/G/c) + prefill wait (M/G/1 at the prefill utilisation) + half a step of
-    residual + the request's own prefill chunks beside the running decodes. TPOT = the loaded step
-    at the occupancy quantile of decoding sequences. End-to-end: TTFT + O·TPOT for the means, the
-    deviations of the TTFT and of the decode time added in quadrature for the quantile."""
-    lam = _f(rate_rps)
-    o = _f(w.output_tokens)
-    tau = loaded_step_s(m, w, lam)
-    finite = np.isfinite(tau)
-    tau_f = np.where(finite, tau, 0.0)
-    ctx = w.mean_context_while_decoding
-    n_mean = lam * o * tau_f
-    own_prefill = prefill_time_s(m, w, n_mean, engine, n_mean * ctx)
-    service = own_prefill + o * tau_f
-    slot_q = queueing.slot_wait_quantile_s(engine.slots(w), lam, service, w.service_cv2, quantile)
-    slot_mean = queueing.slot_wait_quantile_s(engine.slots(w), lam, service, w.service_cv2, 0.5)
-    room = np.maximum(_f(engine.token_budget) - n_mean, 1.0)
-    prefill_rate = room / np.maximum(m.step_s(n_mean, n_mean * ctx, room), 1e-12)
-    rho_p = lam * _f(w.prefill_tokens) / prefill_rate
+    TPOT = the mixed-step time per token at the mean concurrency, and at its occupancy quantile
+    for the p95; TTFT = slot wait (M/G/c) + wait for the prefill steps (M/G/1 at their time
+    share) + the residual of the running step + the request's own k chunk steps; end-to-end:
+    TTFT + O·TPOT for the means, the deviations added in quadrature for the quantile."""
+    curve = load_curve(m, w, engine)
+    n, s_d, s_p, k = _at_rate(m, w, engine, curve, rate_rps)
+    lam = np.broadcast_to(_f(rate_rps), n.shape).astype(float)
+    o = _f(w.output_tokens) * np.ones_like(n)
+    finite = np.isfinite(n)
+    n_f = np.where(finite, n, 0.0)
+    tau = np.where(finite, _tpot(lam, s_d, s_p, k), 0.0)
+    own_prefill = np.where(k > 0, k * s_p, 0.0)
+    service = own_prefill + o * tau
+    slots = engine.slots(w) * np.ones_like(n)
+    slot_q = queueing.slot_wait_quantile_s(slots, lam, service, w.service_cv2, quantile)
+    slot_mean = queueing.slot_wait_quantile_s(slots, lam, service, w.service_cv2, 0.5)
+    rho_p = np.clip(lam * k * s_p, 0.0, 1.0)
     wait_q = queueing.mg1_wait_quantile_s(rho_p, own_prefill, w.prompt_cv2, quantile)
     wait_mean = queueing.mg1_wait_mean_s(rho_p, own_prefill, w.prompt_cv2)
-    # M/G/∞ occupancy: the engine is idle when no request is in service (Poisson, mean λ·S);
-    # an arrival at a busy engine waits for the running step to end (residual half a step)
     busy = 1.0 - np.exp(-lam * service)
-    ttft_mean = slot_mean + wait_mean + busy * tau_f / 2.0 + own_prefill
-    ttft_q = slot_q + wait_q + busy * tau_f + own_prefill
-    n_q = queueing.occupancy_quantile(n_mean, quantile)
-    tpot_q = m.step_s(1.0 + n_q, (1.0 + n_q) * ctx, lam * _f(w.prefill_tokens) * tau_f)
-    tpot_q = np.maximum(tpot_q, tau_f)
-    e2e_mean = ttft_mean + o * tau_f
+    ttft_mean = slot_mean + wait_mean + busy * tau / 2.0 + own_prefill
+    ttft_q = slot_q + wait_q + busy * tau + own_prefill
+    # TPOT at the occupancy quantile (Poisson occupancy of the decoding sequences)
+    n_q = np.minimum(queueing.occupancy_quantile(n_f, quantile), np.maximum(slots - 1.0, 0.0))
+    mm = StepModel(**{key: _f(v) for key, v in vars(m).items()})
+    ctx = w.mean_context_while_decoding
+    seqs_q = 1.0 + n_q
+    room = np.maximum(_f(engine.token_budget) - seqs_q, 1.0)
+    k_q = prefill_chunks(w.prefill_tokens, room)
+    chunk_q = _f(w.prefill_tokens) / k_q
+    pairs_q = chunk_q * (_f(w.context_tokens) - _f(w.prefill_tokens) / 2.0)
+    s_d_q = mm.step_s(seqs_q, seqs_q * ctx)
+    s_p_q = mm.step_s(seqs_q, seqs_q * ctx, chunk_q, pairs_q)
+    by_occupancy = np.maximum(_tpot(lam, s_d_q, s_p_q, k_q), tau) - tau
+    # a request's O steps include a Poisson number of mixed steps, mean O·λ·k·TPOT: the p95
+    # request meets more of them than the mean
+    mixed = o * np.clip(lam * k * tau, 0.0, 1.0)
+    extra = np.minimum(queueing.occupancy_quantile(mixed, quantile), o) - mixed
+    with np.errstate(divide="ignore", invalid="ignore"):
+        by_prompts = np.where(o > 0, extra * np.maximum(s_p - s_d, 0.0) / o, 0.0)
+    tpot_q = tau + np.sqrt(by_occupancy**2 + by_prompts**2)
+    e2e_mean = ttft_mean + o * tau
     with np.errstate(invalid="ignore"):
-        e2e_q = e2e_mean + np.sqrt((ttft_q - ttft_mean) ** 2 + (o * (tpot_q - tau_f)) ** 2)
+        e2e_q = e2e_mean + np.sqrt((ttft_q - ttft_mean) ** 2 + (o * (tpot_q - tau)) ** 2)
     inf = np.where(finite, 0.0, np.inf)
-    memory = m.memory_s(1.0 + n_mean, (1.0 + n_mean) * ctx)
-    step_busy = np.maximum(tau_f, 1e-12)
+    memory = mm.memory_s(1.0 + n_f, (1.0 + n_f) * ctx)
     return Latency(
         ttft_q_s=ttft_q + inf,
         tpot_q_s=tpot_q + inf,
         e2e_q_s=e2e_q + inf,
         ttft_mean_s=ttft_mean + inf,
-        tpot_mean_s=tau + 0.0,
+        tpot_mean_s=tau + inf,
         e2e_mean_s=e2e_mean + inf,
-        decode_seqs_mean=n_mean,
-        memory_share=np.clip(memory / step_busy, 0.0, 1.0),
+        decode_seqs_mean=n_f,
+        memory_share=np.clip(memory / np.maximum(s_d, 1e-12), 0.0, 1.0),
         busy_share=np.where(finite, busy, 1.0),
     )
 
@@ -339,39 +434,33 @@ def tokens_per_s(rate_rps: ArrayLike, output_tokens: ArrayLike) -> Array:
 
 
 def utilisation(m: StepModel, w: Workload, engine: Engine, rate_rps: ArrayLike) -> Array:
-    """Share in use of the replica's binding resource at ``rate_rps``: the largest of the compute
-    and bandwidth slopes of the loaded step (1 = saturated), the token budget share of a step and
-    the slots occupied (λ × time in service / slots). Inf beyond capacity."""
-    lam = _f(rate_rps)
-    tau = loaded_step_s(m, w, lam)
-    finite = np.isfinite(tau)
-    tau_f = np.where(finite, tau, 0.0)
-    tokens_per_tau = lam * (_f(w.output_tokens) + _f(w.prefill_tokens))
-    share = distinct_share(1.0 + tokens_per_tau * tau_f, m.experts, m.experts_per_token)
-    _, b_mem, _, b_cmp = _branches(m, w, lam, share)
-    budget = tokens_per_tau * tau_f / _f(engine.token_budget)
-    n = lam * _f(w.output_tokens) * tau_f
-    service = (
-        prefill_time_s(m, w, n, engine, n * w.mean_context_while_decoding)
-        + _f(w.output_tokens) * tau_f
-    )
+    """Share of the replica's capacity in use at ``rate_rps`` (λ / capacity; inf beyond it)."""
+    cap = capacity_rps(m, w, engine)
     with np.errstate(divide="ignore", invalid="ignore"):
-        slots = lam * service / engine.slots(w)
-    rho = np.maximum.reduce([b_mem, b_cmp, budget, slots])
-    return np.where(finite, rho, np.inf)
+        rho = _f(rate_rps) / cap
+    return np.where(cap > 0, rho, np.inf)
 
 
-def step_shares(m: StepModel, w: Workload, rate_rps: ArrayLike) -> tuple[Array, Array]:
-    """(memory share, compute share) of the loaded step: how much of a step's time the HBM and
-    the tensor cores are busy (each ≤ 1); the energy model weighs them."""
-    lam = _f(rate_rps)
-    tau = loaded_step_s(m, w, lam)
-    tau_f = np.where(np.isfinite(tau), tau, np.nan)
+def step_shares(
+    m: StepModel, w: Workload, engine: Engine, rate_rps: ArrayLike
+) -> tuple[Array, Array]:
+    """(memory share, compute share) of the replica's time at ``rate_rps``: how busy HBM and the
+    tensor cores are over the mix of decode-only and mixed steps (each ≤ 1); the energy model
+    weighs them."""
+    curve = load_curve(m, w, engine)
+    n, s_d, s_p, k = _at_rate(m, w, engine, curve, rate_rps)
+    lam = np.broadcast_to(_f(rate_rps), n.shape).astype(float)
+    n = np.where(np.isfinite(n), n, np.nan)
+    mm = StepModel(**{key: _f(v) for key, v in vars(m).items()})
     ctx = w.mean_context_while_decoding
-    n = 1.0 + lam * _f(w.output_tokens) * tau_f
-    p = lam * _f(w.prefill_tokens) * tau_f
-    pairs = n * ctx + p * (_f(w.context_tokens) - _f(w.prefill_tokens) / 2.0)
-    memory = m.memory_s(n + p, n * ctx)
-    compute = m.compute_s(n, p, pairs)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.clip(memory / tau_f, 0.0, 1.0), np.clip(compute / tau_f, 0.0, 1.0)
+    seqs = 1.0 + n
+    chunk = _f(w.prefill_tokens) / k
+    pairs = chunk * (_f(w.context_tokens) - _f(w.prefill_tokens) / 2.0)
+    share_p = np.clip(lam * k * s_p, 0.0, 1.0)
+    memory = (1 - share_p) * mm.memory_s(seqs, seqs * ctx) / s_d + share_p * mm.memory_s(
+        seqs + chunk, seqs * ctx
+    ) / s_p
+    compute = (1 - share_p) * mm.compute_s(seqs, 0.0, seqs * ctx) / s_d + share_p * mm.compute_s(
+        seqs, chunk, seqs * ctx + pairs
+    ) / s_p
+    return np.clip(memory, 0.0, 1.0), np.clip(compute, 0.0, 1.0)

@@ -461,7 +461,7 @@ def evaluate(
         realtime, u["requests_per_day"] / (active_h * SECONDS_PER_HOUR) / r_safe, capacity
     )
     mean_lat = serving.replica_latency(m, w, engine, mean_rate, quantile)
-    mem_share, cmp_share = serving.step_shares(m, w, mean_rate)
+    mem_share, cmp_share = serving.step_shares(m, w, engine, mean_rate)
     busy = np.where(realtime, mean_lat.busy_share, 1.0)
     gpus_ = rows.col("gpu")
     eff = ctx.catalog.efficiencies[ENGINE]
