@@ -56,7 +56,7 @@ def test_supermarket_self_hosts_a_small_quantised_model_at_volume(tmp_path: Path
     rec = d["recommendation"]
     assert rec["hosting"] in ("cloud", "on_premise")
     assert rec["model"] in SMALL_MODELS
-    assert rec["optimisation"] in ("fp8", "int8", "int4")
+    assert rec["optimisation"] in ("fp8", "int8", "int4", "fp4")
     be = d["break_even"]
     assert be["requests_per_day"] is not None and be["requests_per_day"] < 2_000_000
     cheapest_api = min(

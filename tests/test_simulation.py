@@ -306,6 +306,7 @@ PROMPT_PACKING = (
     "simulated; 70B TP4 at 0.85: 101 vs 71 ms)"
 )
 WEAK = {
+    "8b-decode-heavy-0.7-ttft": PROMPT_PACKING,
     "8b-decode-heavy-0.85-ttft": PROMPT_PACKING,
     "70b-tp4-decode-heavy-0.7-ttft": PROMPT_PACKING,
     "70b-tp4-decode-heavy-0.85-ttft": PROMPT_PACKING,

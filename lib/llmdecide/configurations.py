@@ -478,8 +478,22 @@ def evaluate_candidates(ctx: Context, cands: Sequence[Candidate]) -> pd.DataFram
         )
     )
     frame.loc[excluded, blank] = math.nan
-    frame["label"] = [label(r) for r in frame[list(LABEL_COLUMNS)].to_dict("records")]
+    frame["label"] = labels(frame)
     return frame
+
+
+def labels(frame: pd.DataFrame) -> list[str]:
+    """``label`` of every row, computed once per distinct set of label columns."""
+    cols = list(LABEL_COLUMNS)
+    keys = list(frame[cols].itertuples(index=False, name=None))
+    seen: dict[tuple[Any, ...], str] = {}
+    out = []
+    for key in keys:
+        text = seen.get(key)
+        if text is None:
+            text = seen[key] = label(dict(zip(cols, key, strict=True)))
+        out.append(text)
+    return out
 
 
 LABEL_COLUMNS = (

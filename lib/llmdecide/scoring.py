@@ -1862,7 +1862,7 @@ def run(
     rec = recommend(scored, crits)
     closest = [] if rec.best is not None else closest_to_feasible(scored, hard, max_setup_cost)
     points = winner_map(scored, crits, steps)
-# --------------------------------------------------------------------------------------------
+    # --------------------------------------------------------------------------------------------
     raw_min = _get(method, "min_probability_meets_limits")
     min_probability = (
         0.0 if raw_min is None else _method_number(method, "min_probability_meets_limits")
@@ -1911,7 +1911,7 @@ __all__ = [
     "TRIANGLE",
     "UNKNOWN_PRECISION_REASON",
     "UNKNOWN_SOURCE",
-# --------------------------------------------------------------------------------------------
+    # --------------------------------------------------------------------------------------------
     "Check",
     "Criterion",
     "Decider",
@@ -1922,7 +1922,7 @@ __all__ = [
     "compare",
     "criteria",
     "extra_criteria",
-# --------------------------------------------------------------------------------------------
+    # --------------------------------------------------------------------------------------------
     "limit_range",
     "limit_sensitivity",
     "monte_carlo",

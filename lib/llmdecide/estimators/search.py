@@ -78,11 +78,13 @@ def _ok_at(
     limits: LatencyLimits,
     rows: NDArray[np.intp],
     quantile: float,
+    curve: serving.LoadCurve,
 ) -> NDArray[np.bool_]:
     ms, ws, es = _select(m, rows), _select_w(w, rows), _select_e(e, rows)
+    sub_curve = curve.rows(rows)
     rate = peak_rps[rows] / replicas[rows]
-    lat = serving.replica_latency(ms, ws, es, rate, quantile)
-    rho = serving.utilisation(ms, ws, es, rate)
+    lat = serving.replica_latency(ms, ws, es, rate, quantile, sub_curve)
+    rho = serving.utilisation(ms, ws, es, rate, sub_curve)
     hidden = np.asarray(limits.hidden_tokens, dtype=float)
     sub = LatencyLimits(
         limits.e2e_s[rows],
@@ -104,14 +106,15 @@ def fewest_replicas(
 ) -> Array:
     """Fewest replicas meeting the limits at ``peak_rps`` (0 where no count does)."""
     n = peak_rps.shape[0]
+    curve = serving.load_curve(m, w, engine)  # independent of the rate: computed once
     # near zero load: does any replica count meet the limits?
     tiny = np.maximum(peak_rps * 1e-9, 1e-12)
     zero = within(
-        serving.replica_latency(m, w, engine, tiny, quantile),
-        serving.utilisation(m, w, engine, tiny),
+        serving.replica_latency(m, w, engine, tiny, quantile, curve),
+        serving.utilisation(m, w, engine, tiny, curve),
         limits,
     )
-    cap = serving.capacity_rps(m, w, engine)
+    cap = curve.capacity_rps
     with np.errstate(divide="ignore", invalid="ignore"):
         start = np.ceil(peak_rps / (limits.max_utilisation * cap) - 1e-9)
     start = np.where(np.isfinite(start) & (start >= 1), start, 1.0)
@@ -121,18 +124,19 @@ def fewest_replicas(
     for _ in range(MAX_DOUBLINGS + 1):
         if active.size == 0:
             break
-        ok = _ok_at(m, w, engine, peak_rps, hi, limits, active, quantile)
+        ok = _ok_at(m, w, engine, peak_rps, hi, limits, active, quantile, curve)
         found[active[ok]] = True
         active = active[~ok]
         hi[active] *= 2.0
-    # bisection on integers between the last failing count and the first passing one
-    lo = np.where(hi > start, np.floor(hi / 2.0), 0.0)
+    # bisection on integers between the last failing count and the first passing one; below
+    # ``start`` the utilisation ceiling fails by construction (utilisation = rate / capacity)
+    lo = np.where(hi > start, np.floor(hi / 2.0), start - 1.0)
     rows = np.flatnonzero(found & (hi - lo > 1))
     while rows.size:
         mid = np.floor((lo[rows] + hi[rows]) / 2.0)
         trial = hi.copy()
         trial[rows] = mid
-        ok = _ok_at(m, w, engine, peak_rps, trial, limits, rows, quantile)
+        ok = _ok_at(m, w, engine, peak_rps, trial, limits, rows, quantile, curve)
         hi[rows[ok]] = mid[ok]
         lo[rows[~ok]] = mid[~ok]
         rows = rows[hi[rows] - lo[rows] > 1]

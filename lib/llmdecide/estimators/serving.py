@@ -52,11 +52,14 @@ def distinct_share(tokens: ArrayLike, experts: ArrayLike, experts_per_token: Arr
     """Expected share of a layer's routed experts that ``tokens`` tokens touch, k of E each, with
     uniform independent routing: 1 − (1 − k/E)^tokens (1 for a dense model, E = 0)."""
     e = _f(experts)
+    if not np.any(e > 0):
+        return np.ones(np.broadcast_shapes(e.shape, np.shape(tokens)))
     k = _f(experts_per_token)
     n = np.maximum(_f(tokens), 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        miss = np.where(e > 0, 1.0 - k / np.where(e > 0, e, 1.0), 0.0)
-    return np.where(e > 0, 1.0 - np.power(np.clip(miss, 0.0, 1.0), n), 1.0)
+        log_miss = np.where(e > 0, np.log1p(-np.clip(k / np.where(e > 0, e, 1.0), 0.0, 1.0)), 0.0)
+        share = -np.expm1(n * log_miss)  # 1 − (1 − k/E)ⁿ
+    return np.where(e > 0, share, 1.0)
 
 
 @dataclass(frozen=True)
@@ -185,7 +188,7 @@ def zero_load_tpot_s(m: StepModel, w: Workload) -> Array:
     return m.step_s(1.0, w.mean_context_while_decoding)
 
 
-GRID_POINTS = 48  # decoding-concurrency grid of a replica (geometric, up to its slots)
+GRID_POINTS = 32  # decoding-concurrency grid of a replica (geometric, up to its slots)
 
 
 def _col(x: ArrayLike) -> Array:
@@ -257,6 +260,12 @@ class LoadCurve:
     k: Array
     capacity_rps: Array
 
+    def rows(self, idx: NDArray[np.intp]) -> LoadCurve:
+        """The curves of rows ``idx`` (a curve of one replica applies to every row)."""
+        if not self.capacity_rps.ndim:
+            return self
+        return LoadCurve(*(np.asarray(v)[idx] for v in vars(self).values()))
+
 
 def load_curve(m: StepModel, w: Workload, engine: Engine) -> LoadCurve:
     """λ(n) over the concurrency grid, cut where it stops increasing (compute saturated)."""
@@ -272,10 +281,37 @@ def load_curve(m: StepModel, w: Workload, engine: Engine) -> LoadCurve:
     valid = idx < first_drop[..., None]
     lam = np.where(valid, lam, np.nan)
     capacity = np.nanmax(np.where(valid, lam, -np.inf), axis=-1)
+    capacity = np.maximum(capacity, _refined_top(m, w, engine, n, lam))
     return LoadCurve(n, lam, s_d, s_p, k, np.maximum(capacity, 0.0))
 
 
-REFINE_STEPS = 20  # Illinois regula falsi on λ(n) = rate inside the grid bracket
+PEAK_STEPS = 14  # golden-section steps on the top of the load curve
+
+
+def _refined_top(m: StepModel, w: Workload, engine: Engine, n: Array, lam: Array) -> Array:
+    """The top of λ(n) between the grid points around its largest sample (golden section):
+    the grid alone would undershoot the capacity by up to a grid step."""
+    filled = np.where(np.isnan(lam), -np.inf, lam)
+    j = np.argmax(filled, axis=-1)
+    last = filled.shape[-1] - 1
+    rows = tuple(np.indices(j.shape))
+    a = n[(*rows, np.clip(j - 1, 0, last))]
+    b = n[(*rows, np.clip(j + 1, 0, last))]
+    best = filled[(*rows, j)]
+    ratio = (np.sqrt(5.0) - 1.0) / 2.0
+    for _ in range(PEAK_STEPS):
+        c = b - ratio * (b - a)
+        d = a + ratio * (b - a)
+        fc = np.nan_to_num(_flat_steps(m, w, engine, c)[3], nan=-np.inf)
+        fd = np.nan_to_num(_flat_steps(m, w, engine, d)[3], nan=-np.inf)
+        best = np.maximum(best, np.maximum(fc, fd))
+        left = fc >= fd
+        b = np.where(left, d, b)
+        a = np.where(left, a, c)
+    return best
+
+
+REFINE_STEPS = 16  # Illinois regula falsi on λ(n) = rate inside the grid bracket
 
 
 def _at_rate(
@@ -365,15 +401,21 @@ class Latency:
 
 
 def replica_latency(
-    m: StepModel, w: Workload, engine: Engine, rate_rps: ArrayLike, quantile: float = 0.95
+    m: StepModel,
+    w: Workload,
+    engine: Engine,
+    rate_rps: ArrayLike,
+    quantile: float = 0.95,
+    curve: LoadCurve | None = None,
 ) -> Latency:
     """Latencies of one replica receiving ``rate_rps`` Poisson arrivals (network excluded).
 
     TPOT = the mixed-step time per token at the mean concurrency, and at its occupancy quantile
     for the p95; TTFT = slot wait (M/G/c) + wait for the prefill steps (M/G/1 at their time
     share) + the residual of the running step + the request's own k chunk steps; end-to-end:
-    TTFT + O·TPOT for the means, the deviations added in quadrature for the quantile."""
-    curve = load_curve(m, w, engine)
+    TTFT + O·TPOT for the means, the deviations added in quadrature for the quantile. ``curve``:
+    the replica's load curve when the caller has it (it does not depend on the rate)."""
+    curve = curve if curve is not None else load_curve(m, w, engine)
     n, s_d, s_p, k = _at_rate(m, w, engine, curve, rate_rps)
     lam = np.broadcast_to(_f(rate_rps), n.shape).astype(float)
     o = _f(w.output_tokens) * np.ones_like(n)
@@ -433,9 +475,15 @@ def tokens_per_s(rate_rps: ArrayLike, output_tokens: ArrayLike) -> Array:
     return _f(rate_rps) * _f(output_tokens)
 
 
-def utilisation(m: StepModel, w: Workload, engine: Engine, rate_rps: ArrayLike) -> Array:
+def utilisation(
+    m: StepModel,
+    w: Workload,
+    engine: Engine,
+    rate_rps: ArrayLike,
+    curve: LoadCurve | None = None,
+) -> Array:
     """Share of the replica's capacity in use at ``rate_rps`` (λ / capacity; inf beyond it)."""
-    cap = capacity_rps(m, w, engine)
+    cap = (curve if curve is not None else load_curve(m, w, engine)).capacity_rps
     with np.errstate(divide="ignore", invalid="ignore"):
         rho = _f(rate_rps) / cap
     return np.where(cap > 0, rho, np.inf)

@@ -383,16 +383,29 @@ class Sizing:
     replicas: Array
 
 
-def evaluate(
+def serving_key(c: Candidate) -> tuple[Any, ...]:
+    """What the sizing of a candidate depends on (not its hosting nor its region)."""
+    return (
+        c.gpu,
+        c.gpus_per_replica,
+        c.model,
+        c.optimisation,
+        c.kv_cache,
+        c.rag,
+        c.reasoning_effort,
+        c.prompt_caching,
+        c.deployment_mode,
+    )
+
+
+def physics(
     ctx: Context,
     cands: Sequence[Candidate],
     scenario: str,
     sizing: Sizing | None = None,
-) -> dict[str, Any]:
-    """Every column of the self-hosted rows at the scenario (USD). Rows ruled out by the fit or
-    the search keep ``excluded_because`` and NaN figures."""
-    from llmdecide.evaluation.hosting import SELF_HOSTED
-
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The serving columns and the fleet of distinct serving candidates (see ``serving_key``):
+    fit, replica model, sizing search, latency, power."""
     n = len(cands)
     rows = Rows(cands)
     u = ctx.usage_at(scenario)
@@ -489,22 +502,6 @@ def evaluate(
         "idle_w": idle,
         "min_replicas": ctx.assumption("min_replicas_off_hours", VALUE, "low"),
     }
-    bills: dict[str, Array] = {}
-    for name, hosting in SELF_HOSTED.items():
-        sel = rows.mask("hosting", name)
-        if sel.any():
-            part = hosting.bill(ctx, rows, fleet, scenario)
-            for k, v in part.items():
-                bills.setdefault(k, np.full(n, math.nan))
-                bills[k] = np.where(sel, v, bills[k])
-    accuracy = {}
-    acc_keys = [
-        (c.hosting, c.model, c.optimisation, c.rag, c.output_format, c.reasoning_effort)
-        for c in cands
-    ]
-    for key in set(acc_keys):
-        accuracy[key] = precision.accuracy(ctx, *key[:5], scenario, key[5])
-    acc = [accuracy[k] for k in acc_keys]
     wait_h = batch_wait_h(ctx, u)
     run_h = replica_h_per_run / r_safe
     tokens_rep = capacity * out
@@ -513,7 +510,6 @@ def evaluate(
     def rt(x: Array) -> Array:
         return np.where(realtime & valid, x, nan)
 
-    requests_month = u["requests_per_day"] * days
     columns: dict[str, Any] = {
         "excluded_because": excluded,
         "gpus_per_replica": tp,
@@ -532,6 +528,71 @@ def evaluate(
         "max_tokens_per_s_per_gpu": tokens_rep / tp,
         "utilisation": np.where(realtime, busy, 1.0),
         "gpu_joules_per_output_token": np.where(valid, joules, nan),
+        "generated_tokens": out,
+    }
+    return columns, fleet
+
+
+def evaluate(
+    ctx: Context,
+    cands: Sequence[Candidate],
+    scenario: str,
+    sizing: Sizing | None = None,
+) -> dict[str, Any]:
+    """Every column of the self-hosted rows at the scenario (USD). Rows ruled out by the fit or
+    the search keep ``excluded_because`` and NaN figures. The sizing runs once per distinct
+    serving candidate (hosting and region only change the bill)."""
+    from llmdecide.evaluation.hosting import SELF_HOSTED
+
+    n = len(cands)
+    rows = Rows(cands)
+    keys = [serving_key(c) for c in cands]
+    first: dict[tuple[Any, ...], int] = {}
+    for i, k in enumerate(keys):
+        first.setdefault(k, i)
+    reps = list(first.values())
+    position = {k: j for j, k in enumerate(first)}
+    index = np.array([position[k] for k in keys], dtype=int)
+    sizing_u = None
+    if sizing is not None:
+        sizing_u = Sizing(sizing.batch_cap[reps], sizing.replicas[reps])
+    phys_u, fleet_u = physics(ctx, [cands[i] for i in reps], scenario, sizing_u)
+
+    def expand(v: Any) -> Any:
+        if isinstance(v, list):
+            return [v[j] for j in index]
+        if isinstance(v, np.ndarray) and v.ndim:
+            return v[index]
+        return v
+
+    phys_cols = {k: expand(v) for k, v in phys_u.items()}
+    fleet = {k: expand(v) for k, v in fleet_u.items()}
+    u = ctx.usage_at(scenario)
+    days = ctx.days_per_month
+    out = phys_cols.pop("generated_tokens")
+    valid = np.array([e == "" for e in phys_cols["excluded_because"]]) & (
+        ~np.isnan(phys_cols["replicas"])
+    )
+    nan = np.full(n, math.nan)
+    bills: dict[str, Array] = {}
+    for name, hosting in SELF_HOSTED.items():
+        sel = rows.mask("hosting", name)
+        if sel.any():
+            part = hosting.bill(ctx, rows, fleet, scenario)
+            for k, v in part.items():
+                bills.setdefault(k, np.full(n, math.nan))
+                bills[k] = np.where(sel, v, bills[k])
+    accuracy = {}
+    acc_keys = [
+        (c.hosting, c.model, c.optimisation, c.rag, c.output_format, c.reasoning_effort)
+        for c in cands
+    ]
+    for key in set(acc_keys):
+        accuracy[key] = precision.accuracy(ctx, *key[:5], scenario, key[5])
+    acc = [accuracy[k] for k in acc_keys]
+    requests_month = u["requests_per_day"] * days
+    columns: dict[str, Any] = {
+        **phys_cols,
         "accuracy": np.array([a for a, _ in acc]),
         "accuracy_source": [s for _, s in acc],
         "cost_api": np.zeros(n),

@@ -19,6 +19,17 @@ Array = NDArray[np.float64]
 HOURS_PER_DAY = 24.0
 
 
+def by_key(keys: list[Any], fn: Any) -> list[Any]:
+    """``fn(key)`` for every row, computed once per distinct key."""
+    cache: dict[Any, Any] = {}
+    out = []
+    for k in keys:
+        if k not in cache:
+            cache[k] = fn(k)
+        out.append(cache[k])
+    return out
+
+
 def gpu_hours_per_month(fleet: Mapping[str, Any]) -> Array:
     """Real time: peak replicas over the active hours, the always-on minimum otherwise
     (autoscaling); batch: the replica-hours the backlog needs (GPUs released between runs)."""
@@ -30,16 +41,18 @@ def gpu_hours_per_month(fleet: Mapping[str, Any]) -> Array:
 
 
 def pue(ctx: Context, regions: list[str], scenario: str) -> Array:
-    out = []
-    for code in regions:
+    default = ctx.assumption("pue_default", scenario, "low")
+
+    def of(code: str) -> float:
         value = ctx.catalog.regions[code].pue
-        out.append(value if value is not None else ctx.assumption("pue_default", scenario, "low"))
-    return np.array(out, dtype=float)
+        return float(value) if value is not None else default
+
+    return np.array(by_key(regions, of), dtype=float)
 
 
 def server_w_per_gpu(ctx: Context, gpus: list[str]) -> Array:
     own = ctx.catalog.on_premise
-    return np.array([own[g].server_power_w_per_gpu if g in own else 0.0 for g in gpus])
+    return np.array(by_key(gpus, lambda g: own[g].server_power_w_per_gpu if g in own else 0.0))
 
 
 def energy_kwh_per_month(
@@ -81,6 +94,24 @@ def embodied_per_gpu(ctx: Context, gpu: str, scenario: str) -> tuple[float, floa
 
 def per_row(values: list[tuple[float, float]]) -> tuple[Array, Array]:
     return np.array([v for v, _ in values]), np.array([life for _, life in values])
+
+
+def embodied(ctx: Context, gpus: list[str], scenario: str) -> tuple[Array, Array]:
+    """(kgCO2e per GPU with its server share, life in years) of every row."""
+    return per_row(by_key(gpus, lambda g: embodied_per_gpu(ctx, g, scenario)))
+
+
+def rag_costs(ctx: Context, rags: list[str], scenario: str) -> tuple[Array, Array]:
+    """(monthly, set-up) retrieval cost of every row (USD)."""
+    from llmdecide.evaluation import retrieval
+
+    u = ctx.usage_at(scenario)
+    pairs = by_key(rags, lambda r: retrieval.rag_costs_usd(ctx, r, u, scenario))
+    return np.array([m for m, _ in pairs]), np.array([s for _, s in pairs])
+
+
+def intensity(ctx: Context, regions: list[str]) -> Array:
+    return np.array(by_key(regions, lambda r: ctx.intensity_g_per_kwh[r]), dtype=float)
 
 
 def nan_array(n: int) -> Array:

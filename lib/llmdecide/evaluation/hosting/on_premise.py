@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from llmdecide.estimators import carbon, cost
-from llmdecide.evaluation import retrieval
 from llmdecide.evaluation.context import VALUE, Context, pick
 from llmdecide.evaluation.hosting import fleet as common
 
@@ -30,27 +29,32 @@ def bill(ctx: Context, rows: Rows, fleet: Mapping[str, Any], scenario: str) -> d
     n = len(rows.cands)
     gpus_total = fleet["tp"] * fleet["replicas"]
     nan = np.nan
-    own = [cat.on_premise.get(c.gpu) for c in rows.cands]
-    price = np.array([o.server_price_usd_per_gpu if o else nan for o in own])
-    ops = np.array([o.operations_usd_per_gpu_month if o else nan for o in own])
-    per_server = np.array(
-        [float(getattr(cat.gpus[c.gpu], "gpus_per_server", None) or 8) for c in rows.cands]
-    )
+    gpus = rows.col("gpu")
+
+    def purchase(gpu: str) -> tuple[float, float, float]:
+        o = cat.on_premise.get(gpu)
+        per_server = float(getattr(cat.gpus[gpu], "gpus_per_server", None) or 8)
+        if o is None:
+            return nan, nan, per_server
+        return o.server_price_usd_per_gpu, o.operations_usd_per_gpu_month, per_server
+
+    bought = common.by_key(gpus, purchase)
+    price = np.array([b[0] for b in bought])
+    ops = np.array([b[1] for b in bought])
+    per_server = np.array([b[2] for b in bought])
     servers = np.ceil(gpus_total / per_server - 1e-9)
     kwh = common.energy_kwh_per_month(ctx, rows, fleet, scenario, keep_all_on=True)
     electricity = np.array(
-        [
-            pick(cat.regions[c.region].electricity_price_usd_per_kwh, scenario, "low")
-            for c in rows.cands
-        ]
+        common.by_key(
+            rows.col("region"),
+            lambda r: pick(cat.regions[r].electricity_price_usd_per_kwh, scenario, "low"),
+        )
     )
     horizon = u["horizon_months"]
     capex_month = cost.capex_usd_per_month(gpus_total, price, horizon)
     energy_usd = cost.energy_usd_per_month(kwh, electricity)
     operations = cost.operations_usd_per_month(gpus_total, ops)
-    rag = [retrieval.rag_costs_usd(ctx, c.rag, u, scenario) for c in rows.cands]
-    rag_month = np.array([m for m, _ in rag])
-    rag_setup = np.array([s for _, s in rag])
+    rag_month, rag_setup = common.rag_costs(ctx, rows.col("rag"), scenario)
     setup = (
         ctx.assumption("setup_cost_self_hosted_usd", scenario, "low")
         + cost.capex_usd(gpus_total, price)
