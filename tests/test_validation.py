@@ -51,23 +51,36 @@ def test_a_row_without_source_is_refused_with_its_key_path(tmp_path: Path) -> No
     assert "measurements[3].source" in str(err.value)
 
 
-def test_closed_loop_step_carries_the_prompts_spread_over_the_decodes() -> None:
+def test_closed_loop_itl_from_the_mixed_step_balance() -> None:
     w = serving.Workload(context_tokens=1000, prefill_tokens=1000, output_tokens=100)
-    # 10 sequences, mean context 1000 + 50 = 1050: memory 10 ms + 10 × 1050 × 0.1 µs = 11.05 ms
-    # prompt tokens per step 10 × 1000 / 100 = 100: compute 10 × 0.1 + 100 × 0.05 = 6 ms
-    assert validation.closed_loop_step_s(_step(), w, 10) == pytest.approx(0.01105)
-    # 100 sequences: memory 10 + 100 × 1050 × 1e-4 ms = 20.5 ms; compute 10 + 50 = 60 ms
-    assert validation.closed_loop_step_s(_step(), w, 100) == pytest.approx(0.060)
+    engine = serving.Engine(max_seqs=1e6, token_budget=1e9, kv_capacity_tokens=1e9)
+    loop = validation.closed_loop(_step(), w, engine, 10)
+    # 10 in flight at mean context 1 050: decode-only step s_d = max(10 + 10 × 1 050 × 1e-4 ms,
+    # 10 × 0.1 ms) = 11.05 ms; with the 1 000-token chunk s_p = 10 × 0.1 + 1 000 × 0.05 = 51 ms
+    # λ = 9 / (100 × 0.01105 + 9 × 1 × (0.051 − 0.01105)) = 9 / 1.46455 = 6.1452 /s
+    # R = 6.1452 + (1 − 6.1452 × 0.051) / 0.01105 = 6.1452 + 62.134 = 68.279 steps/s
+    assert loop.rate_rps == pytest.approx(6.1452, rel=1e-4)
+    assert loop.itl_s == pytest.approx(1 / 68.279, rel=1e-4)
+    # alone: one sequence, no other prompt to share steps with: ITL = s_d(1) = 10.105 ms
+    alone = validation.closed_loop(_step(), w, engine, 1)
+    assert alone.itl_s == pytest.approx(0.010105)
+
+
+def _setting(w: serving.Workload, engine: serving.Engine) -> validation.Setting:
+    power = (700.0, 100.0, 0.6, 0.9)  # TDP, idle, f_memory, f_compute
+    return validation.Setting(_step(), None, w, engine, 1, "test", (), power)
 
 
 def test_closed_loop_energy_per_token_from_the_step_power() -> None:
     w = serving.Workload(context_tokens=1000, prefill_tokens=0, output_tokens=100)
-    # 10 sequences at context 1050: memory 11.05 ms, compute 10 × 0.1 = 1 ms (+ attention 0):
-    # step 11.05 ms; memory share 1, compute share 1 / 11.05 = 0.0905
-    # activity 0.6 × 1 + 0.9 × 0.0905 = 0.6814; power 100 + (700 − 100) × 0.6814 = 508.8 W
-    # tokens/s 10 / 0.01105 = 905.0; J/token = 508.8 / 905.0 = 0.5622
-    j = validation.closed_loop_joules_per_token(_step(), w, 10, (700.0, 100.0, 0.6, 0.9), 1)
-    assert j == pytest.approx(0.5622, rel=1e-3)
+    engine = serving.Engine(max_seqs=1e6, token_budget=1e9, kv_capacity_tokens=1e9)
+    s = _setting(w, engine)
+    assert s.power is not None
+    # 10 sequences at context 1 050, no prompt steps: step 11.05 ms (memory-bound, share 1),
+    # compute 10 × 0.1 = 1 ms (share 1 / 11.05 = 0.0905); activity 0.6 + 0.9 × 0.0905 = 0.6814
+    # power 100 + 600 × 0.6814 = 508.9 W; tokens/s 10 / 0.01105 = 905.0; J/token 0.5623
+    j = validation.closed_loop_joules_per_token(s, 10, s.power)
+    assert j == pytest.approx(0.5623, rel=1e-2)
 
 
 def test_energy_per_token_of_a_catalog_setting_falls_with_the_batch() -> None:

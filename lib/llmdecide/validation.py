@@ -423,59 +423,86 @@ def _engine_limits(
 # The estimator's figure for each metric
 
 
-def closed_loop_step_s(m: serving.StepModel, w: serving.Workload, batch: float) -> float:
-    """One step of ``batch`` sequences kept in flight: ``batch`` decodes at the mean context and
-    ``batch × P / O`` prompt tokens (each request's prompt spread over its O decode steps)."""
+@dataclass(frozen=True)
+class ClosedLoop:
+    """A client keeping c requests in flight on one replica, seen through the serving model's
+    mixed-step balance (``serving``: decode-only steps s_d, steps with a prompt chunk s_p)."""
+
+    itl_s: float  # time per output token, 1 / R
+    rate_rps: float  # λ(n) of the serving model at n = c − 1 other decoding sequences
+    own_prefill_s: float  # the request's own k chunk steps
+    tokens_per_s: float  # c × O / (own prefill + O × ITL): the loop's output rate
+    memory_share: float  # of the replica's time HBM streams, over both kinds of step
+    compute_share: float  # of the replica's time the tensor cores compute
+    mixed_share: float  # of the replica's time spent in steps that carry a prompt chunk
+    decode_step_s: float  # s_d
+
+
+def closed_loop(
+    m: serving.StepModel, w: serving.Workload, engine: serving.Engine, concurrency: float
+) -> ClosedLoop:
+    """c sequences in flight: the tagged one and n = c − 1 others (arrival theorem). As in the
+    serving model, a prompt of P tokens needs k = ⌈P / (budget − c)⌉ mixed steps; the rate that
+    holds n decoding sequences is λ = n / (O·s_d + n·k·(s_p − s_d)), the steps per second
+    R = λ·k + (1 − λ·k·s_p) / s_d and the time per output token 1 / R."""
+    c = max(concurrency, 1.0)
+    n = c - 1.0
     ctx = _scalar(w.mean_context_while_decoding)
     o, p = _scalar(w.output_tokens), _scalar(w.prefill_tokens)
-    prefill = batch * p / o
-    pairs = prefill * (_scalar(w.context_tokens) - p / 2.0)
-    return _scalar(m.step_s(batch, batch * ctx, prefill, pairs))
+    room = max(_scalar(engine.token_budget) - c, 1.0)
+    k = _scalar(serving.prefill_chunks(p, room)) if p > 0 else 0.0
+    chunk = p / k if k else 0.0
+    pairs = chunk * (_scalar(w.context_tokens) - p + p / 2.0)
+    s_d = _scalar(m.step_s(c, c * ctx))
+    s_p = _scalar(m.step_s(c, c * ctx, chunk, pairs))
+    rate = n / (o * s_d + n * k * (s_p - s_d)) if n > 0 else 0.0
+    share = min(max(rate * k * s_p, 0.0), 1.0)
+    itl = 1.0 / (rate * k + (1.0 - share) / s_d)
+    own = k * s_p
+    memory = (1.0 - share) * _scalar(m.memory_s(c, c * ctx)) / s_d + share * _scalar(
+        m.memory_s(c + chunk, c * ctx)
+    ) / s_p
+    compute = (1.0 - share) * _scalar(m.compute_s(c, 0.0, c * ctx)) / s_d + share * _scalar(
+        m.compute_s(c, chunk, c * ctx + pairs)
+    ) / s_p
+    tokens_per_s = c * o / (own + o * itl)
+    return ClosedLoop(itl, rate, own, tokens_per_s, min(memory, 1.0), min(compute, 1.0), share, s_d)
 
 
 def closed_loop_joules_per_token(
-    m: serving.StepModel,
-    w: serving.Workload,
-    batch: float,
-    power: tuple[float, float, float, float],
-    gpus: int,
+    s: Setting, concurrency: float, power: tuple[float, float, float, float]
 ) -> float:
-    """GPU energy per output token of a closed loop of ``batch`` sequences: the power of each GPU
-    from what the step does (``energy.gpu_power_from_steps_w``, always busy) × GPUs / tokens per
-    second (``batch`` tokens per step)."""
+    """GPU energy per output token of a closed loop: each GPU's power from what its steps do
+    (``energy.gpu_power_from_steps_w`` with the memory and compute shares of the loop's mix of
+    decode-only and mixed steps, as ``serving.step_shares`` weighs them; always busy) × GPUs /
+    the loop's output tokens per second."""
     tdp, idle, f_m, f_c = power
-    step = closed_loop_step_s(m, w, batch)
-    ctx = _scalar(w.mean_context_while_decoding)
-    o, p = _scalar(w.output_tokens), _scalar(w.prefill_tokens)
-    prefill = batch * p / o
-    memory_s = _scalar(m.memory_s(batch + prefill, batch * ctx))
-    pairs = batch * ctx + prefill * (_scalar(w.context_tokens) - p / 2.0)
-    compute_s = _scalar(m.compute_s(batch, prefill, pairs))
+    loop = closed_loop(s.step, s.workload, s.engine, concurrency)
     watts = energy.gpu_power_from_steps_w(
-        tdp, idle, 1.0, memory_s / step, compute_s / step, f_m, f_c
+        tdp, idle, 1.0, loop.memory_share, loop.compute_share, f_m, f_c
     )
-    return _scalar(watts) * gpus / (batch / step)
+    return _scalar(watts) * s.gpus_per_replica / loop.tokens_per_s
 
 
 def closed_loop_ttft_s(s: Setting, concurrency: float) -> float:
     """Mean TTFT of a client keeping ``concurrency`` requests in flight.
 
-    With n = min(concurrency, slots) in service, each request's service time is S = its prefill
-    (in chunks beside n − 1 decodes) + O × the closed-loop step, and the loop completes n / S
-    requests per second. Within the slots, that throughput is fed to the serving model's latency
-    (``serving.replica_latency``: prefill-server wait + residual step + own prefill) as its arrival
-    rate; beyond the slots, each request cycles through n servers, so by Little's law it first
-    waits S × (concurrency / n − 1)."""
+    A closed loop is not Poisson: at most c − 1 requests are ahead of a new one, and the loop's
+    rate sits close to the replica's capacity (0.99 of it for 5 000-token prompts at 25 in
+    flight), where the serving model's Poisson (M/G/1) waits diverge. So, within the slots, a
+    new request waits for the residual of the step in progress — half a prompt's chunk steps
+    with the mixed-step share q, half a decode step otherwise — then runs its own k chunk steps:
+    TTFT = own + q · own / 2 + (1 − q) · s_d / 2. Beyond the slots, n = slots are in service and
+    each request cycles through n servers of service time S = own + O × ITL, so by Little's law
+    it first waits S × (c / n − 1)."""
     w = s.workload
     n = min(concurrency, _scalar(s.engine.slots(w)))
-    ctx = _scalar(w.mean_context_while_decoding)
-    own = _scalar(serving.prefill_time_s(s.step, w, n - 1.0, s.engine, (n - 1.0) * ctx))
-    service = own + _scalar(w.output_tokens) * closed_loop_step_s(s.step, w, n)
+    loop = closed_loop(s.step, w, s.engine, n)
+    own, q = loop.own_prefill_s, loop.mixed_share
     if concurrency > n:
+        service = own + _scalar(w.output_tokens) * loop.itl_s
         return service * (concurrency / n - 1.0) + own
-    lat = serving.replica_latency(s.step, w, s.engine, n / service)
-    mean = _scalar(lat.ttft_mean_s)
-    return mean if math.isfinite(mean) else own
+    return own + q * own / 2.0 + (1.0 - q) * loop.decode_step_s / 2.0
 
 
 def _rate_meeting_limits(s: Setting, limits: Limits) -> float:
@@ -515,11 +542,11 @@ def estimate(m: Measurement, s: Setting) -> float:
         elif m.scenario in ("server", "interactive"):
             rate = _rate_meeting_limits(s, m.limits or Limits(ttft_p99_s=None, tpot_p99_ms=None))
         else:
-            step = closed_loop_step_s(s.step, w, in_flight)
-            return in_flight / step * per_token / s.gpus_per_replica
+            loop = closed_loop(s.step, w, s.engine, in_flight)
+            return loop.tokens_per_s * per_token / s.gpus_per_replica
         return rate * o * per_token / s.gpus_per_replica
     if m.metric in ("itl_ms", "tpot_ms"):
-        return closed_loop_step_s(s.step, w, in_flight) * 1000.0
+        return closed_loop(s.step, w, s.engine, in_flight).itl_s * 1000.0
     if m.metric == "ttft_ms":
         if m.scenario == "fixed_batch":
             return closed_loop_ttft_s(s, batch) * 1000.0
@@ -530,7 +557,7 @@ def estimate(m: Measurement, s: Setting) -> float:
         return prefill + o * decode
     if m.metric == "gpu_joules_per_output_token":
         assert s.power is not None
-        return closed_loop_joules_per_token(s.step, w, in_flight, s.power, s.gpus_per_replica)
+        return closed_loop_joules_per_token(s, in_flight, s.power)
     if m.metric == "decode_speedup_vs_fp16":
         assert s.step_fp16 is not None
         cached = batch * ctx if m.input_tokens is not None else 0.0
