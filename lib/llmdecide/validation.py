@@ -8,17 +8,18 @@ each setting from catalog names with ``estimators.replica.step_model`` and the s
 
 - ``output_tokens_per_s_per_gpu``: offline = the replica's capacity (``serving.capacity_rps``)
   × output tokens / GPUs of the replica; server/interactive = the highest arrival rate whose p99
-  TTFT and p99 TPOT (``serving.replica_latency`` at q = 0.99) meet the MLPerf limits; fixed batch
-  = b sequences in a closed loop (b / step);
-- ``itl_ms`` / ``tpot_ms``: one step of the closed loop of b sequences (b = 1 at zero load);
-- ``ttft_ms`` at zero load: ``serving.zero_load_ttft_s``;
+  TTFT and p99 TPOT (``serving.replica_latency`` at q = 0.99) meet the MLPerf limits; fixed
+  batch or concurrency = the closed loop's output rate;
+- ``itl_ms`` / ``tpot_ms``: the closed loop's time per output token (c = 1 at zero load);
+- ``ttft_ms``: zero load, ``serving.zero_load_ttft_s``; fixed concurrency, ``closed_loop_ttft_s``;
 - ``e2e_s`` of a fixed batch (vLLM ``benchmark_latency``): one prefill of the b prompts, then
   O decode steps of b sequences at the mean context;
+- ``gpu_joules_per_output_token``: the closed loop's step power over its output rate;
 - ``decode_speedup_vs_fp16``: the fp16 step over the quantised step at the same batch.
 
-A closed loop of b sequences (every finished request replaced at once) carries b decodes and,
-on average, b × P / O prompt tokens per step (each request's P prompt tokens spread over its O
-decode steps): this is how a benchmark client with a fixed concurrency loads an engine.
+A closed loop keeps c requests in flight (a benchmark client with a fixed concurrency, or a
+fixed batch with every finished request replaced): ``closed_loop`` applies the serving model's
+balance of decode-only and mixed steps at n = c − 1 other sequences.
 
 Nothing here is tuned: the efficiencies come from the catalog. A row whose model or GPU (or a
 field the formula needs) is not in the catalog is reported as such and left out of the
