@@ -289,13 +289,19 @@ def _step(
         bandwidth_efficiency=_num(eff.bandwidth_efficiency),
         tflops=peak,
         bf16_tflops=bf16,
-        mfu_decode=_num(eff.mfu_decode),
-        mfu_prefill=_num(eff.mfu_prefill),
+        mfu_decode=_num(eff.mfu_decode) * _compute_scale(eff, gpu),
+        mfu_prefill=_num(eff.mfu_prefill) * _compute_scale(eff, gpu),
         link_gb_s_per_direction=link_bw or 1.0,
         link_efficiency=link_eff or 1.0,
         hop_latency_s=hop_s,
         overhead_s=overhead,
     )
+
+
+def _compute_scale(eff: Any, gpu: Any) -> float:
+    """The GPU's measured GEMM efficiency relative to the MFUs' reference GPU (1 without one)."""
+    scale = getattr(eff, "compute_scale", None)
+    return float(scale(gpu)) if scale is not None else 1.0
 
 
 def setting(m: Measurement, cat: Catalog) -> Setting | Excluded:

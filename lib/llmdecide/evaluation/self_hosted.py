@@ -218,6 +218,8 @@ def replica_model(ctx: Context, rows: Rows, kv_token: Array, scenario: str) -> s
     tflops = np.array(
         [compute_tflops(ctx, g, q) or math.nan for g, q in zip(gpus, opts, strict=True)]
     )
+    # a GPU whose measured GEMMs reach less of their peak than the MFUs' reference GPU
+    scale = _attr(gpus, lambda g: eff.compute_scale(cat.gpus[g]))
     return replica.step_model(
         gpus=tp,
         dense_weights_fp16_gb=(params - experts_b) * 2.0,
@@ -237,8 +239,8 @@ def replica_model(ctx: Context, rows: Rows, kv_token: Array, scenario: str) -> s
         bandwidth_efficiency=pick(eff.bandwidth_efficiency, scenario, "high"),
         tflops=tflops,
         bf16_tflops=_attr(gpus, _gpu_figure(ctx, "bf16_tflops")),
-        mfu_decode=pick(eff.mfu_decode, scenario, "high"),
-        mfu_prefill=pick(eff.mfu_prefill, scenario, "high"),
+        mfu_decode=pick(eff.mfu_decode, scenario, "high") * scale,
+        mfu_prefill=pick(eff.mfu_prefill, scenario, "high") * scale,
         link_gb_s_per_direction=np.array([b for b, _ in links]),
         link_efficiency=pick(eff.interconnect_efficiency, scenario, "high"),
         hop_latency_s=np.array([lat for _, lat in links]),
