@@ -62,6 +62,7 @@ def test_in_sync_with_jupytext_twin(path: Path) -> None:
     ], f"{path.name} and its .py differ: run `jupytext --sync {path}`"
 
 
+@pytest.mark.timeout(900)  # three real notebooks, one after the other
 def test_the_notebooks_run_on_the_example_client_by_default(tmp_path: Path) -> None:
     """As in JupyterLab: the parameters cell's own params_path (the example client), in order
     (03 reads what 02 wrote); only the output folder is redirected to a temporary one."""

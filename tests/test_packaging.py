@@ -1,4 +1,4 @@
-"""environment.yml carries exactly the pins of pyproject.toml (runtime + lab extra)."""
+"""environment.yml carries exactly the pins of pyproject.toml (runtime + lab and dev extras)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 def test_environment_yml_has_the_pyproject_pins() -> None:
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    wanted = set(project["dependencies"]) | set(project["optional-dependencies"]["lab"])
+    extras = project["optional-dependencies"]
+    wanted = set(project["dependencies"]) | set(extras["lab"]) | set(extras["dev"])
     env = yaml.safe_load((REPO / "environment.yml").read_text())
     pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
     assert "python=3.11" in env["dependencies"]
@@ -29,3 +30,13 @@ def test_exact_pins_for_libraries_whose_data_changes_results() -> None:
 def test_jupyterlab_is_not_a_runtime_dependency() -> None:
     deps = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
     assert not any(d.startswith(("jupyterlab", "jupytext")) for d in deps)
+
+
+def test_the_suite_never_hangs_silently() -> None:
+    """A per-test time-out (pytest-timeout, thread method: dumps every thread's stack) is set."""
+    config = tomllib.loads((REPO / "pyproject.toml").read_text())
+    options = config["tool"]["pytest"]["ini_options"]
+    assert 0 < options["timeout"] <= 600 and options["timeout_method"] == "thread"
+    dev = config["project"]["optional-dependencies"]["dev"]
+    assert any(d.startswith("pytest-timeout") for d in dev)
+    assert any(d.startswith("hypothesis") for d in dev)

@@ -15,6 +15,8 @@ from llmdecide import configurations, rerender, runner
 REPO = Path(__file__).resolve().parents[1]
 RETAIL = REPO / "params" / "clients" / "example-retail.yaml"
 LAWFIRM = REPO / "params" / "clients" / "example-lawfirm.yaml"
+# real runs: the module fixture runs the retail client twice before the first test (conftest.py)
+pytestmark = pytest.mark.timeout(900)
 RECOMMENDATION_KEYS = {
     "hosting",
     "region",
