@@ -344,19 +344,7 @@ def test_ctrl_c_cancels_queued_stops_running_and_leaves_no_kernel(tmp_path: Path
 # -- end to end (the real pipeline) ----------------------------------------------------------------
 
 
-def _pipeline_ready() -> bool:
-    import importlib.util
-
-    modules = ("llmdecide.assemble", "llmdecide.report", "llmdecide.catalog", "llmdecide.stages")
-    return all(importlib.util.find_spec(m) for m in modules) and any(
-        (REPO / "params" / "catalog").glob("*.yaml")
-    )
-
-
 @pytest.mark.slow
-@pytest.mark.skipif(
-    not _pipeline_ready(), reason="the pipeline (assemble, report) is not there yet"
-)
 def test_end_to_end_skip_force_and_broken_client(tmp_path: Path) -> None:
     # the repo's layout, so that the law firm's ../../measurements/... path resolves
     clients, reports = tmp_path / "params" / "clients", tmp_path / "reports"
@@ -399,7 +387,7 @@ def test_end_to_end_skip_force_and_broken_client(tmp_path: Path) -> None:
     assert portfolio.INDEX == "index.html"
 
 
-@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="environment: needs Linux /proc")
 def test_the_forkserver_preloads_only_modules_that_start_no_thread() -> None:
     """Workers are forked from the forkserver: a preloaded module with a live thread (papermill
     pulls in pyarrow's jemalloc threads) can deadlock a forked worker. Each preload, imported in a
