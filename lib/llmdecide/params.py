@@ -666,6 +666,15 @@ class _Loader(yaml.SafeLoader):
 
 
 def _yaml_problem(file: str, text: str, exc: yaml.YAMLError) -> Problem:
+    if isinstance(exc, yaml.reader.ReaderError):  # a control character; its str() spans 2 lines
+        line = text[: exc.position].count("\n") + 1
+        code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1])
+        return Problem(
+            file,
+            f"line {line}",
+            f"the control character U+{code:04X} is not allowed in YAML text; remove it (or, "
+            f'if it is meant, write it escaped in double quotes: "\\u{code:04x}")',
+        )
     mark = getattr(exc, "problem_mark", None)
     where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
     problem = getattr(exc, "problem", None) or str(exc)
