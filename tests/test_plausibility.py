@@ -69,32 +69,42 @@ def test_batch_work_in_hours_is_not_a_latency_slip(tmp_path: Path) -> None:
     assert warnings_of(tmp_path, text) == []
 
 
-def test_a_500000_token_prompt_beyond_every_window(tmp_path: Path) -> None:
-    """500 000 + 200 = 500 200 tokens; the candidates' windows: llama-3.1-8b 131 072,
-    mistral-small 32 768 (catalog), gpt-4o-mini none in the catalog."""
+def _largest_window(names: list[str]) -> tuple[str, int]:
     real = catalog.load()
     windows = {
-        m: getattr(real.open_models.get(m), "context_tokens", None) for m in real.open_models
+        n: getattr(real.open_models.get(n) or real.api_models.get(n), "context_tokens", None)
+        for n in names
     }
-    assert windows["llama-3.1-8b"] == 131_072 and windows["mistral-small"] == 32_768
+    known = {n: int(w) for n, w in windows.items() if w}
+    name = max(known, key=lambda n: known[n])
+    return name, known[name]
+
+
+def test_a_500000_token_prompt_beyond_every_window(tmp_path: Path) -> None:
+    """500 000 + 200 = 500 200 tokens; the largest window of the candidates gpt-4o-mini,
+    mistral-small, llama-3.1-8b is llama-3.1-8b's 131 072 (catalog, 2026-12-01)."""
+    model, window = _largest_window(["gpt-4o-mini", "mistral-small", "llama-3.1-8b"])
+    assert window < 500_200
     (found,) = warnings_of(tmp_path, edited("input_tokens: 600", "input_tokens: 500000"))
     assert (found.code, found.key_path) == ("prompt_beyond_context", "usage.input_tokens")
     assert found.values["tokens"] == 500_200
-    assert (found.values["model"], found.values["context_tokens"]) == ("llama-3.1-8b", 131_072)
-    if getattr(real.api_models["gpt-4o-mini"], "context_tokens", None) is None:
-        assert "1 candidate(s) publish no window" in found.message
-    # 131 072 - 200 = 130 872 input tokens still fit llama-3.1-8b: no warning
-    assert warnings_of(tmp_path, edited("input_tokens: 600", "input_tokens: 130872")) == []
+    assert (found.values["model"], found.values["context_tokens"]) == (model, window)
+    assert f"{window:,} tokens" in found.message
+    # window - 200 input tokens + 200 output tokens fill the window exactly: no warning
+    fits = edited("input_tokens: 600", f"input_tokens: {window - 200}")
+    assert warnings_of(tmp_path, fits) == []
+    beyond = edited("input_tokens: 600", f"input_tokens: {window - 199}")
+    assert codes(warnings_of(tmp_path, beyond)) == ["prompt_beyond_context"]
 
 
-def test_a_prompt_that_fits_a_model_not_listed_is_still_warned(tmp_path: Path) -> None:
-    """Only the candidates count: mistral-small alone (32 768) and a 40 000-token request."""
+def test_only_the_candidates_count(tmp_path: Path) -> None:
+    """mistral-small alone (32 768 tokens in the catalog): a request one token beyond its
+    window is warned, although larger catalog models would take it."""
+    _, window = _largest_window(["mistral-small"])
     text = edited("models: [gpt-4o-mini, mistral-small, llama-3.1-8b]", "models: [mistral-small]")
-    text = text.replace("  - {model: llama-3.1-8b, rag: rag, accuracy: 0.91}\n", "")
-    text = text.replace("evaluations:\n", "evaluations: []\n")
-    assert codes(
-        warnings_of(tmp_path, text.replace("input_tokens: 600", "input_tokens: 40000"))
-    ) == ["prompt_beyond_context"]
+    text = text.replace("evaluations:\n  - {model: llama-3.1-8b, rag: rag, accuracy: 0.91}\n", "")
+    text = text.replace("input_tokens: 600", f"input_tokens: {window - 199}")
+    assert codes(warnings_of(tmp_path, text)) == ["prompt_beyond_context"]
 
 
 def test_template_placeholders_and_sample_text(tmp_path: Path) -> None:

@@ -98,7 +98,7 @@ def load_outcome(path: Path, display: str = FILE) -> str:
     """'ok' or 'error' (an InputError whose every problem names ``display``); anything else
     raised here is a bug that Hypothesis reports with its input."""
     try:
-        stages.load_inputs(path, display_path=display)
+        inputs = stages.load_inputs(path, display_path=display)
     except InputError as exc:
         assert exc.problems, "an InputError without a problem"
         for problem in exc.problems:
@@ -107,6 +107,8 @@ def load_outcome(path: Path, display: str = FILE) -> str:
             assert "\n" not in str(problem), f"a message on several lines: {problem}"
         assert exc.exit_code == 2
         return "error"
+    for warning in inputs.warnings:  # the plausibility checks hold on every accepted file
+        assert warning.file == display and "\n" not in str(warning), warning
     return "ok"
 
 
