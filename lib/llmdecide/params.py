@@ -1035,7 +1035,7 @@ def problems_from_validation(
             if hint:
                 match = hint.removeprefix(" Did you mean ").removesuffix("?")
                 suggested[len(entries)] = _key_path([*clean, match])
-            entries.append((error, [*clean, str(loc[-1])], allowed, None))
+            entries.append((error, [*clean, _key_text(loc[-1])], allowed, None))
         else:
             clean, annotation, info = _walk(loc, root)
             key = (error.get("ctx") or {}).get("key") if error["type"] == "llmdecide" else None
@@ -1055,6 +1055,14 @@ def problems_from_validation(
             expected = _describe(err, clean, annotation, info)
         problems.append(Problem(file, path, expected))
     return _unique(problems)
+
+
+def _key_text(key: Any) -> str:
+    """An unknown key as a message shows it: quoted when blank or not printable on one line."""
+    text = str(key)
+    if not text.strip() or text != text.strip() or not text.isprintable():
+        return repr(text)
+    return text
 
 
 def _parse_key(key: str) -> list[str | int]:
