@@ -280,3 +280,16 @@ def test_run_prints_the_warnings_once_the_inputs_are_validated(
     assert result.exit_code == 1, result.output
     assert "error: stopped after validation" in result.stderr
     assert "warning: client.yaml: critical_performance.performance.limit:" in result.stderr
+
+
+def test_the_pdf_shows_them_on_page_one(tmp_path: Path) -> None:
+    """The PDF's first page (the cover: the page breaks after it) lists the warnings."""
+    from pypdf import PdfReader
+
+    _, pdf = report.render(_context("en", [w.as_dict() for w in ALL]), tmp_path)
+    first = " ".join((PdfReader(pdf).pages[0].extract_text() or "").split())
+    assert "Check these inputs" in first
+    assert "usage.peak_requests_per_second" in first
+    assert "Check these inputs" not in " ".join(
+        p.extract_text() or "" for p in PdfReader(pdf).pages[1:]
+    )

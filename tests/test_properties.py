@@ -229,9 +229,14 @@ def near_valid(draw: st.DrawFn) -> dict[str, Any]:
     elif kind == "rename" and isinstance(last, str):
         parent[draw(misspelt(last))] = parent.pop(last)
     elif kind == "extra" and isinstance(parent, dict):
-        parent[draw(st.one_of(st.text(max_size=12), st.sampled_from(["x", "notes", "1"])))] = draw(
-            scalars
-        )
+        parent[
+            draw(
+                st.one_of(
+                    st.text(max_size=12),
+                    st.sampled_from(["x", "notes", "1", "\n", "", " padded ", "a\tb"]),
+                )
+            )
+        ] = draw(scalars)
     else:
         parent[last] = draw(values)
     return data
