@@ -291,6 +291,40 @@ def test_huge_params_file(workspace: tuple[Path, Path], monkeypatch: pytest.Monk
     run_case(folder, work, reports, monkeypatch)
 
 
+@pytest.mark.parametrize("command", ["run", "validate"])
+def test_client_catalog_record_without_source(
+    workspace: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    """A consultant's catalog ($LLMDECIDE_CATALOG) with a record that lost its ``source``: one
+    message naming the catalog file and the key path, exit 2, reports untouched. Generated here
+    (a whole catalog copy is too big for a case folder)."""
+    from llmdecide import catalog
+
+    work, reports = workspace
+    folder = work.parent / "catalog-case"
+    folder.mkdir()
+    shutil.copy(VALID_DIR / "usage.csv", folder / "usage.csv")
+    shutil.copy(VALID_DIR / "emissions.csv", folder / "emissions.csv")
+    shutil.copy(VALID_DIR / "params.yaml", folder / "params.yaml")
+    client_catalog = work.parent / "client-catalog"
+    shutil.copytree(catalog.DEFAULT_FOLDER, client_catalog)
+    gpus = client_catalog / "gpus.yaml"
+    text = gpus.read_text(encoding="utf-8")
+    # drop the source line of the L4 record (the last GPU whose block starts with "  L4:")
+    head, l4 = text.split("\n  L4:\n", 1)
+    l4 = re.sub(r"\n    source: [^\n]*", "", l4, count=1)
+    gpus.write_text(f"{head}\n  L4:\n{l4}", encoding="utf-8")
+    monkeypatch.setenv("LLMDECIDE_CATALOG", str(client_catalog))
+    expect = {
+        "command": command,
+        "file": "gpus.yaml",
+        "fragments": ["gpus.yaml: gpus.L4.source: ", "add source: <URL or document reference>"],
+        "problems": 1,
+    }
+    (folder / "expect.yaml").write_text(yaml.safe_dump(expect))
+    run_case(folder, work, reports, monkeypatch)
+
+
 @pytest.mark.skipif(
     os.geteuid() == 0,
     reason="environment: root reads files whatever their mode, so chmod 000 cannot be tested",

@@ -13,6 +13,8 @@ REPO = Path(__file__).resolve().parents[1]
 def test_environment_yml_has_the_pyproject_pins() -> None:
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     extras = project["optional-dependencies"]
+    browser = {d for d in extras["dev"] if d.startswith("playwright")}  # the what-if browser test
+    assert browser, "playwright belongs to the dev extra (tests/test_whatif_browser.py)"
     wanted = set(project["dependencies"]) | set(extras["lab"]) | set(extras["dev"])
     env = yaml.safe_load((REPO / "environment.yml").read_text())
     pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))

@@ -263,7 +263,7 @@ BAD_DATA = [
         "unknown performance metric",
         _set("critical_performance", "performance", "metric", value="latency"),
         "critical_performance.performance.metric",
-        "expected one of p95_latency_s, ttft_p95_s, turnaround_h",
+        "expected one of p95_latency_s, ttft_p95_s, tpot_p95_ms, turnaround_h",
     ),
     (
         "priorities all zero",

@@ -29,6 +29,8 @@ RECOMMENDATION_KEYS = {
     "output_format",
     "deployment_mode",
 }
+"""SPEC §4's keys; version 2 adds the KV-cache precision, reasoning effort and prompt caching."""
+RECOMMENDATION_KEYS_V2 = {"kv_cache", "reasoning_effort", "prompt_caching"}
 ESTIMATE_KEYS = {
     "p95_latency_s",
     "ttft_s",
@@ -80,10 +82,14 @@ def test_results_json_has_the_spec_keys(retail: dict) -> None:
         "priorities",
         "inputs_sha256",
         "versions",
+        "fragile",
+        "most_robust",
+        "limit_sensitivity",
     ):
         assert key in results, key
+    assert isinstance(results["fragile"], bool)
     assert results["feasible"] is True
-    assert set(results["recommendation"]) == RECOMMENDATION_KEYS
+    assert set(results["recommendation"]) == RECOMMENDATION_KEYS | RECOMMENDATION_KEYS_V2
     assert set(results["estimates"]) >= ESTIMATE_KEYS
     assert results["estimates"]["monthly_cost"] <= results["limits"]["cost"]["limit"]
     assert results["versions"]["codecarbon"] == "3.3.2"

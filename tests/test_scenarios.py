@@ -56,7 +56,7 @@ def test_supermarket_self_hosts_a_small_quantised_model_at_volume(tmp_path: Path
     rec = d["recommendation"]
     assert rec["hosting"] in ("cloud", "on_premise")
     assert rec["model"] in SMALL_MODELS
-    assert rec["optimisation"] in ("fp8", "int8", "int4")
+    assert rec["optimisation"] in ("fp8", "int8", "int4", "fp4")
     be = d["break_even"]
     assert be["requests_per_day"] is not None and be["requests_per_day"] < 2_000_000
     cheapest_api = min(
@@ -128,3 +128,19 @@ def test_a_tighter_latency_limit_never_raises_the_batch(tmp_path: Path) -> None:
 @pytest.mark.parametrize("name", ["voice-agent", "hospital", "supermarket", "weekly-digest"])
 def test_scenario_clients_are_valid(name: str) -> None:
     stages.load_inputs(HERE / f"{name}.yaml")
+
+
+def test_voice_agent_within_one_second_gets_a_tensor_parallel_replica(tmp_path: Path) -> None:
+    """Issue 11: p95 ≤ 1 s end to end with a 70B-class precision. The API's p95 is too slow;
+    one GPU per replica cannot decode fast enough; a tensor-parallel replica can — the sizing
+    searches the degree instead of taking the minimum that fits in memory."""
+    d = decide(HERE / "voice-agent-p95.yaml", tmp_path)
+    assert d["feasible"]
+    rec = d["recommendation"]
+    assert rec["hosting"] in ("cloud", "on_premise")
+    assert rec["deployment_mode"] == "real_time"
+    assert rec["gpus_per_replica"] >= 2
+    assert d["estimates"]["p95_latency_s"] <= 1.0
+    degrees = {r["option"]: r for r in d["per_choice"]["gpus_per_replica"]}
+    assert {"1", "2", "4", "8"} <= set(degrees)
+    assert not degrees["1"]["feasible"]

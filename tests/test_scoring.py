@@ -39,6 +39,9 @@ DEFAULTS: dict[str, Any] = {
     "replicas": 2,
     "model": "llama-3.1-8b",
     "optimisation": "fp16",
+    "kv_cache": "fp16",
+    "reasoning_effort": "",
+    "prompt_caching": "",
     "rag": "none",
     "output_format": "text",
     "deployment_mode": "real_time",
@@ -694,3 +697,114 @@ def test_pymcdm_is_used_without_matplotlib() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().endswith("False")
     assert "[0.0, 1.0]" in out.stdout  # the second alternative dominates (more benefit, less cost)
+
+
+# --------------------------------------------------------------------------------------------
+# Unknown precision (no proxy, no evaluation): never passes a precision limit, never imputed
+# --------------------------------------------------------------------------------------------
+
+
+def _unknown_rows() -> pd.DataFrame:
+    return frame(
+        {"config_id": "known", "accuracy": 0.93, "accuracy_source": "proxy"},
+        # unknown precision, otherwise the best configuration of all (cheapest, fastest)
+        {
+            "config_id": "unknown",
+            "model": "qwen3-32b",
+            "accuracy": math.nan,
+            "accuracy_source": "unknown",
+            "monthly_cost": 500.0,
+            "p95_latency_s": 0.5,
+        },
+        # unknown and also too expensive: evaluating it would not make it feasible
+        {
+            "config_id": "unknown-dear",
+            "model": "qwen3-32b",
+            "rag": "rag",
+            "accuracy": math.nan,
+            "accuracy_source": "unknown",
+            "monthly_cost": 9000.0,
+        },
+        # a cell filled by mistake does not help: the source says unknown
+        {
+            "config_id": "unknown-filled",
+            "model": "gpt-oss-120b",
+            "hosting": "on_premise",
+            "accuracy": 0.99,
+            "accuracy_low": 0.98,
+            "accuracy_high": 1.0,
+            "accuracy_source": "unknown",
+        },
+        {
+            "config_id": "unknown-excluded",
+            "model": "deepseek-v3.2",
+            "accuracy": math.nan,
+            "accuracy_source": "unknown",
+            "excluded_because": "no cloud offer in the catalog for this region",
+        },
+    )
+
+
+def test_unknown_precision_is_rejected_with_what_to_do() -> None:
+    c = crits()
+    out = by_id(scoring.reject(_unknown_rows(), c, None))
+    assert bool(out.loc["known", "feasible"])
+    reason = "precision unknown: evaluate qwen3-32b on the client's task"
+    assert out.loc["unknown", "rejected_because"] == reason
+    assert out.loc["unknown-dear", "rejected_because"] == (
+        f"{reason}; monthly_cost 9000 > limit 6000"
+    )
+    assert out.loc["unknown-filled", "rejected_because"] == (
+        "precision unknown: evaluate gpt-oss-120b on the client's task"
+    )
+    assert not out.loc[["unknown", "unknown-dear", "unknown-filled"], "feasible"].any()
+    # relaxing the precision limit cannot admit it: an evaluation can
+    assert math.isinf(out.loc["unknown", "total_violation"])
+    assert "not applicable" not in " ".join(out["rejected_because"])
+
+
+def test_unknown_precision_never_meets_the_limit_in_the_monte_carlo() -> None:
+    c = crits()
+    prob = scoring.monte_carlo(_unknown_rows(), c, None, samples=500, seed=1)
+    prob.index = _unknown_rows()["config_id"]
+    assert prob["known"] == 1.0
+    assert prob["unknown"] == 0.0 and prob["unknown-filled"] == 0.0
+
+
+def test_unknown_precision_is_not_closest_to_feasible_and_is_never_recommended() -> None:
+    df = _unknown_rows()
+    c = crits()
+    closest = scoring.closest_to_feasible(df, c, None)
+    assert all(not e["config_id"].startswith("unknown") for e in closest)
+    result = scoring.run(df, LIMITS, COST_FIRST, METHOD, None)
+    assert result.recommendation.best is not None
+    assert result.recommendation.best["config_id"] == "known"
+
+
+def test_without_a_precision_limit_unknown_precision_is_only_scored_zero() -> None:
+    limits = {k: v for k, v in LIMITS.items() if k != "precision"}
+    c = crits(limits)
+    out = by_id(scored(_unknown_rows(), c))
+    assert bool(out.loc["unknown", "feasible"])
+    assert out.loc["unknown", "u_precision"] == 0.0
+
+
+def test_to_evaluate_lists_the_models_of_unknown_precision() -> None:
+    c = crits()
+    out = scoring.reject(_unknown_rows(), c, None)
+    plan = scoring.to_evaluate(out, 0.9)
+    # deepseek-v3.2 is excluded by a constraint: evaluating it would change nothing; one row
+    # each is blocked only by precision, so the tie goes by name
+    assert [e["model"] for e in plan] == ["gpt-oss-120b", "qwen3-32b"]
+    oss, qwen = plan
+    assert qwen == {
+        "model": "qwen3-32b",
+        "precision_limit": 0.9,
+        "configurations": 2,
+        "blocked_only_by_precision": 1,  # "unknown-dear" also breaks the cost limit
+        "hosting": ["cloud"],
+        "rag": ["none", "rag"],
+        "optimisation": ["fp16"],
+    }
+    assert oss["hosting"] == ["on_premise"] and oss["blocked_only_by_precision"] == 1
+    assert scoring.to_evaluate(out[out["accuracy_source"] != "unknown"], 0.9) == []

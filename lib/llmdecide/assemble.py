@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import math
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -64,10 +64,12 @@ def build_results(
     catalog_sha256: str,
     usage_source: str = "hypotheses",
     client: Mapping[str, Any] | None = None,
+    to_evaluate: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The SPEC §4 ``results.json`` (plus the client's name, language and currency, which the
-    portfolio page reads)."""
+    portfolio page reads). ``to_evaluate``: the evaluation plan (:func:`evaluation_plan`)."""
     return {
+        "to_evaluate": list(to_evaluate or []),
         "client": dict(client or {}),
         "usage_source": usage_source,
         "recommendation": choices["recommendation"],
@@ -75,6 +77,12 @@ def build_results(
         "estimates": choices["estimates"],
         "feasible": choices["feasible"],
         "runner_up": choices["runner_up"],
+        # version 2 (SPEC §1.4, §4): the robust decision and the limits' sensitivity
+        "fragile": choices.get("fragile", False),
+        "most_robust": choices.get("most_robust"),
+        "min_probability_meets_limits": choices.get("min_probability_meets_limits"),
+        "variants": choices.get("variants", []),
+        "limit_sensitivity": choices.get("limit_sensitivity", []),
         "limits": critical["limits"],
         "priorities": critical["priorities"],
         "priorities_method": critical["method"],
@@ -92,6 +100,54 @@ def build_results(
         "inputs_sha256": inputs_sha256,
         "versions": versions(catalog_sha256),
     }
+
+
+EVALUATION_SIZES = (100, 300, 1000)
+"""Evaluation sizes the plan shows the confidence interval for (display points, not figures:
+the interval is the Wilson formula at the client's limit)."""
+
+
+def evaluation_plan(
+    frame: Any, limits: Mapping[str, Any] | None, confidence: float
+) -> list[dict[str, Any]]:
+    """``results.json`` ``to_evaluate``: the models of unknown precision among the candidates
+    (``scoring.to_evaluate`` over the configurations table), each with the client's precision
+    limit, the confidence level of an evaluation's interval and, at the limit, the interval an
+    evaluation of :data:`EVALUATION_SIZES` questions would carry (how many questions to ask)."""
+    from llmdecide import scoring
+    from llmdecide.estimators import precision as precision_mod
+
+    if frame is None:
+        return []
+    precision = (limits or {}).get("precision") or {}
+    limit = precision.get("limit") if isinstance(precision, Mapping) else None
+    plan = scoring.to_evaluate(frame, None if limit is None else float(limit))
+    sizes = []
+    if limit is not None:
+        for n in EVALUATION_SIZES:
+            low, high = precision_mod.wilson_interval(float(limit), n, confidence)
+            sizes.append({"questions": n, "low": low, "high": high})
+    return [{**entry, "confidence": confidence, "interval_at_limit": sizes} for entry in plan]
+
+
+def sources_appendix(cat: Any, on: date) -> list[dict[str, Any]]:
+    """Every catalog record for the report's sources appendix, ``stale`` when it was retrieved
+    more than ``method.stale_after_months`` before the run date ``on``."""
+    from llmdecide import catalog_check
+
+    months = catalog_check.stale_after(cat)
+    return [
+        {
+            "kind": kind,
+            "name": name,
+            "source": rec.source,
+            "retrieved": str(rec.retrieved),
+            "note": getattr(rec, "note", None),
+            "stale": catalog_check.is_stale(rec.retrieved, on, months),
+            "stale_after_months": months,
+        }
+        for kind, name, rec in cat.records()
+    ]
 
 
 def _usage_comparison(
@@ -189,6 +245,10 @@ def write_results(
     carbon = results.read_stage(build, "carbon")
     source = "measured" if inputs.usage_measured is not None else "hypotheses"
     who = inputs.client.client
+    from llmdecide import stages
+
+    table = build / stages.CONFIGURATIONS_CSV
+    frame = stages.configurations_frame(build) if table.is_file() else None
     out = build_results(
         critical,
         choices,
@@ -197,10 +257,14 @@ def write_results(
         cat.sha256,
         source,
         {"name": who.name, "language": who.language, "currency": who.currency},
+        to_evaluate=evaluation_plan(
+            frame, critical.get("limits"), float(cat.method_record.evaluation_confidence)
+        ),
     )
     results.write_json(build / RESULTS_FILE, out)
 
     client = inputs.client
+    run_date = datetime.now(UTC).date()
     usage_summary = inputs.usage_measured.as_dict() if inputs.usage_measured is not None else None
     context = {
         "client": {
@@ -215,7 +279,7 @@ def write_results(
         },
         "run": {
             "run_id": run_id,
-            "date": datetime.now(UTC).date().isoformat(),
+            "date": run_date.isoformat(),
             "version": out["versions"]["llmdecide"],
             "inputs_sha256": inputs.fingerprint,
         },
@@ -243,16 +307,7 @@ def write_results(
             }
             for name, a in sorted(cat.assumptions.items())
         ],
-        "sources": [
-            {
-                "kind": kind,
-                "name": name,
-                "source": rec.source,
-                "retrieved": str(rec.retrieved),
-                "note": getattr(rec, "note", None),
-            }
-            for kind, name, rec in cat.records()
-        ],
+        "sources": sources_appendix(cat, run_date),
     }
     return context
 

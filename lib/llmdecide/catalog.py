@@ -15,23 +15,14 @@ record, every other kind a mapping keyed by name (GPU name, model name, ISO-3 co
 problem (file, key path such as ``gpus.L40S.memory_gb``, what is expected). Results are cached per
 folder and per file state (name, size, mtime), so an edited file is read again.
 
-API model ids (checked offline against the pinned packages, 2026-11-25; ``tests/test_catalog.py``
-checks them again):
-
-- genai-prices 0.2.3 (``calc_price(Usage(...), model_ref=id, provider_id=provider)``, bundled
-  data, no network): ``openai``/``gpt-4o`` ($2.50 in / $10 out per Mtok), ``openai``/
-  ``gpt-4o-mini`` ($0.15 / $0.60), ``mistral``/``mistral-large`` (matches ``mistral-large``,
-  ``-latest``, ``-2407``, ``-2411``: Mistral Large 2, $2 / $6), ``mistral``/``mistral-large-2512``
-  (Mistral Large 3, $0.50 / $1.50), ``anthropic``/``claude-haiku-4-5`` ($1 / $5),
-  ``mistral``/``mistral-small-latest`` ($0.15 / $0.60). ``mistral-small`` alone is unknown there.
-- EcoLogits 0.11.3 (``ecologits.model_repository.models.find_model(provider, name)``):
-  ``openai``/``gpt-4o`` (MoE 440B, 44-132B active, tps 74, ttft 0.61 s), ``openai``/
-  ``gpt-4o-mini`` (dense 8-28B, tps 79, ttft 0.54 s), ``mistralai``/``mistral-large-2512`` and
-  ``mistral-large-latest`` (both Mistral Large 3: MoE 675B, 41B active, tps 52, ttft 0.68 s),
-  ``anthropic``/``claude-haiku-4-5`` (no deployment figures). ``mistral-large`` alone, Mistral
-  Large 2 (``-2411``) and every ``claude-3-5-*`` id are unknown to EcoLogits 0.11.3.
-  Hence the catalog's ``mistral-large`` is Mistral Large 3 (``mistral-large-2512``) in both
-  packages, so that price, footprint and accuracy describe the same model.
+API model ids are genai-prices ids (``calc_price(Usage(...), model_ref=id, provider_id=provider)``,
+bundled data, no network) that EcoLogits also resolves
+(``ecologits.model_repository.models.find_model(ecologits_provider, id)``), both pinned
+(genai-prices 0.2.3, EcoLogits 0.11.3); ``tests/test_api_catalog.py`` resolves every id in both,
+offline. The catalog's ``mistral-large`` is Mistral Large 3 (``mistral-large-2512``) in both
+packages: EcoLogits 0.11.3 does not know Mistral Large 2, which genai-prices maps plain
+``mistral-large`` to. How to add a model or refresh after upgrading the packages:
+docs/catalog.md, "API models".
 
 ``ApiModel.genai_prices_id`` and ``ApiModel.ecologits_id`` are always filled after loading (with
 the catalog key when the YAML omits them).
@@ -62,6 +53,7 @@ from llmdecide.errors import CatalogError, Problem, did_you_mean
 
 __all__ = [
     "DEFAULT_FOLDER",
+    "REASONING_EFFORTS",
     "ApiModel",
     "Assumption",
     "BaseRecord",
@@ -71,6 +63,7 @@ __all__ = [
     "CurrencyRate",
     "Efficiency",
     "Gpu",
+    "Interconnect",
     "MethodSettings",
     "OnPremOffer",
     "OpenModel",
@@ -169,40 +162,107 @@ Positive = Field(gt=0)
 NonNegative = Field(ge=0)
 
 
+class Interconnect(_Strict):
+    """How the GPUs of one server talk to each other (the tensor-parallel all-reduce path).
+
+    ``bandwidth_gb_s`` is per GPU, both directions added, as data sheets print it (900 for H100
+    SXM NVLink 4, 128 for a PCIe Gen5 x16 slot); ``latency_us`` is the latency of one hop (one
+    step) of a ring all-reduce among the GPUs of the server: an all-reduce over g GPUs takes
+    2 (g − 1) hops, whatever the message size. A range from NCCL's latency model (per-hop
+    hardware latency; its per-all-reduce base latency spread over the hops for the value and
+    high end), sourced or argued in the GPU's ``note``.
+    """
+
+    kind: Literal["nvlink", "infinity_fabric", "pcie"]
+    bandwidth_gb_s: float = Positive
+    latency_us: Range
+
+    @model_validator(mode="after")
+    def _positive_latency(self) -> Interconnect:
+        if self.latency_us.low <= 0:
+            raise ValueError(f"latency_us must be positive; got low={self.latency_us.low:g}")
+        return self
+
+
 class Gpu(BaseRecord):
-    """One accelerator (data-sheet figures; compute figures are DENSE, without sparsity)."""
+    """One accelerator (data-sheet figures; compute figures are DENSE, without sparsity).
+
+    NVIDIA data sheets print the 2:4-sparsity figure (twice the dense one) with an asterisk: the
+    catalog halves it. AMD prints dense and sparse separately: the catalog takes the dense one.
+    ``fp4_tflops`` is null where the GPU has no FP4 tensor cores (before Blackwell, CDNA 3);
+    ``gpus_per_server`` is the GPUs of one server or board (8 for HGX/OAM boards): tensor
+    parallelism stays within one server.
+    """
 
     memory_gb: float = Positive
     bandwidth_gb_s: float = Positive
     bf16_tflops: float = Positive
     int8_tops: float = Positive
     fp8_tflops: float | None = Field(None, gt=0, description="null: no FP8 tensor cores")
+    fp4_tflops: float | None = Field(None, gt=0, description="null: no FP4 tensor cores")
     tdp_w: float = Positive
     idle_w: float = NonNegative
     embodied_kgco2e: Range | None = None
-    purchase_price_usd: float = Positive
+    purchase_price_usd: float | None = Field(
+        None, gt=0, description="indicative price per GPU; null: no published or reported price"
+    )
     form_factor: str = Field(min_length=1)
+    interconnect: Interconnect
+    gpus_per_server: int = Field(ge=1, le=16, description="GPUs in one server or board")
 
     @model_validator(mode="after")
-    def _idle_below_tdp(self) -> Gpu:
+    def _consistent(self) -> Gpu:
         if self.idle_w > self.tdp_w:
             raise ValueError(f"idle_w ({self.idle_w:g}) must not exceed tdp_w ({self.tdp_w:g})")
+        for name in ("fp8_tflops", "fp4_tflops", "int8_tops"):
+            value = getattr(self, name)
+            if value is not None and value < self.bf16_tflops:
+                raise ValueError(
+                    f"{name} ({value:g}) is below bf16_tflops ({self.bf16_tflops:g}): a lower "
+                    "precision never computes slower; check that both figures are dense (a "
+                    "sparse bf16 figure is twice the dense one)"
+                )
         return self
 
 
+Effort = Literal["none", "low", "medium", "high"]
+
+
 class OpenModel(BaseRecord):
-    """An open-weight model (config.json / model card figures)."""
+    """An open-weight model (config.json / model card figures).
+
+    Attention: ``gqa`` (MHA is GQA with ``kv_heads == attention_heads``) needs ``kv_heads`` and
+    ``head_dim``; ``mla`` (multi-head latent attention, DeepSeek) needs ``kv_lora_rank`` and
+    ``qk_rope_head_dim``. ``sliding_window_layers`` of the ``layers`` attend only to the last
+    ``sliding_window`` tokens. Mixture of experts: ``expert_params_b`` is the parameters of ALL
+    routed experts of all layers together; ``params_b - expert_params_b`` is read at every
+    decode step, the experts only as routed (``experts_per_token`` of ``experts`` per layer).
+    ``accuracy_proxy`` null means no published figure: the precision is unknown, never invented.
+    """
 
     hf_id: str = Field(min_length=1)
     params_b: float = Positive
     active_params_b: float = Positive
     layers: int = Positive
-    kv_heads: int = Positive
-    head_dim: int = Positive
+    hidden_size: int = Positive
+    attention_heads: int = Field(gt=0, description="query heads")
+    attention: Literal["gqa", "mla"] = "gqa"
+    kv_heads: int | None = Field(None, gt=0)
+    head_dim: int | None = Field(None, gt=0)
+    kv_lora_rank: int | None = Field(None, gt=0, description="MLA latent rank")
+    qk_rope_head_dim: int | None = Field(None, gt=0, description="MLA decoupled RoPE key dim")
+    sliding_window: int | None = Field(None, gt=0, description="tokens a sliding layer sees")
+    sliding_window_layers: int = Field(0, ge=0, description="layers using the sliding window")
+    experts: int | None = Field(None, gt=0, description="routed experts per MoE layer")
+    experts_per_token: int | None = Field(None, gt=0)
+    expert_params_b: float | None = Field(None, gt=0, description="all routed experts, billions")
     context_tokens: int = Positive
     licence: str = Field(min_length=1)
-    accuracy_proxy: Range
-    accuracy_benchmark: str = Field(min_length=1)
+    reasoning: bool = False
+    accuracy_proxy: Range | None = None
+    accuracy_benchmark: str | None = Field(None, min_length=1)
+    accuracy_by_effort: dict[Effort, Range] | None = None
+    reasoning_tokens: dict[Effort, Range] | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> OpenModel:
@@ -211,40 +271,218 @@ class OpenModel(BaseRecord):
                 f"active_params_b ({self.active_params_b:g}) must not exceed params_b "
                 f"({self.params_b:g})"
             )
-        _fraction(self.accuracy_proxy, "accuracy_proxy")
+        has_figure = self.accuracy_proxy is not None or bool(self.accuracy_by_effort)
+        if has_figure != (self.accuracy_benchmark is not None):
+            raise ValueError(
+                "accuracy_proxy (or accuracy_by_effort) and accuracy_benchmark go together: "
+                "give a published figure and its benchmark, or neither (precision unknown)"
+            )
+        if self.accuracy_proxy is not None:
+            _fraction(self.accuracy_proxy, "accuracy_proxy")
+        for effort, r in (self.accuracy_by_effort or {}).items():
+            _fraction(r, f"accuracy_by_effort.{effort}")
+        if (self.accuracy_by_effort or self.reasoning_tokens) and not self.reasoning:
+            raise ValueError("accuracy_by_effort and reasoning_tokens need reasoning: true")
+        self._check_attention()
+        self._check_experts()
         return self
+
+    def _check_attention(self) -> None:
+        if self.attention == "gqa":
+            if self.kv_heads is None or self.head_dim is None:
+                raise ValueError(
+                    "attention gqa needs kv_heads and head_dim (config.json "
+                    "num_key_value_heads and head_dim, or hidden_size / num_attention_heads)"
+                )
+            if self.kv_heads > self.attention_heads:
+                raise ValueError(
+                    f"kv_heads ({self.kv_heads}) must not exceed attention_heads "
+                    f"({self.attention_heads})"
+                )
+        elif self.kv_lora_rank is None or self.qk_rope_head_dim is None:
+            raise ValueError(
+                "attention mla needs kv_lora_rank and qk_rope_head_dim (config.json keys of "
+                "the same names)"
+            )
+        if self.sliding_window_layers > self.layers:
+            raise ValueError(
+                f"sliding_window_layers ({self.sliding_window_layers}) must not exceed layers "
+                f"({self.layers})"
+            )
+        if self.sliding_window_layers and self.sliding_window is None:
+            raise ValueError("sliding_window_layers > 0 needs sliding_window (tokens)")
+
+    def _check_experts(self) -> None:
+        given = [self.experts, self.experts_per_token, self.expert_params_b]
+        if any(v is not None for v in given) and any(v is None for v in given):
+            raise ValueError(
+                "a mixture of experts gives experts, experts_per_token and expert_params_b "
+                "together (a dense model gives none of them)"
+            )
+        if self.experts is None or self.experts_per_token is None:
+            return
+        if self.experts_per_token > self.experts:
+            raise ValueError(
+                f"experts_per_token ({self.experts_per_token}) must not exceed experts "
+                f"({self.experts})"
+            )
+        if self.expert_params_b is not None and self.expert_params_b >= self.params_b:
+            raise ValueError(
+                f"expert_params_b ({self.expert_params_b:g}) must be below params_b "
+                f"({self.params_b:g}): attention and embeddings are not experts"
+            )
+
+    @property
+    def kv_elements_per_token_layer(self) -> int:
+        """Cached elements per token and layer: 2 × kv_heads × head_dim (K and V) for GQA;
+        kv_lora_rank + qk_rope_head_dim (one latent shared by K and V, plus the decoupled RoPE
+        key) for MLA (DeepSeek-V2 paper, arXiv:2405.04434, section 2.1.2)."""
+        if self.attention == "mla":
+            assert self.kv_lora_rank is not None and self.qk_rope_head_dim is not None
+            return self.kv_lora_rank + self.qk_rope_head_dim
+        assert self.kv_heads is not None and self.head_dim is not None
+        return 2 * self.kv_heads * self.head_dim
+
+    @property
+    def full_attention_layers(self) -> int:
+        """Layers whose cache grows with the context (every layer but the sliding ones)."""
+        return self.layers - self.sliding_window_layers
 
     @property
     def kv_bytes_per_token_fp16(self) -> int:
-        """K and V, every layer, at 2 bytes per element."""
-        return 2 * self.layers * self.kv_heads * self.head_dim * 2
+        """KV-cache bytes each further context token adds, at 2 bytes per element:
+        ``full_attention_layers × kv_elements_per_token_layer × 2``.
+
+        GQA: 2 (K and V) × kv_heads × head_dim per layer; MLA: kv_lora_rank + qk_rope_head_dim
+        per layer. Sliding-window layers are left out: their cache stops growing at
+        ``sliding_window`` tokens (see ``kv_window_bytes_fp16`` and ``kv_cache_bytes_fp16``).
+        For a model without sliding layers this is the classic
+        2 × layers × kv_heads × head_dim × 2 bytes.
+        """
+        return self.full_attention_layers * self.kv_elements_per_token_layer * 2
+
+    @property
+    def kv_window_bytes_fp16(self) -> int:
+        """Bytes of the sliding-window layers' cache once full, per sequence, at 2 bytes per
+        element: ``sliding_window_layers × sliding_window × kv_elements_per_token_layer × 2``."""
+        if not self.sliding_window_layers or self.sliding_window is None:
+            return 0
+        return (
+            self.sliding_window_layers * self.sliding_window * self.kv_elements_per_token_layer * 2
+        )
+
+    def kv_cache_bytes_fp16(self, context_tokens: int) -> int:
+        """KV-cache bytes of one sequence of ``context_tokens`` at 2 bytes per element:
+        full layers × tokens + sliding layers × min(tokens, window), each × elements × 2."""
+        per_layer_token = self.kv_elements_per_token_layer * 2
+        window = min(context_tokens, self.sliding_window or 0)
+        return per_layer_token * (
+            self.full_attention_layers * context_tokens + self.sliding_window_layers * window
+        )
+
+
+ReasoningEffort = Literal["none", "low", "medium", "high"]
+TokenEffort = Literal["low", "medium", "high"]
+REASONING_EFFORTS: tuple[str, ...] = ("none", "low", "medium", "high")
 
 
 class ApiModel(BaseRecord):
-    """A third-party API model; prices come from genai-prices, footprints from EcoLogits."""
+    """A third-party API model; prices come from genai-prices, footprints from EcoLogits.
+
+    Reasoning: ``reasoning_efforts`` lists the efforts the provider accepts (our scale: none,
+    low, medium, high); ``reasoning_tokens`` gives, for each accepted effort except ``none``
+    (0 tokens by definition), the hidden reasoning tokens per request as a range, or null when
+    no figure is published (the effort's cost is then unknown). A non-reasoning model has
+    ``reasoning: false``, no efforts and ``reasoning_tokens: null``.
+
+    Precision: ``accuracy_proxy`` only where a figure is published (``accuracy_benchmark`` names
+    it); null means unknown, never an invented figure.
+    """
 
     provider: str = Field(min_length=1, description="genai-prices provider id")
     ecologits_provider: str = Field(min_length=1, description="EcoLogits provider id")
     genai_prices_id: str | None = Field(None, description="default: the catalog key")
     ecologits_id: str | None = Field(None, description="default: the catalog key")
-    accuracy_proxy: Range
-    accuracy_benchmark: str = Field(min_length=1)
+    context_tokens: int = Field(gt=0, description="context window: prompt + output tokens")
+    reasoning: bool = False
+    reasoning_efforts: list[ReasoningEffort] = Field(default_factory=list)
+    reasoning_tokens: dict[TokenEffort, Range | None] | None = Field(
+        None, description="hidden reasoning tokens per request, by effort; null value: unknown"
+    )
+    accuracy_proxy: Range | None = Field(None, description="null: no published figure")
+    accuracy_benchmark: str | None = Field(None, min_length=1)
+    accuracy_by_effort: dict[ReasoningEffort, Range] | None = None
     ttft_s: Range | None = None
     output_tokens_per_s: Range | None = None
     confidential_ok: bool = False
 
     @model_validator(mode="after")
     def _consistent(self) -> ApiModel:
-        _fraction(self.accuracy_proxy, "accuracy_proxy")
+        if self.accuracy_proxy is not None:
+            _fraction(self.accuracy_proxy, "accuracy_proxy")
+        if (self.accuracy_proxy is None) != (self.accuracy_benchmark is None):
+            raise ValueError(
+                "accuracy_proxy and accuracy_benchmark go together: give both (a published "
+                "figure and its benchmark) or neither (precision unknown)"
+            )
+        if len(set(self.reasoning_efforts)) != len(self.reasoning_efforts):
+            raise ValueError("reasoning_efforts must not repeat an effort")
+        if not self.reasoning:
+            if self.reasoning_efforts or self.reasoning_tokens or self.accuracy_by_effort:
+                raise ValueError(
+                    "a model with reasoning: false has no reasoning_efforts, reasoning_tokens "
+                    "or accuracy_by_effort; set reasoning: true or remove them"
+                )
+            return self
+        if not self.reasoning_efforts:
+            raise ValueError("a reasoning model lists the reasoning_efforts it accepts")
+        expected = {e for e in self.reasoning_efforts if e != "none"}
+        given = set(self.reasoning_tokens or {})
+        if self.reasoning_tokens is None or given != expected:
+            raise ValueError(
+                f"reasoning_tokens needs exactly the accepted efforts other than none "
+                f"({', '.join(sorted(expected)) or 'none'}), each a range or null (unknown); "
+                f"got {', '.join(sorted(given)) or 'nothing'}"
+            )
+        for effort, tokens in self.reasoning_tokens.items():
+            if tokens is not None and tokens.low < 0:
+                raise ValueError(f"reasoning_tokens.{effort} must not be negative")
+        for by_effort, acc in (self.accuracy_by_effort or {}).items():
+            if by_effort not in self.reasoning_efforts:
+                raise ValueError(f"accuracy_by_effort.{by_effort} is not an accepted effort")
+            _fraction(acc, f"accuracy_by_effort.{by_effort}")
         return self
+
+    def reasoning_tokens_for(self, effort: str) -> Range | None:
+        """Hidden reasoning tokens per request at ``effort``.
+
+        A non-reasoning model ignores the option (0 tokens); a reasoning model gives 0 for
+        ``none`` where it accepts it, the catalog range otherwise, and ``None`` when it does not
+        accept the effort or no figure is published (unknown: the effort cannot be costed).
+        """
+        zero = Range(value=0, low=0, high=0)
+        if not self.reasoning:
+            return zero
+        if effort not in self.reasoning_efforts:
+            return None
+        if effort == "none":
+            return zero
+        tokens = self.reasoning_tokens or {}
+        return next((r for e, r in tokens.items() if e == effort), None)
+
+
+Commitment = Literal["on_demand", "1y", "3y"]
 
 
 class CloudOffer(BaseRecord):
-    """An on-demand price per GPU-hour from a public price page."""
+    """A price per GPU-hour from a public price page: on demand, and the 1-year / 3-year
+    commitment prices where the offer publishes them (null: not published)."""
 
     provider: str = Field(min_length=1)
     gpu: str = Field(min_length=1)
-    price_per_gpu_hour_usd: float = Positive
+    price_per_gpu_hour_usd: float = Field(gt=0, description="on demand")
+    price_per_gpu_hour_usd_1y: float | None = Field(None, gt=0, description="1-year commitment")
+    price_per_gpu_hour_usd_3y: float | None = Field(None, gt=0, description="3-year commitment")
     regions: list[str] = Field(default_factory=list, description="ISO-3; empty = any")
     setup_cost_usd: float = Field(0.0, ge=0)
     instance: str | None = None
@@ -257,6 +495,34 @@ class CloudOffer(BaseRecord):
             if not (len(code) == 3 and code.isalpha() and code.isupper()):
                 raise ValueError(f"regions are ISO-3 codes in capitals (FRA, USA); got {code!r}")
         return value
+
+    @model_validator(mode="after")
+    def _commitment_never_dearer(self) -> CloudOffer:
+        on_demand, one, three = (
+            self.price_per_gpu_hour_usd,
+            self.price_per_gpu_hour_usd_1y,
+            self.price_per_gpu_hour_usd_3y,
+        )
+        if one is not None and one > on_demand:
+            raise ValueError(
+                f"price_per_gpu_hour_usd_1y ({one:g}) must not exceed the on-demand "
+                f"price_per_gpu_hour_usd ({on_demand:g}): a commitment never raises the price"
+            )
+        longest_shorter = one if one is not None else on_demand
+        if three is not None and three > longest_shorter:
+            raise ValueError(
+                f"price_per_gpu_hour_usd_3y ({three:g}) must not exceed the 1-year or on-demand "
+                f"price ({longest_shorter:g}): a longer commitment never raises the price"
+            )
+        return self
+
+    def price_usd(self, commitment: Commitment = "on_demand") -> float | None:
+        """Price per GPU-hour for ``commitment`` (on_demand, 1y, 3y); ``None`` if unpublished."""
+        return {
+            "on_demand": self.price_per_gpu_hour_usd,
+            "1y": self.price_per_gpu_hour_usd_1y,
+            "3y": self.price_per_gpu_hour_usd_3y,
+        }[commitment]
 
 
 class OnPremOffer(BaseRecord):
@@ -279,17 +545,45 @@ class Region(BaseRecord):
 
 
 class Efficiency(BaseRecord):
-    """How much of the data-sheet peak an inference engine class achieves."""
+    """How much of the data-sheet peaks an inference engine class achieves, and its defaults."""
 
     bandwidth_efficiency: Range
     mfu_decode: Range
     mfu_prefill: Range
+    step_overhead_ms: Range
+    interconnect_efficiency: Range
+    power_fraction_memory_bound: Range
+    power_fraction_compute_bound: Range
+    token_budget_large_gpu: int = Positive
+    token_budget_small_gpu: int = Positive
+    max_seqs_large_gpu: int = Positive
+    max_seqs_small_gpu: int = Positive
+    large_gpu_memory_gb: float = Positive
 
     @model_validator(mode="after")
     def _fractions(self) -> Efficiency:
-        for name in ("bandwidth_efficiency", "mfu_decode", "mfu_prefill"):
+        for name in (
+            "bandwidth_efficiency",
+            "mfu_decode",
+            "mfu_prefill",
+            "interconnect_efficiency",
+            "power_fraction_memory_bound",
+            "power_fraction_compute_bound",
+        ):
             _fraction(getattr(self, name), name, positive=True)
+        if self.step_overhead_ms.low < 0:
+            raise ValueError("step_overhead_ms must be >= 0")
         return self
+
+    def token_budget(self, memory_gb: float) -> int:
+        """The engine's default token budget per step (max_num_batched_tokens) on a GPU."""
+        large = memory_gb >= self.large_gpu_memory_gb
+        return self.token_budget_large_gpu if large else self.token_budget_small_gpu
+
+    def max_seqs(self, memory_gb: float) -> int:
+        """The engine's default cap on running sequences (max_num_seqs) on a GPU."""
+        large = memory_gb >= self.large_gpu_memory_gb
+        return self.max_seqs_large_gpu if large else self.max_seqs_small_gpu
 
 
 class PrecisionDelta(BaseRecord):
@@ -300,11 +594,22 @@ class PrecisionDelta(BaseRecord):
 
 
 class Quantisation(BaseRecord):
-    """Storage bits of the weights, the compute precision, KV-cache bits."""
+    """Storage bits of the weights, the compute path, and the quantised kernels' measured
+    batch-1 speed-up on streaming the weights (vs 16-bit)."""
 
     bits: Literal[16, 8, 4]
-    compute: Literal["bf16", "fp8", "int8"]
-    kv_bits: Literal[16, 8] = 16
+    compute: Literal["bf16", "fp8", "int8", "fp4"]
+    decode_speedup_batch1: Range
+
+    @model_validator(mode="after")
+    def _speedup(self) -> Quantisation:
+        ideal = 16 / self.bits
+        if self.decode_speedup_batch1.low < 1 or self.decode_speedup_batch1.high > ideal:
+            raise ValueError(
+                f"decode_speedup_batch1 must lie in [1, {ideal:g}] (16 / bits), got "
+                f"{self.decode_speedup_batch1.low:g}..{self.decode_speedup_batch1.high:g}"
+            )
+        return self
 
 
 class CurrencyRate(BaseRecord):
@@ -330,20 +635,37 @@ class MethodSettings(BaseRecord):
     monte_carlo_seed: int = NonNegative
     winner_map_steps: int = Positive
     peak_window_s: float = Positive
-    batch_sizes: list[int] = Field(min_length=1)
     ahp_consistency_threshold: float = Field(0.1, gt=0)
-    batch_interval_h: float = Field(
-        gt=0, le=168, description="self-hosted batch runs every N hours"
+    max_peak_utilisation: float = Field(
+        gt=0, lt=1, description="highest share of a replica's binding resource used at peak"
+    )
+    latency_quantile: float = Field(gt=0.5, lt=1, description="quantile of the latency limits")
+    batch_caps_per_replica: list[int] = Field(
+        min_length=1, description="max_num_seqs values the sizing search considers"
     )
     prices_as_of: date = Field(description="date at which genai-prices prices are looked up")
     usage_uncertainty_hypothesis: float = Field(ge=0, lt=1, description="± share on hypotheses")
     usage_uncertainty_measured: float = Field(ge=0, lt=1, description="± share on measured usage")
+    evaluation_confidence: float = Field(
+        0.95, gt=0, lt=1, description="confidence level of a client evaluation's interval"
+    )
+    stale_after_months: int = Field(
+        12, ge=1, le=120, description="a record retrieved longer ago than this is stale"
+    )
+    min_probability_meets_limits: float = Field(
+        ge=0,
+        le=1,
+        description="a recommendation must meet every limit in at least this share of the Monte "
+        "Carlo scenarios, else it is called fragile (a probability: 0 <= x <= 1)",
+    )
 
-    @field_validator("batch_sizes")
+    @field_validator("batch_caps_per_replica")
     @classmethod
     def _positive_sorted(cls, value: list[int]) -> list[int]:
         if any(b <= 0 for b in value) or value != sorted(set(value)):
-            raise ValueError("batch_sizes must be positive, increasing and without repeats")
+            raise ValueError(
+                "batch_caps_per_replica must be positive, increasing and without repeats"
+            )
         return value
 
 
@@ -396,8 +718,9 @@ REQUIRED: dict[str, tuple[str, ...]] = {
         "api_ttft_s",
         "api_output_tokens_per_s",
         "tokens_per_gb_documents",
-        "max_gpus_per_replica",
-        "batch_max",
+        "min_replicas_off_hours",
+        "api_prompt_cache_hit_rate",
+        "prefix_cache_hit_rate",
     ),
 }
 
@@ -653,6 +976,15 @@ def _load(folder: Path, paths: list[Path]) -> Catalog:
     )
 
 
+_PROVENANCE = {
+    "source": (
+        "required: every record says where its figures come from; add source: <URL or "
+        "document reference> (say 'secondary' in note when it is not the primary source)"
+    ),
+    "retrieved": "required: add retrieved: <ISO date the source was read, e.g. 2026-12-01>",
+}
+
+
 def _errors(file: str, prefix: str, exc: ValidationError) -> Iterator[Problem]:
     for err in exc.errors(include_url=False):
         loc = [str(p) for p in err["loc"] if p not in ("function-after", "function-before")]
@@ -660,7 +992,9 @@ def _errors(file: str, prefix: str, exc: ValidationError) -> Iterator[Problem]:
         loc = [p for p in loc if not p.startswith(("float", "int", "Range", "none", "list["))]
         key_path = ".".join([prefix, *loc])
         msg = err["msg"]
-        if err["type"] == "missing":
+        if err["type"] == "missing" and loc and loc[-1] in _PROVENANCE:
+            msg = _PROVENANCE[loc[-1]]
+        elif err["type"] == "missing":
             msg = "this field is required"
         elif err["type"] == "extra_forbidden":
             msg = "unknown field (check the spelling; units belong in the key name)"

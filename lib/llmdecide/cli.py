@@ -1,4 +1,4 @@
-"""The ``llmdecide`` command: new, validate, schema, run, batch, report.
+"""The ``llmdecide`` command: new, validate, schema, run, batch, report, catalog list|show|check.
 
 Every LlmdecideError is printed without a traceback and exits with its code (2 for bad input,
 1 for a failed run). Heavy modules are imported inside the commands, so ``--help`` is instant.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -162,6 +162,203 @@ def batch(
     except LlmdecideError as exc:
         raise _fail(exc) from None
     raise typer.Exit(code)
+
+
+catalog_app = typer.Typer(
+    no_args_is_help=True,
+    help="What the catalog holds (list), one record (show), stale or inconsistent records (check).",
+)
+app.add_typer(catalog_app, name="catalog")
+
+CatalogDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--catalog",
+        help="Catalog folder (default: $LLMDECIDE_CATALOG, else params/catalog).",
+    ),
+]
+OnDate = Annotated[
+    str | None,
+    typer.Option("--on", help="Run date for staleness, YYYY-MM-DD (default: today, UTC)."),
+]
+
+
+def _load_catalog(folder: Path | None) -> Any:
+    from llmdecide import catalog as catalog_mod
+
+    try:
+        return catalog_mod.load(folder)
+    except LlmdecideError as exc:
+        raise _fail(exc) from None
+
+
+def _run_date(on: str | None) -> Any:
+    from datetime import UTC, date, datetime
+
+    if on is None:
+        return datetime.now(UTC).date()
+    try:
+        return date.fromisoformat(on)
+    except ValueError:
+        from llmdecide.errors import InputError
+
+        raise _fail(
+            InputError.single("--on", "", f"expected a date YYYY-MM-DD, got {on!r}")
+        ) from None
+
+
+def _shown(value: Any) -> str:
+    import json
+
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return "null" if value is None else str(value)
+
+
+@catalog_app.command("list")
+def catalog_list(
+    kind: Annotated[
+        str | None, typer.Option(help="Only this kind (gpus, api_models, cloud_offers, ...).")
+    ] = None,
+    folder: CatalogDir = None,
+    on: OnDate = None,
+) -> None:
+    """Every record by kind, with the date its source was read (stale ones marked)."""
+    from rich.table import Table
+
+    from llmdecide import catalog_check
+
+    cat = _load_catalog(folder)
+    day = _run_date(on)
+    rows = catalog_check.inventory(cat, day)
+    kinds = list(dict.fromkeys(r["kind"] for r in rows))
+    if kind is not None and kind not in kinds:
+        from llmdecide.errors import InputError, did_you_mean
+
+        raise _fail(
+            InputError.single(
+                "--kind",
+                "",
+                f"{kind!r} is not a record kind.{did_you_mean(kind, kinds)} "
+                f"Known: {', '.join(kinds)}.",
+            )
+        )
+    months = catalog_check.stale_after(cat)
+    out.print(
+        f"[bold]catalog[/bold] {escape(str(cat.folder))} — {len(rows)} records; stale: retrieved "
+        f"more than {months} months before {day.isoformat()}"
+    )
+    for group in catalog_check.summary(cat, day):
+        if kind is not None and group["kind"] != kind:
+            continue
+        table = Table(
+            title=f"{group['kind']} ({group['records']}, {group['stale']} stale)",
+            title_justify="left",
+        )
+        table.add_column("name")
+        table.add_column("retrieved")
+        table.add_column("file")
+        table.add_column("source", overflow="fold")
+        for r in rows:
+            if r["kind"] != group["kind"]:
+                continue
+            date_text = r["retrieved"].isoformat() + (" [red]stale[/red]" if r["stale"] else "")
+            table.add_row(escape(r["name"]), date_text, escape(r["file"]), escape(r["source"]))
+        out.print(table)
+
+
+@catalog_app.command("show")
+def catalog_show(
+    name: Annotated[str, typer.Argument(help="Record name: a GPU, a model, an ISO-3 region...")],
+    folder: CatalogDir = None,
+) -> None:
+    """One record: all its fields, its source, and what the pinned libraries say about it."""
+    from rich.table import Table
+
+    from llmdecide import catalog_check
+    from llmdecide.errors import CatalogError, Problem
+
+    cat = _load_catalog(folder)
+    found = catalog_check.find(cat, name)
+    if not found:
+        close = catalog_check.suggestions(cat, name)
+        hint = f" Did you mean {' or '.join(close)}?" if close else ""
+        raise _fail(
+            CatalogError(
+                Problem(
+                    str(cat.folder),
+                    name,
+                    f"no record of that name in the catalog.{hint} "
+                    "See them all: llmdecide catalog list",
+                )
+            )
+        )
+    for kind, record_name, record in found:
+        table = Table(
+            title=f"{kind}: {record_name} ({catalog_check.catalog_file(cat, kind)})",
+            title_justify="left",
+        )
+        table.add_column("field")
+        table.add_column("value", overflow="fold")
+        for key, value in catalog_check.fields(record).items():
+            table.add_row(key, escape(_shown(value)))
+        out.print(table)
+        if kind == "api_models":
+            view = catalog_check.libraries_view(cat, cat.api_models[record_name])
+            for library, data in view.items():
+                lib_table = Table(title=f"{library} (pinned) says", title_justify="left")
+                lib_table.add_column("field")
+                lib_table.add_column("value", overflow="fold")
+                if data is None:
+                    lib_table.add_row(
+                        "[red]unresolved[/red]", "the pinned package does not know this id"
+                    )
+                else:
+                    for key, value in data.items():
+                        lib_table.add_row(key, escape(_shown(value)))
+                out.print(lib_table)
+        if kind == "gpus":
+            offers = [o for o in cat.cloud_offers if o.gpu == record_name]
+            if offers:
+                offer_table = Table(title=f"cloud offers of {record_name}", title_justify="left")
+                for column in ("provider", "instance", "USD/GPU-hour", "regions", "retrieved"):
+                    offer_table.add_column(column)
+                for o in offers:
+                    offer_table.add_row(
+                        escape(o.provider),
+                        escape(o.instance or ""),
+                        f"{o.price_per_gpu_hour_usd:g}",
+                        ", ".join(o.regions) or "any",
+                        o.retrieved.isoformat(),
+                    )
+                out.print(offer_table)
+
+
+@catalog_app.command("check")
+def catalog_check_command(folder: CatalogDir = None, on: OnDate = None) -> None:
+    """Stale records, API ids the pinned libraries do not resolve, inconsistent figures.
+
+    Exit 1 when a problem is found, 0 otherwise (2 when the catalog does not load)."""
+    from llmdecide import catalog_check
+
+    cat = _load_catalog(folder)
+    day = _run_date(on)
+    findings = catalog_check.check(cat, day)
+    records = len(cat.records())
+    if not findings:
+        out.print(f"[green]ok[/green] {records} records: none stale, unresolved or inconsistent")
+        return
+    for finding in findings:
+        colour = "yellow" if finding.kind == "stale" else "red"
+        out.print(f"[{colour}]{finding.kind}:[/{colour}] {escape(str(finding))}")
+    counts = {
+        k: sum(f.kind == k for f in findings) for k in ("stale", "unresolved", "inconsistent")
+    }
+    out.print(
+        f"{len(findings)} problem(s) in {records} records: "
+        + ", ".join(f"{n} {k}" for k, n in counts.items())
+    )
+    raise typer.Exit(1)
 
 
 def main() -> None:

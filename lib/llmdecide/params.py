@@ -30,6 +30,7 @@ from pydantic import (
     Field,
     PrivateAttr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -200,9 +201,13 @@ class UseCase(_Section):
     description: str = Field("", max_length=5000, description="one paragraph for the report")
 
 
+LatencyMetric = Literal["p95_latency_s", "ttft_p95_s", "tpot_p95_ms", "turnaround_h"]
+
+
 class PerformanceLimit(_Section):
-    metric: Literal["p95_latency_s", "ttft_p95_s", "turnaround_h"] = Field(
-        description="p95 end-to-end latency (s), p95 time to first token (s) or batch turnaround (h)"
+    metric: LatencyMetric = Field(
+        description="p95 end-to-end latency (s), p95 time to first token (s), p95 time per "
+        "output token (ms) or batch turnaround (h)"
     )
     limit: Number = Field(gt=0, le=10_000, description="the worst acceptable value of the metric")
 
@@ -299,6 +304,11 @@ class CriticalPerformance(_Section):
     precision: PrecisionLimit
     cost: CostLimit
     carbon: CarbonLimit | None = None
+    extra_limits: dict[LatencyMetric, Annotated[float, Field(gt=0, le=1e6)]] = Field(
+        default_factory=dict,
+        description="further hard limits on latency metrics, e.g. {tpot_p95_ms: 200} beside a "
+        "TTFT limit (MLPerf's pair); each must hold for a configuration to be feasible",
+    )
     priorities: DirectPriorities | None = None
     pairwise: Pairwise | None = None
 
@@ -334,11 +344,29 @@ class Usage(_Section):
     horizon_months: Integer = Field(
         36, ge=1, le=120, description="decision horizon (amortisation of set-up costs)"
     )
+    cached_prefix_tokens: Integer = Field(
+        0,
+        ge=0,
+        le=1_000_000,
+        description="part of each prompt shared by every request (system prompt, tools): "
+        "cacheable by prompt caching",
+    )
 
     @property
     def average_requests_per_second(self) -> float:
         """Mean request rate over the active hours."""
         return self.requests_per_day / (self.active_hours_per_day * 3600)
+
+    @model_validator(mode="after")
+    def _prefix_within_prompt(self) -> Usage:
+        if self.cached_prefix_tokens > self.input_tokens:
+            raise _custom(
+                f"the cached prefix ({self.cached_prefix_tokens} tokens) is longer than the "
+                f"prompt ({self.input_tokens} input tokens); it is part of the input: lower it "
+                "or raise input_tokens",
+                "cached_prefix_tokens",
+            )
+        return self
 
     @model_validator(mode="after")
     def _peak_above_average(self) -> Usage:
@@ -383,7 +411,7 @@ class Options(_Section):
     models: list[Name] | None = Field(
         None, min_length=1, description="API or open model names", json_schema_extra=_one_or_many
     )
-    optimisation: list[Literal["fp16", "fp8", "int8", "int4"]] | None = Field(
+    optimisation: list[Literal["fp16", "fp8", "int8", "int4", "fp4"]] | None = Field(
         None,
         min_length=1,
         description="numeric precision of self-hosted weights",
@@ -405,6 +433,53 @@ class Options(_Section):
     deployment_mode: list[Literal["real_time", "batch"]] | None = Field(
         None, min_length=1, description="real time or batch", json_schema_extra=_one_or_many
     )
+    gpus_per_replica: list[Literal[1, 2, 4, 8]] | None = Field(
+        None,
+        min_length=1,
+        description="tensor-parallel degrees to consider (default: every degree one server of "
+        "the GPU allows)",
+        json_schema_extra=_one_or_many,
+    )
+    max_batch_per_replica: Integer | None = Field(
+        None,
+        ge=1,
+        le=4096,
+        description="the engine's cap on running sequences per replica (max_num_seqs; default: "
+        "the engine's own default for the GPU)",
+    )
+    kv_cache: list[Literal["fp16", "fp8"]] | None = Field(
+        None,
+        min_length=1,
+        description="KV-cache precision (fp8 where the GPU computes in fp8; default: fp16)",
+        json_schema_extra=_one_or_many,
+    )
+    reasoning_effort: list[Literal["none", "low", "medium", "high"]] | None = Field(
+        None,
+        min_length=1,
+        description="reasoning effort(s) of reasoning models (API or open; default: every effort "
+        "the model accepts); other models ignore it",
+        json_schema_extra=_one_or_many,
+    )
+    prompt_caching: list[Literal["off", "on"]] | None = Field(
+        None,
+        min_length=1,
+        description="prompt caching of usage.cached_prefix_tokens (API cache prices, self-hosted "
+        "prefix cache; default: on when a cached prefix is given)",
+        json_schema_extra=_one_or_many,
+    )
+    rag_chunks: Integer | None = Field(
+        None, ge=1, le=200, description="retrieved passages per request (default: catalog)"
+    )
+    rag_tokens_per_chunk: Integer | None = Field(
+        None, ge=1, le=20_000, description="tokens per retrieved passage (default: catalog)"
+    )
+    batch_runs_per_day: Number = Field(
+        1.0,
+        gt=0,
+        le=96,
+        description="batch mode: how many times a day the backlog is processed (the worst-case "
+        "wait is the active hours divided by it)",
+    )
 
     @field_validator(
         "hosting",
@@ -414,14 +489,36 @@ class Options(_Section):
         "rag",
         "output_format",
         "deployment_mode",
+        "gpus_per_replica",
+        "kv_cache",
+        "reasoning_effort",
+        "prompt_caching",
         mode="before",
     )
     @classmethod
-    def _one_value_is_a_list(cls, value: Any) -> Any:
+    def _one_value_is_a_list(cls, value: Any, info: ValidationInfo) -> Any:
+        if info.field_name == "prompt_caching":
+            # YAML 1.1 reads a bare on / off as true / false: the SPEC writes [off, on]
+            def word(v: Any) -> Any:
+                return {True: "on", False: "off"}.get(v, v) if isinstance(v, bool) else v
+
+            value = [word(v) for v in value] if isinstance(value, list) else word(value)
+        if isinstance(value, bool):
+            return value
         return _as_list(value)
 
     @field_validator(
-        "hosting", "gpus", "models", "optimisation", "rag", "output_format", "deployment_mode"
+        "hosting",
+        "gpus",
+        "models",
+        "optimisation",
+        "rag",
+        "output_format",
+        "deployment_mode",
+        "gpus_per_replica",
+        "kv_cache",
+        "reasoning_effort",
+        "prompt_caching",
     )
     @classmethod
     def _no_duplicates(cls, value: list[Any] | None) -> list[Any] | None:
@@ -433,11 +530,37 @@ class Evaluation(_Section):
 
     model: Name = Field(description="model evaluated (catalog name)")
     rag: Literal["none", "rag"] | None = Field(None, description="with or without retrieval")
-    optimisation: Literal["fp16", "fp8", "int8", "int4"] | None = Field(
+    optimisation: Literal["fp16", "fp8", "int8", "int4", "fp4"] | None = Field(
         None, description="weights precision used in the evaluation (self-hosted models)"
     )
     accuracy: Number = Field(ge=0, le=1, description="share of correct answers (0.91 for 91 %)")
+    questions: Integer | None = Field(
+        None,
+        ge=1,
+        le=10_000_000,
+        description="questions the evaluation had: gives the accuracy its confidence interval",
+    )
     note: str | None = Field(None, max_length=2000, description="how it was measured")
+
+    @model_validator(mode="after")
+    def _enough_questions(self) -> Evaluation:
+        if self.questions is None:
+            return self
+        from llmdecide.estimators import precision
+
+        decimals = precision.written_decimals(self.accuracy)
+        fewest = precision.fewest_questions(self.accuracy, decimals)
+        if self.questions < fewest.denominator:
+            raise _custom(
+                f"{self.questions} questions cannot give an accuracy of {self.accuracy:g} "
+                f"(written to {decimals} decimal{'s' if decimals != 1 else ''}): the fewest "
+                f"questions that can is {fewest.denominator} ({fewest.numerator}/"
+                f"{fewest.denominator} = {float(fewest):.{decimals + 2}f}); give the number of "
+                "questions the evaluation really had, or the accuracy it measured "
+                "(correct answers / questions)",
+                "questions",
+            )
+        return self
 
 
 def _path_text(value: Any) -> Any:
@@ -1145,9 +1268,39 @@ def check_against_catalog(client: ClientParams, catalog: Any, file: str | Path) 
     ):
         problems.append(_unknown(file, "carbon.country", country, regions, " of regions"))
 
+    problems.extend(_parallelism_problems(client, catalog, file))
     problems.extend(_contradictions(client, file, open_models, api_models))
     if problems:
         raise ParamsError(problems)
+
+
+def _parallelism_problems(client: ClientParams, catalog: Any, file: str) -> list[Problem]:
+    """A tensor-parallel degree no candidate GPU's server can hold (parallelism stays within one
+    server) is an error; one that only some GPUs' servers hold applies to those."""
+    degrees = client.options.gpus_per_replica
+    records = getattr(catalog, "gpus", {}) or {}
+    if not degrees or not records:
+        return []
+    names = [g for g in (client.options.gpus or list(records)) if g in records]
+    servers = {g: int(getattr(records[g], "gpus_per_server", 8) or 8) for g in names}
+    if not servers:
+        return []
+    largest = max(servers.values())
+    problems = []
+    for i, degree in enumerate(degrees):
+        if degree > largest:
+            held = ", ".join(f"{g}: {n}" for g, n in servers.items())
+            fitting = [d for d in (1, 2, 4, 8) if d <= largest]
+            problems.append(
+                Problem(
+                    file,
+                    f"options.gpus_per_replica[{i}]",
+                    f"{degree} GPUs per replica, but one server of the candidate GPUs holds at "
+                    f"most {largest} ({held}); tensor parallelism stays within one server: use "
+                    f"{', '.join(map(str, fitting))}",
+                )
+            )
+    return problems
 
 
 def _contradictions(

@@ -33,7 +33,7 @@ from typing import Any
 from jinja2 import pass_context
 
 from llmdecide import charts, i18n
-from llmdecide.configurations import CHOICE_TABLES
+from llmdecide.columns import CHOICE_TABLES
 
 TEMPLATES_DIR = i18n.TEMPLATES_DIR
 STATIC_DIR = TEMPLATES_DIR / "static"
@@ -107,6 +107,7 @@ def linkify(text: Any) -> Any:
     return Markup("").join(out)
 
 
+UNKNOWN_PRECISION = re.compile(r"^precision unknown: evaluate (?P<model>\S+) on the client's task$")
 REASON = re.compile(
     r"^(?P<column>[a-z][a-z0-9_]*) (?P<value>-?[0-9.]+(?:e[+-]?[0-9]+)?) (?P<op>[<>]=?) "
     r"(?P<bound>limit|max_setup_cost) (?P<limit>-?[0-9.]+(?:e[+-]?[0-9]+)?)$"
@@ -127,6 +128,10 @@ def reason_text(text: Any, t: i18n.Translator, currency: str) -> str:
         return i18n.NA
     parts = []
     for part in str(text).split("; "):
+        unknown = UNKNOWN_PRECISION.match(part.strip())
+        if unknown:
+            parts.append(t("reasons.precision_unknown", model=unknown["model"]))
+            continue
         match = REASON.match(part.strip())
         if not match:
             parts.append(t.raw("reasons.phrases").get(part.strip(), part.strip()))
@@ -255,6 +260,8 @@ def key_figures(context: Mapping[str, Any], t: i18n.Translator) -> list[dict[str
     limits = results["limits"]
     estimates = results["estimates"] or {}
     lang, currency = t.language, context["client"]["currency"]
+    by_limit = estimates.get("probability_by_limit") or {}
+    threshold = i18n.number_or_none(results.get("min_probability_meets_limits")) or 0.0
     rows = []
     for pillar in PILLARS:
         if pillar not in limits and pillar != "carbon":
@@ -265,6 +272,16 @@ def key_figures(context: Mapping[str, Any], t: i18n.Translator) -> list[dict[str
         low = i18n.number_or_none(estimates.get(f"{column}_low"))
         high = i18n.number_or_none(estimates.get(f"{column}_high"))
         passed = _passes(pillar, value, limit)
+        share = i18n.number_or_none(by_limit.get(pillar)) if limit is not None else None
+        uncertain = bool(passed) and share is not None and share < threshold
+        verdict = (
+            t("summary.pass")
+            if passed
+            else (t("summary.fail") if passed is False else t("summary.not_limited"))
+        )
+        if passed and share is not None and share < 1:
+            key = "summary.pass_uncertain" if uncertain else "summary.pass_share"
+            verdict = t(key, share=i18n.format_percent(share, lang))
         rows.append(
             {
                 "pillar": pillar,
@@ -286,9 +303,8 @@ def key_figures(context: Mapping[str, Any], t: i18n.Translator) -> list[dict[str
                 if low is not None and high is not None
                 else "",
                 "passed": passed,
-                "verdict": t("summary.pass")
-                if passed
-                else (t("summary.fail") if passed is False else t("summary.not_limited")),
+                "uncertain": uncertain,
+                "verdict": verdict,
                 "weight": i18n.format_percent(results["priorities"].get(pillar), lang),
             }
         )
@@ -299,32 +315,270 @@ def _column_for(key: str, limits: Mapping[str, Any]) -> str:
     return charts.pillar_column(key, limits) if key in PILLARS else key
 
 
+def _figure_name(item: Mapping[str, Any], limits: Mapping[str, Any], t: i18n.Translator) -> str:
+    column = str(item.get("column") or _column_for(str(item.get("pillar")), limits))
+    if t.has(f"figure_phrase.{column}"):
+        return t(f"figure_phrase.{column}")
+    pillar = str(item.get("pillar"))
+    if t.has(f"criterion_phrase.{pillar}"):
+        return t(f"criterion_phrase.{pillar}")
+    return t(f"metrics.{column}") if t.has(f"metrics.{column}") else column
+
+
+def difference_text(column: str, best: Any, other: Any, t: i18n.Translator) -> str:
+    """How ``other`` compares with ``best``: points for a share, "4.5×" / "a fifth" style
+    ratios when one is at least twice the other, a signed percentage otherwise."""
+    lang = t.language
+    b, o = i18n.number_or_none(best), i18n.number_or_none(other)
+    if b is None or o is None:
+        return t("na")
+    if column in i18n.FRACTION_METRICS:
+        points = (o - b) * 100
+        sign = "+" if points > 0 else "\u2212"
+        return t("summary.points", points=sign + i18n.format_number(abs(points), lang, digits=1))
+    if b == 0:
+        return t("summary.from_zero")
+    ratio = o / b
+    if ratio >= 2:
+        return t("summary.times_more", ratio=i18n.format_number(ratio, lang, digits=1))
+    if 0 < ratio <= 0.5:
+        return t("summary.times_less", ratio=i18n.format_number(1 / ratio, lang, digits=1))
+    return i18n.format_change((ratio - 1) * 100, lang, 0)
+
+
+def _comparison(item: Mapping[str, Any], context: Mapping[str, Any], t: i18n.Translator) -> dict:
+    limits = context["results"]["limits"]
+    column = str(item.get("column") or _column_for(str(item.get("pillar")), limits))
+    lang, currency = t.language, context["client"]["currency"]
+    return {
+        "criterion": _figure_name(item, limits, t),
+        "runner_up": i18n.format_metric(item.get("runner_up"), column, lang, currency),
+        "best": i18n.format_metric(item.get("best"), column, lang, currency),
+        "change": difference_text(column, item.get("best"), item.get("runner_up"), t),
+    }
+
+
 def prefer_when(context: Mapping[str, Any], t: i18n.Translator) -> list[str]:
-    """Sentences saying when the runner-up is the better choice."""
+    """Sentences saying when the runner-up is the better choice: one per figure it wins on,
+    largest difference first (monthly and set-up costs apart), then what it costs in exchange."""
     runner = context["results"]["runner_up"]
     if not runner:
         return []
-    limits = context["results"]["limits"]
+    out = [
+        t("summary.prefer_when", **_comparison(i, context, t))
+        for i in runner.get("prefer_when") or []
+    ]
+    losses = [
+        t("summary.loss", **_comparison(i, context, t)) for i in runner.get("at_the_cost_of") or []
+    ]
+    if out and losses:
+        out.append(t("summary.in_exchange", losses="; ".join(losses)))
+    return out
+
+
+def decision_lines(context: Mapping[str, Any], t: i18n.Translator) -> dict[str, Any]:
+    """The robustness of the recommendation in words, the most robust configuration beside a
+    fragile one, what the runner-up differs in, and the variants of the same design."""
+    results = context["results"]
     lang, currency = t.language, context["client"]["currency"]
-    out = []
-    for item in runner.get("prefer_when") or []:
-        pillar = str(item.get("pillar"))
-        column = _column_for(pillar, limits)
-        name = (
-            t(f"criterion_phrase.{pillar}")
-            if t.has(f"criterion_phrase.{pillar}")
-            else (t(f"metrics.{column}"))
+    estimates = results.get("estimates") or {}
+    threshold = i18n.number_or_none(results.get("min_probability_meets_limits"))
+    out: dict[str, Any] = {"robustness": "", "most_robust": "", "differs": "", "variants": []}
+    if not results.get("feasible") or threshold is None:
+        return out
+    probability = i18n.format_percent(estimates.get("probability_meets_limits"), lang)
+    shown_threshold = i18n.format_percent(threshold, lang)
+    fragile = bool(results.get("fragile"))
+    key = "summary.fragile" if fragile else "summary.robust"
+    out["robustness"] = t(key, probability=probability, threshold=shown_threshold)
+    robust = results.get("most_robust")
+    if fragile and robust:
+        recommended = results.get("recommendation_label") or ""
+        if robust.get("label") == recommended:
+            out["most_robust"] = t("summary.fragile_alone", threshold=shown_threshold)
+        else:
+            est = robust.get("estimates") or {}
+            out["most_robust"] = t(
+                "summary.most_robust",
+                label=robust.get("label"),
+                probability=i18n.format_percent(est.get("probability_meets_limits"), lang),
+                monthly=i18n.format_money(est.get("monthly_cost"), currency, lang),
+                setup=i18n.format_money(est.get("setup_cost"), currency, lang),
+            )
+    runner = results.get("runner_up") or {}
+    if runner.get("differs_in"):
+        out["differs"] = t(
+            "summary.runner_up_differs",
+            choices=", ".join(t(f"choices.{c}") for c in runner["differs_in"]),
         )
-        out.append(
+    for variant in results.get("variants") or []:
+        est = variant.get("estimates") or {}
+        out["variants"].append(
             t(
-                "summary.prefer_when",
-                criterion=name,
-                runner_up=i18n.format_metric(item.get("runner_up"), column, lang, currency),
-                best=i18n.format_metric(item.get("best"), column, lang, currency),
-                change=i18n.format_change(item.get("difference_pct"), lang, 1),
+                "summary.variant",
+                label=variant.get("label"),
+                differs=", ".join(t(f"choices.{c}") for c in variant.get("differs_in") or []),
+                monthly=i18n.format_money(est.get("monthly_cost"), currency, lang),
+                probability=i18n.format_percent(est.get("probability_meets_limits"), lang),
             )
         )
     return out
+
+
+def limit_rows(context: Mapping[str, Any], t: i18n.Translator) -> list[dict[str, str]]:
+    """The limit sensitivity in words: per limit, how far it moves before the recommendation
+    changes (tighter, looser) and what a round relaxation gives."""
+    results = context["results"]
+    lang, currency = t.language, context["client"]["currency"]
+    estimates = results.get("estimates") or {}
+    current_monthly = i18n.format_money(estimates.get("monthly_cost"), currency, lang)
+    current_setup = i18n.format_money(estimates.get("setup_cost"), currency, lang)
+
+    def row(item: Mapping[str, Any]) -> dict[str, str]:
+        column = str(item["column"])
+        name = t(f"metrics.{column}") if t.has(f"metrics.{column}") else column
+        if item.get("key") == "setup":
+            name = t("limits.setup_name")
+        # in a sentence: "Accept p95 latency 5 s", "Accepter latence p95 5 s"
+        phrase = name[:1].lower() + name[1:] if name[1:2].islower() else name
+
+        def value(x: Any, column: str = column) -> str:
+            return i18n.format_metric(x, column, lang, currency)
+
+        def outcome(move: Mapping[str, Any]) -> str:
+            if move.get("winner") is None:
+                return t("limits.outcome_none")
+            return t(
+                "limits.outcome",
+                label=move.get("winner_label") or move.get("winner"),
+                monthly=i18n.format_money(move.get("winner_monthly_cost"), currency, lang),
+                setup=i18n.format_money(move.get("winner_setup_cost"), currency, lang),
+            )
+
+        def move_text(move: Mapping[str, Any] | None, direction: str) -> str:
+            tight, loose = item.get("range") or [None, None]
+            if move is None:
+                end = tight if direction == "tighten" else loose
+                return t("limits.no_change", limit=value(end))
+            if value(move.get("limit")) == value(item.get("limit")):
+                return t("limits.at_limit", outcome=outcome(move))
+            return t(
+                f"limits.{direction}",
+                limit=value(move.get("limit")),
+                change=difference_text(column, item.get("limit"), move.get("limit"), t),
+                outcome=outcome(move),
+            )
+
+        step = item.get("step") or {}
+        if not step.get("changes"):
+            step_text = t("limits.step_same", metric=phrase, limit=value(step.get("limit")))
+        elif step.get("winner") is None:
+            step_text = t("limits.step_none", metric=phrase, limit=value(step.get("limit")))
+        elif not estimates:  # nothing feasible today: the step admits a configuration
+            step_text = t(
+                "limits.step_feasible",
+                metric=phrase,
+                limit=value(step.get("limit")),
+                label=step.get("winner_label") or step.get("winner"),
+                monthly=i18n.format_money(step.get("winner_monthly_cost"), currency, lang),
+            )
+        else:
+            setup = i18n.format_money(step.get("winner_setup_cost"), currency, lang)
+            step_text = t(
+                "limits.step" if setup != current_setup else "limits.step_monthly",
+                metric=phrase,
+                limit=value(step.get("limit")),
+                label=step.get("winner_label") or step.get("winner"),
+                monthly=i18n.format_money(step.get("winner_monthly_cost"), currency, lang),
+                current=current_monthly,
+                setup=setup,
+                current_setup=current_setup,
+            )
+        return {
+            "name": name,
+            "limit": value(item.get("limit")),
+            "value": value(item.get("value")),
+            "tighten": move_text(item.get("tighten"), "tighten"),
+            "relax": move_text(item.get("relax"), "relax"),
+            "step": step_text,
+        }
+
+    return [row(item) for item in results.get("limit_sensitivity") or []]
+
+
+WHATIF_MESSAGES = (
+    "winner_none",
+    "fragile",
+    "robust",
+    "col_rank",
+    "col_configuration",
+    "col_score",
+    "col_probability",
+)
+
+
+def whatif_view(context: Mapping[str, Any], t: i18n.Translator) -> dict[str, Any] | None:
+    """What the what-if section embeds (HTML only): the scoring's data (``choices.whatif``), the
+    sliders (priorities as the client's normalised weights, limits over their explored range),
+    the messages and number formats the script needs. None when the context has no what-if
+    data (an older run) or nothing can be feasible on the sliders."""
+    data = (context.get("choices") or {}).get("whatif")
+    if not data or not data.get("rows"):
+        return None
+    lang, currency = t.language, context["client"]["currency"]
+    priorities = context["results"].get("priorities") or {}
+    sliders = [
+        {
+            "key": f"priority-{pillar}",
+            "label": t(f"pillars.{pillar}"),
+            "min": 0,
+            "max": 1,
+            "value": float(i18n.number_or_none(priorities.get(pillar)) or 0.0),
+            "kind": "priority",
+        }
+        for pillar in PILLARS
+    ]
+    for check in data["checks"]:
+        column = str(check["column"])
+        low, high = sorted(float(v) for v in check["range"])
+        name = (
+            t("limits.setup_name")
+            if check["key"] == "setup"
+            else (t(f"metrics.{column}") if t.has(f"metrics.{column}") else column)
+        )
+        sliders.append(
+            {
+                "key": f"limit-{check['key']}",
+                "label": name,
+                "min": low,
+                "max": high,
+                "value": float(check["limit"]),
+                "kind": "limit",
+                "column": column,
+            }
+        )
+    units = {c: i18n.METRIC_UNITS.get(c, "") for c in [*data["columns"], *data["display"]]}
+    money = sorted(c for c in units if c in i18n.MONEY_METRICS)
+    fractions = sorted(c for c in units if c in i18n.FRACTION_METRICS)
+    return {
+        "sliders": sliders,
+        "data": data,
+        "format": {
+            "locale": i18n.babel_locale(lang).replace("_", "-"),
+            "currency": currency,
+            "units": units,
+            "money": money,
+            "fractions": fractions,
+            "names": {c: t(f"metrics.{c}") for c in data["display"] if t.has(f"metrics.{c}")},
+        },
+        "messages": {k: t.raw(f"whatif.{k}") for k in WHATIF_MESSAGES},
+        "embedded": t(
+            "whatif.embedded",
+            embedded=i18n.format_number(data["embedded"], lang, digits=0),
+            configurations=i18n.format_number(data["configurations"], lang, digits=0),
+            candidates=i18n.format_number(data["candidates"], lang, digits=0),
+        ),
+    }
 
 
 def relax_lines(context: Mapping[str, Any], t: i18n.Translator) -> list[dict[str, Any]]:
@@ -442,7 +696,22 @@ def warning_lines(context: Mapping[str, Any], t: i18n.Translator) -> list[dict[s
     return out
 
 
-def sections(context: Mapping[str, Any], t: i18n.Translator) -> list[dict[str, Any]]:
+def moved_text(row: Mapping[str, Any], t: i18n.Translator) -> str:
+    """The other choices a per-choice row changes with its option ("" when it holds them)."""
+    parts = []
+    for move in row.get("moved") or []:
+        choice = str(move.get("choice"))
+        option = move.get("option")
+        if isinstance(option, float) and option.is_integer():
+            option = int(option)
+        shown = t.option(choice, option) if isinstance(option, str) else str(option)
+        parts.append(t("choices_section.moved_item", choice=t(f"choices.{choice}"), option=shown))
+    return ", ".join(parts)
+
+
+def sections(
+    context: Mapping[str, Any], t: i18n.Translator, pdf: bool = True
+) -> list[dict[str, Any]]:
     """The table of contents: (id, title, children) of every section present in this report."""
     per_choice = context["choices"]["per_choice"] or {}
     choices = [
@@ -453,10 +722,22 @@ def sections(context: Mapping[str, Any], t: i18n.Translator) -> list[dict[str, A
         {"id": "critical", "title": t("critical.title"), "children": []},
         {"id": "choices", "title": t("choices_section.title"), "children": choices},
         {"id": "tradeoffs", "title": t("tradeoffs.title"), "children": []},
+        *(
+            [{"id": "limits", "title": t("limits.title"), "children": []}]
+            if context["results"].get("limit_sensitivity")
+            else []
+        ),
+        *(
+            [{"id": "whatif", "title": t("whatif.title"), "children": []}]
+            if not pdf and whatif_view(context, t)
+            else []
+        ),
         {"id": "cost", "title": t("cost.title"), "children": []},
         {"id": "carbon", "title": t("carbon.title"), "children": []},
         {"id": "uncertainty", "title": t("uncertainty.title"), "children": []},
     ]
+    if context["results"].get("to_evaluate"):
+        out.append({"id": "evaluation-plan", "title": t("evaluation_plan.title"), "children": []})
     if context["measurements"] or context["changes"]:
         out.append({"id": "measurements", "title": t("measurements.title"), "children": []})
     out += [
@@ -500,7 +781,7 @@ def chart_makers(context: Mapping[str, Any]) -> list[tuple[str, Callable[[], Any
     if choices["pareto"]:
         makers.append(("pareto", partial(charts.pareto_chart, choices["pareto"], limits, **kw)))
     if choices["winner_map"]:
-        recommended = next(
+        recommended = choices.get("recommendation_label") or next(
             (r.get("label") for r in choices["top"] or [] if r.get("rank") == 1), None
         )
         makers.append(
@@ -873,12 +1154,17 @@ def template_vars(
         "prefer_when": prefer_when(context, t),
         "relax": relax_lines(context, t),
         "warnings": warning_lines(context, t),
-        "sections": sections(context, t),
+        "sections": sections(context, t, pdf),
+        "decision": decision_lines(context, t),
+        "limits": limit_rows(context, t),
+        "whatif": None if pdf else whatif_view(context, t),
         "choices": [
             {
                 "choice": c,
                 "rows": per_choice[c],
                 "reasons": choice_reasons(c, per_choice[c], context, t),
+                "moved": [moved_text(r, t) for r in per_choice[c]],
+                "held": all("moved" in r and not r["moved"] for r in per_choice[c]),
             }
             for c in ordered_choices(per_choice)
         ],

@@ -32,8 +32,8 @@ import numpy.typing as npt
 import pandas as pd
 
 from llmdecide._pymcdm import TOPSIS
-from llmdecide.configurations import CHOICE_TABLES, CRITERIA_COLUMNS
-from llmdecide.configurations import CHOICES as RECOMMENDATION_CHOICES
+from llmdecide.columns import CHOICE_TABLES, CRITERIA_COLUMNS
+from llmdecide.columns import CHOICES as RECOMMENDATION_CHOICES
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -47,6 +47,7 @@ TRIANGLE: tuple[str, ...] = ("performance", "precision", "cost")
 METRIC_COLUMNS: dict[str, str] = {
     "p95_latency_s": "p95_latency_s",
     "ttft_p95_s": "ttft_s",
+    "tpot_p95_ms": "tpot_p95_ms",
     "turnaround_h": "turnaround_h",
     "accuracy": "accuracy",
     "monthly_cost": "monthly_cost",
@@ -64,7 +65,7 @@ DEFAULT_METRIC: dict[str, str] = {
 HIGHER_IS_BETTER: frozenset[str] = frozenset({"accuracy"})
 """Columns where more is better; they are shares in [0, 1] (see :func:`utility`)."""
 
-REAL_TIME_COLUMNS: frozenset[str] = frozenset({"p95_latency_s", "ttft_s"})
+REAL_TIME_COLUMNS: frozenset[str] = frozenset({"p95_latency_s", "ttft_s", "tpot_p95_ms"})
 
 UNCERTAIN_COLUMNS: tuple[str, ...] = (
     "p95_latency_s",
@@ -74,8 +75,10 @@ UNCERTAIN_COLUMNS: tuple[str, ...] = (
     "monthly_cost",
     "setup_cost",
     "monthly_kgco2e",
+    "tpot_p95_ms",
 )
-"""Canonical order of the Monte Carlo random streams (one uniform vector per column)."""
+"""Canonical order of the Monte Carlo random streams (one uniform vector per column; a new
+column goes last so that the others keep their draws)."""
 
 CHOICES: tuple[str, ...] = CHOICE_TABLES
 """The choices of the per-choice tables (SPEC §1.2, infrastructure split into region and gpu)."""
@@ -86,6 +89,9 @@ CONFIG_COLUMNS: tuple[str, ...] = RECOMMENDATION_CHOICES
 ESTIMATE_COLUMNS: tuple[str, ...] = (*CRITERIA_COLUMNS, "probability_meets_limits")
 
 BATCH_REASON = "batch mode cannot meet a real-time latency limit"
+UNKNOWN_SOURCE = "unknown"
+"""``accuracy_source`` of a configuration whose precision is unknown (no proxy, no evaluation)."""
+UNKNOWN_PRECISION_REASON = "precision unknown: evaluate {model} on the client's task"
 DISTANCE_METRIC = "half_l1"
 
 
@@ -170,6 +176,28 @@ def criteria(
                 higher_is_better=column in HIGHER_IS_BETTER,
                 saturation=saturation,
                 weight=weight,
+            )
+        )
+    return out
+
+
+def extra_criteria(extra_limits: Mapping[str, float] | None) -> list[Criterion]:
+    """Further hard limits on latency metrics (``critical_performance.extra_limits``): checked
+    like the performance limit (rejection, Monte Carlo), never scored (weight 0)."""
+    out = []
+    for metric, limit in (extra_limits or {}).items():
+        if metric not in METRIC_COLUMNS:
+            known = ", ".join(sorted(METRIC_COLUMNS))
+            raise ValueError(f"extra_limits: unknown metric {metric!r}; known: {known}")
+        column = METRIC_COLUMNS[metric]
+        out.append(
+            Criterion(
+                pillar="performance",
+                column=column,
+                limit=float(limit),
+                higher_is_better=column in HIGHER_IS_BETTER,
+                saturation=1.0,
+                weight=0.0,
             )
         )
     return out
@@ -262,7 +290,15 @@ def _values(frame: pd.DataFrame, column: str) -> FloatArray:
 def _strings(frame: pd.DataFrame, column: str) -> npt.NDArray[np.str_]:
     if column not in frame.columns:
         return np.full(len(frame), "", dtype=str)
-    return frame[column].fillna("").astype(str).to_numpy(dtype=str)
+    col = frame[column]
+    if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+        # a numeric choice (GPUs per replica): whole numbers as "2", n/a as ""
+        values = col.to_numpy(dtype=float, na_value=np.nan)
+        return np.array(
+            ["" if np.isnan(v) else (str(int(v)) if v == int(v) else str(v)) for v in values],
+            dtype=str,
+        )
+    return col.fillna("").astype(str).to_numpy(dtype=str)
 
 
 def _plain(x: float, digits: int) -> str:
@@ -305,6 +341,15 @@ def _not_applicable(frame: pd.DataFrame, crit: Criterion) -> tuple[BoolArray, Bo
     return batch, np.isnan(x) & ~batch
 
 
+def unknown_precision(frame: pd.DataFrame, crit: Criterion) -> BoolArray:
+    """Rows judged on a precision limit whose precision is unknown (``accuracy_source`` is
+    :data:`UNKNOWN_SOURCE`): they never pass the limit, whatever their ``accuracy`` cell holds —
+    an unknown figure is not imputed (SPEC §1.3)."""
+    if crit.pillar != "precision" or crit.limit is None:
+        return np.zeros(len(frame), dtype=bool)
+    return _strings(frame, "accuracy_source") == UNKNOWN_SOURCE
+
+
 def reject(
     frame: pd.DataFrame, criteria: Sequence[Criterion], max_setup_cost: float | None
 ) -> pd.DataFrame:
@@ -314,8 +359,10 @@ def reject(
     first, then every broken limit in pillar order as ``"<column> <value> > limit <limit>"``
     (``<`` for accuracy), then ``"setup_cost <value> > max_setup_cost <max>"``. Values have 3
     significant digits (more when needed to tell them from the limit), plain notation.
-    A batch configuration under a real-time latency limit gets :data:`BATCH_REASON`; a missing
-    criterion value gets ``"<pillar> not applicable: <column> has no value"``.
+    A batch configuration under a real-time latency limit gets :data:`BATCH_REASON`; a row of
+    unknown precision under a precision limit gets ``"precision unknown: evaluate <model> on the
+    client's task"`` (:func:`unknown_precision`); another missing criterion value gets
+    ``"<pillar> not applicable: <column> has no value"``.
     ``total_violation`` is the sum of the relative excesses over the limits (0 when none); inf
     when relaxing limits cannot make the row feasible (a constraint excludes it, or a value is not
     applicable).
@@ -331,10 +378,15 @@ def reject(
             continue
         x = _values(out, crit.column)
         batch, missing = _not_applicable(out, crit)
-        broken = _broken(x, crit.limit, crit.higher_is_better) & ~batch & ~missing
+        unknown = unknown_precision(out, crit)
+        missing &= ~unknown
+        broken = _broken(x, crit.limit, crit.higher_is_better) & ~batch & ~missing & ~unknown
         msg = np.full(n, "", dtype=object)
         msg[batch] = BATCH_REASON
         msg[missing] = f"{crit.pillar} not applicable: {crit.column} has no value"
+        models = _strings(out, "model")
+        for i in np.flatnonzero(unknown):
+            msg[i] = UNKNOWN_PRECISION_REASON.format(model=models[i] or "the model")
         op = "<" if crit.higher_is_better else ">"
         for i in np.flatnonzero(broken):
             shown, shown_limit = _shown_pair(float(x[i]), crit.limit)
@@ -344,7 +396,7 @@ def reject(
             np.where(broken, x, crit.limit), crit.limit, crit.higher_is_better
         )
         violation = violation + excess
-        violation[batch | missing] = np.inf
+        violation[batch | missing | unknown] = np.inf
     if max_setup_cost is not None:
         x = _values(out, "setup_cost")
         broken = _broken(x, max_setup_cost, False)
@@ -502,7 +554,8 @@ class Recommendation:
     better — ``{"pillar", "column", "best", "runner_up", "difference_pct"}`` with
     ``difference_pct = (runner_up - best) / |best| × 100`` (one decimal; None when best is 0).
     ``methods_agree``: TOPSIS ranks the same configuration first. ``runner_up_differs_in``: the
-    configuration columns on which the two differ.
+    configuration columns on which the two differ. Version 2 (:func:`recommend_robust`):
+    ``fragile``, ``most_robust``, ``variants``, ``runner_up_worse_in``, ``min_probability``.
     """
 
     best: dict[str, Any] | None
@@ -511,6 +564,12 @@ class Recommendation:
     methods_agree: bool
     topsis_best: str | None
     runner_up_differs_in: list[str] = field(default_factory=list)
+    # version 2 (recommend_robust): robustness, the other design's costs, variants
+    runner_up_worse_in: list[dict[str, Any]] = field(default_factory=list)
+    fragile: bool = False
+    most_robust: dict[str, Any] | None = None
+    variants: list[dict[str, Any]] = field(default_factory=list)
+    min_probability: float = 0.0
 
     @property
     def feasible(self) -> bool:
@@ -602,7 +661,7 @@ def closest_to_feasible(
     for crit in criteria:
         if crit.limit is not None:
             batch, missing = _not_applicable(frame, crit)
-            total[batch | missing] = np.inf
+            total[batch | missing | unknown_precision(frame, crit)] = np.inf
     for _pillar, column, limit, hib in checks:
         x = _values(frame, column)
         excess = np.where(
@@ -732,7 +791,9 @@ def per_choice(
     ``is_recommended``, ``feasible``, ``rejected_because``, ``score``, ``rank``, the estimate
     columns present (``p95_latency_s``, ``ttft_s``, ``turnaround_h``, ``accuracy``,
     ``accuracy_source``, ``monthly_cost``, ``setup_cost``, ``monthly_kgco2e``,
-    ``probability_meets_limits``) and ``configuration`` (the configuration columns).
+    ``probability_meets_limits``), ``configuration`` (the configuration columns) and ``moved``
+    (:func:`moved_with`: the other choices that differ from ``best`` in that row, said in the
+    report).
     """
     if best is None or len(scored) == 0:
         return {}
@@ -758,6 +819,11 @@ def per_choice(
     )
     id_order = np.argsort(np.argsort(config_ids, kind="stable"), kind="stable")
     equal = {c: strs[c] == best_values[c] for c in present}
+    centre_configuration = (
+        {c: _native(scored[c].iloc[int(where[0])]) for c in CONFIG_COLUMNS if c in scored.columns}
+        if where.size
+        else {c: best.get(c) for c in CONFIG_COLUMNS}
+    )
     wildcard = {c: (strs[c] == "") | (best_values[c] == "") for c in present}
     shown = [c for c in ESTIMATE_COLUMNS if c in scored.columns]
 
@@ -794,6 +860,7 @@ def per_choice(
             entry["configuration"] = {
                 c: _native(scored[c].iloc[i]) for c in CONFIG_COLUMNS if c in scored.columns
             }
+            entry["moved"] = moved_with(entry["configuration"], centre_configuration, choice)
             entries.append(entry)
         out[choice] = entries
     return out
@@ -816,7 +883,10 @@ def simplex_grid(steps: int) -> FloatArray:
 
 
 def winner_map(
-    scored: pd.DataFrame, criteria: Sequence[Criterion], steps: int
+    scored: pd.DataFrame,
+    criteria: Sequence[Criterion],
+    steps: int,
+    min_probability: float | None = None,
 ) -> list[dict[str, Any]]:
     """The feasible configuration that scores best at each point of the priorities triangle.
 
@@ -825,7 +895,8 @@ def winner_map(
     weights ((1-c)·w, c). Scores = utilities (feasible rows × pillars, NaN → 0) @ weights,
     argmax per point; ties go to the smallest ``config_id``, as in :func:`score`. Returns
     ``[{"performance", "precision", "cost", "carbon", "winner"}]`` (empty when nothing is
-    feasible).
+    feasible). With ``min_probability``, the pool is the rows whose probability of meeting every
+    limit reaches it when there are any (as :func:`recommend_robust` decides).
     """
     grid = simplex_grid(steps)
     feasible = (
@@ -836,6 +907,11 @@ def winner_map(
     idx = np.flatnonzero(feasible)
     if idx.size == 0:
         return []
+    if min_probability is not None and "probability_meets_limits" in scored.columns:
+        with np.errstate(invalid="ignore"):
+            robust = _values(scored, "probability_meets_limits")[idx] >= min_probability
+        if robust.any():
+            idx = idx[robust]
     config_ids = _strings(scored, "config_id")[idx]
     order = np.argsort(config_ids, kind="stable")
     idx, config_ids = idx[order], config_ids[order]
@@ -970,7 +1046,8 @@ def monte_carlo(
     rather than rows × samples inverse CDFs the test is one comparison of u against each row's
     F(L) — the same draws, the same outcome. Rows whose whole range is inside every limit get 1,
     rows beyond a limit at their best bound get 0, without sampling. A row excluded by a
-    constraint, a batch row under a latency limit or a missing value gets 0.
+    constraint, a batch row under a latency limit, a row of unknown precision under a precision
+    limit (it never meets it, whatever its range columns say) or a missing value gets 0.
     """
     n = len(frame)
     if samples <= 0:
@@ -987,7 +1064,7 @@ def monte_carlo(
     for crit in criteria:
         if crit.limit is not None:
             batch, _missing = _not_applicable(frame, crit)
-            alive &= ~batch
+            alive &= ~batch & ~unknown_precision(frame, crit)
 
     extra = sorted({col for col, _, _ in checks} - set(UNCERTAIN_COLUMNS))
     streams = [*UNCERTAIN_COLUMNS, *extra]
@@ -1019,6 +1096,724 @@ def monte_carlo(
 
 
 # --------------------------------------------------------------------------------------------
+# The evaluation plan
+# --------------------------------------------------------------------------------------------
+
+
+def to_evaluate(frame: pd.DataFrame, precision_limit: float | None) -> list[dict[str, Any]]:
+    """The models of unknown precision among the candidates: what the client should evaluate.
+
+    Rows with ``accuracy_source`` :data:`UNKNOWN_SOURCE` that no constraint excludes
+    (``excluded_because`` empty), one entry per model: ``{"model", "precision_limit",
+    "configurations" (rows of that model), "blocked_only_by_precision" (rows whose only reason
+    for rejection is the unknown precision: what an evaluation reaching the limit would open;
+    None when the frame has no ``rejected_because``), "hosting", "rag", "optimisation" (the
+    options those rows use, sorted, n/a left out)}``. Order: most rows blocked only by precision
+    first, then model name.
+    """
+    if len(frame) == 0 or "model" not in frame.columns:
+        return []
+    unknown = _strings(frame, "accuracy_source") == UNKNOWN_SOURCE
+    unknown &= _strings(frame, "excluded_because") == ""
+    idx = np.flatnonzero(unknown)
+    if idx.size == 0:
+        return []
+    models = _strings(frame, "model")
+    has_reasons = "rejected_because" in frame.columns
+    reasons = _strings(frame, "rejected_because")
+    options = {c: _strings(frame, c) for c in ("hosting", "rag", "optimisation")}
+    out = []
+    for model in sorted(set(models[idx])):
+        rows = idx[models[idx] == model]
+        only = UNKNOWN_PRECISION_REASON.format(model=model)
+        blocked = int(np.sum(reasons[rows] == only)) if has_reasons else None
+        entry: dict[str, Any] = {
+            "model": str(model),
+            "precision_limit": None if precision_limit is None else float(precision_limit),
+            "configurations": int(rows.size),
+            "blocked_only_by_precision": blocked,
+        }
+        for column, values in options.items():
+            entry[column] = sorted({str(v) for v in values[rows] if v and v != "nan"})
+        out.append(entry)
+    out.sort(key=lambda e: (-(e["blocked_only_by_precision"] or 0), e["model"]))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Robust decision, a real alternative (SPEC §1.4, version 2)
+# --------------------------------------------------------------------------------------------
+
+DESIGN_COLUMNS: tuple[str, ...] = ("hosting", "model")
+"""What makes another *design*: another hosting or another model. The same design in another
+region, on another GPU or in another precision is a *variant* of it."""
+
+VARIANTS_N = 3
+NEGLIGIBLE_LOG_RATIO = 0.01
+"""Figures that differ by less than about 1 % (|ln(a/b)| < 0.01) are not worth a sentence."""
+
+
+def robust_order(scored: pd.DataFrame, min_probability: float) -> npt.NDArray[np.intp]:
+    """Positions of the feasible rows in decision order.
+
+    Rows whose ``probability_meets_limits`` reaches ``min_probability`` come first, then the
+    others; within each group, by ``score`` descending, then ``config_id`` ascending (as
+    :func:`score` breaks ties). Without a probability column every row counts as robust.
+    """
+    feasible = (
+        scored["feasible"].to_numpy(dtype=bool)
+        if "feasible" in scored.columns
+        else np.ones(len(scored), dtype=bool)
+    )
+    idx = np.flatnonzero(feasible)
+    if idx.size == 0:
+        return idx
+    prob = (
+        _values(scored, "probability_meets_limits")[idx]
+        if "probability_meets_limits" in scored.columns
+        else np.ones(idx.size)
+    )
+    with np.errstate(invalid="ignore"):
+        robust = prob >= min_probability
+    scores = _values(scored, "score")[idx]
+    key = np.where(np.isnan(scores), np.inf, -scores)
+    ids = _strings(scored, "config_id")[idx]
+    return idx[np.lexsort((ids, key, ~robust))]
+
+
+def _log_gap(best: float, other: float, higher_is_better: bool) -> float:
+    """How much two figures differ, as |ln(ratio)|: of the values, or of the error rates
+    (1 - accuracy) for a share where more is better (0.90 vs 0.95 is 10 % vs 5 % wrong: 2×).
+    inf when one of them is 0 and the other not."""
+    a, b = (1.0 - best, 1.0 - other) if higher_is_better else (best, other)
+    if a == b:
+        return 0.0
+    if a <= 0 or b <= 0:
+        return math.inf
+    return abs(math.log(b / a))
+
+
+def compare(
+    best: Mapping[str, Any],
+    other: Mapping[str, Any],
+    criteria: Sequence[Criterion],
+    with_setup: bool = True,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(better, worse): the figures on which ``other`` beats ``best``, and those on which it
+    loses, each sorted by how much the two differ (largest first, :func:`_log_gap`).
+
+    Monthly figures (the criteria) and the set-up cost are separate entries (set-up cost as pillar
+    ``cost``, column ``setup_cost``), so that a sentence never weighs a one-off saving against a
+    monthly cost 4× higher without saying so. Each entry: ``{"pillar", "column", "best",
+    "runner_up", "difference_pct", "ratio", "gap"}`` (``ratio`` = other / best, None when best is
+    0); differences below 1 % are left out.
+    """
+    figures = [(c.pillar, c.column, c.higher_is_better) for c in criteria]
+    if with_setup:
+        figures.append(("cost", "setup_cost", False))
+    better: list[dict[str, Any]] = []
+    worse: list[dict[str, Any]] = []
+    for pillar, column, hib in figures:
+        b, r = best.get(column), other.get(column)
+        if b is None or r is None:
+            continue
+        b, r = float(b), float(r)
+        if not (math.isfinite(b) and math.isfinite(r)):
+            continue
+        gap = _log_gap(b, r, hib)
+        if gap < NEGLIGIBLE_LOG_RATIO:
+            continue
+        entry = {
+            "pillar": pillar,
+            "column": column,
+            "best": b,
+            "runner_up": r,
+            "difference_pct": _difference_pct(r, b),
+            "ratio": round(r / b, 4) if b else None,
+            "gap": round(gap, 6) if math.isfinite(gap) else None,
+        }
+        wins = (r > b) if hib else (r < b)
+        (better if wins else worse).append(entry)
+    order = lambda e: (-(e["gap"] if e["gap"] is not None else math.inf), e["column"])  # noqa: E731
+    return sorted(better, key=order), sorted(worse, key=order)
+
+
+def _design(row: Mapping[str, Any]) -> tuple[str, ...]:
+    return tuple("" if row.get(c) is None else str(row.get(c)) for c in DESIGN_COLUMNS)
+
+
+def moved_with(
+    configuration: Mapping[str, Any], centre: Mapping[str, Any], choice: str
+) -> list[dict[str, Any]]:
+    """The other choices that differ from ``centre`` in a per-choice row (the row's option on
+    ``choice`` aside): ``[{"choice", "option", "centre"}]`` in :data:`CONFIG_COLUMNS` order.
+
+    A choice that has no value in the row (n/a: an API has no GPU) is not listed — it follows
+    from the option; one that gains a value (a cloud row's region when the centre is an API) is.
+    """
+    out = []
+    for column in CONFIG_COLUMNS:
+        if column == choice or column not in configuration:
+            continue
+        option, held = configuration.get(column), centre.get(column)
+        if option is None or option == "" or _same(option, held):
+            continue
+        out.append({"choice": column, "option": option, "centre": held})
+    return out
+
+
+def _same(a: Any, b: Any) -> bool:
+    if a is None or b is None:
+        return a is b
+    try:
+        return float(a) == float(b)
+    except (TypeError, ValueError):
+        return str(a) == str(b)
+
+
+def recommend_robust(
+    scored: pd.DataFrame, criteria: Sequence[Criterion], min_probability: float
+) -> Recommendation:
+    """The recommendation of SPEC §1.4 (version 2).
+
+    - ``best``: the first row of :func:`robust_order` — the best-scoring feasible configuration
+      whose probability of meeting every limit reaches ``min_probability``; when none does, the
+      best-scoring feasible one, and ``fragile`` is True;
+    - ``most_robust``: the feasible configuration with the highest probability (ties: score, then
+      ``config_id``), shown beside a fragile recommendation;
+    - ``runner_up``: the next row of :func:`robust_order` that is another design (another hosting
+      or another model, :data:`DESIGN_COLUMNS`); ``variants``: the next :data:`VARIANTS_N` rows of
+      the same design (other region, GPU, precision…), each with ``differs_in``;
+    - ``prefer_runner_up_when`` / ``runner_up_worse_in``: :func:`compare` of the runner-up with
+      the recommendation (monthly and set-up figures separately, largest difference first).
+    """
+    order = robust_order(scored, min_probability)
+    topsis_ranks = (
+        scored["topsis_rank"].to_numpy(dtype=float, na_value=np.nan)
+        if "topsis_rank" in scored.columns
+        else np.full(len(scored), np.nan)
+    )
+    t_first = np.flatnonzero(topsis_ranks == 1)
+    topsis_best = str(scored["config_id"].iloc[int(t_first[0])]) if t_first.size else None
+    if order.size == 0:
+        return Recommendation(
+            None, None, [], methods_agree=True, topsis_best=None, min_probability=min_probability
+        )
+    best = _record(scored, int(order[0]))
+    prob = best.get("probability_meets_limits")
+    fragile = prob is not None and float(prob) < min_probability
+    p_all = (
+        _values(scored, "probability_meets_limits")[order]
+        if "probability_meets_limits" in scored.columns
+        else np.ones(order.size)
+    )
+    # order is already by score then config_id: a stable sort on probability keeps that tie-break
+    robust_first = order[np.argsort(-np.nan_to_num(p_all, nan=-1.0), kind="stable")]
+    most_robust = _record(scored, int(robust_first[0]))
+
+    runner: dict[str, Any] | None = None
+    variants: list[dict[str, Any]] = []
+    rest = order[1:]
+    same = np.ones(rest.size, dtype=bool)
+    for column, value in zip(DESIGN_COLUMNS, _design(best), strict=True):
+        same &= _strings(scored, column)[rest] == value
+    other = rest[~same]
+    if other.size:
+        runner = _record(scored, int(other[0]))
+    for position in rest[same][:VARIANTS_N]:
+        row = _record(scored, int(position))
+        row["differs_in"] = [
+            c for c in CONFIG_COLUMNS if c in best and not _same(best[c], row.get(c))
+        ]
+        variants.append(row)
+    better: list[dict[str, Any]] = []
+    worse: list[dict[str, Any]] = []
+    differs: list[str] = []
+    if runner is not None:
+        better, worse = compare(best, runner, criteria, "setup_cost" in scored.columns)
+        differs = [c for c in CONFIG_COLUMNS if c in best and not _same(best[c], runner.get(c))]
+    return Recommendation(
+        best=best,
+        runner_up=runner,
+        prefer_runner_up_when=better,
+        methods_agree=topsis_best == best["config_id"],
+        topsis_best=topsis_best,
+        runner_up_differs_in=differs,
+        runner_up_worse_in=worse,
+        fragile=fragile,
+        most_robust=most_robust,
+        variants=variants,
+        min_probability=min_probability,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The decision as a function of the limits: limit sensitivity and the HTML what-if
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Check:
+    """One hard limit: a pillar's (``key`` = the pillar) or the set-up budget (``key`` = "setup")."""
+
+    key: str
+    pillar: str
+    column: str
+    limit: float
+    higher_is_better: bool
+
+
+SETUP_KEY = "setup"
+
+
+def checks_of(criteria: Sequence[Criterion], max_setup_cost: float | None) -> list[Check]:
+    """The limits in force: the criteria with a limit (pillar order), then the set-up budget."""
+    out = [
+        Check(c.pillar, c.pillar, c.column, float(c.limit), c.higher_is_better)
+        for c in criteria
+        if c.limit is not None
+    ]
+    if max_setup_cost is not None:
+        out.append(Check(SETUP_KEY, "cost", "setup_cost", float(max_setup_cost), False))
+    return out
+
+
+def limit_range(limit: float, higher_is_better: bool) -> tuple[float, float]:
+    """(tightest, most relaxed) value a limit is explored over, in the limit sensitivity and on
+    the what-if sliders: half to twice a "lower is better" limit; for a share where more is
+    better (accuracy), 10 points lower to half-way to 100 %."""
+    if higher_is_better:
+        return (min(1.0, limit + (1.0 - limit) / 2), max(0.0, limit - 0.10))
+    return (limit / 2, limit * 2)
+
+
+ROUND_LADDER: tuple[float, ...] = (1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
+ROUND_STEP_MIN = 0.25
+ACCURACY_STEP = 0.02
+
+
+def round_value(value: float, higher_is_better: bool) -> float:
+    """``value`` moved to a round number, in the relaxing direction: up to the first value of the
+    1-1.5-2-2.5-3-4-5-6-8 ladder (× a power of ten) for a "lower is better" limit (4.76 s → 5 s,
+    7 200 → 8 000); down to a whole point for a share where more is better (0.8755 → 0.87)."""
+    if higher_is_better:
+        return max(0.0, math.floor(round(value * 100, 9)) / 100)
+    if value <= 0:
+        return value
+    scale = 10.0 ** math.floor(math.log10(value))
+    for step in ROUND_LADDER:
+        candidate = step * scale
+        if candidate >= value * (1 - 1e-12):
+            return float(f"{candidate:.12g}")
+    return float(f"{10 * scale:.12g}")
+
+
+def round_relaxation(limit: float, higher_is_better: bool) -> float:
+    """A round relaxed limit when relaxing changes nothing nearby: :func:`round_value` of the
+    limit 25 % looser (3 s → 4 s, 8 s → 10 s, 6 000 → 8 000), or 2 points lower for a share
+    (0.90 → 0.88)."""
+    if higher_is_better:
+        return round_value(limit - ACCURACY_STEP, True)
+    return round_value(limit * (1 + ROUND_STEP_MIN), False)
+
+
+def _mc_streams(columns: Sequence[str], samples: int, seed: int) -> dict[str, FloatArray]:
+    """The uniform draws :func:`monte_carlo` uses for each column (same streams, same order)."""
+    extra = sorted(set(columns) - set(UNCERTAIN_COLUMNS))
+    streams = [*UNCERTAIN_COLUMNS, *extra]
+    draws = np.random.default_rng(seed).random((len(streams), samples))
+    return {c: draws[streams.index(c)] for c in columns}
+
+
+class Decider:
+    """The decision (reject, score, Monte Carlo, :func:`robust_order`) as a function of the limits,
+    with the configurations turned into arrays once: :func:`limit_sensitivity` asks it a hundred
+    times, and the HTML what-if runs the same arithmetic in the page.
+
+    ``scored`` comes from :func:`reject` / :func:`score` at the client's limits. A row can become
+    feasible when limits move only if relaxing numbers can admit it (``total_violation`` finite:
+    no constraint, no batch row under a latency limit, no missing value) and nothing but a number
+    rejects it at the client's limits. :meth:`pick` agrees with :func:`recommend_robust` on
+    :func:`run`'s frame (tests check it).
+    """
+
+    def __init__(
+        self,
+        scored: pd.DataFrame,
+        criteria: Sequence[Criterion],
+        max_setup_cost: float | None,
+        samples: int,
+        seed: int,
+        min_probability: float,
+    ) -> None:
+        self.criteria = list(criteria)
+        self.checks = checks_of(criteria, max_setup_cost)
+        self.min_probability = float(min_probability)
+        self.samples = int(samples)
+        self.ids = _strings(scored, "config_id")
+        self.weights = normalised_weights(self.criteria)
+        violation = (
+            _values(scored, "total_violation")
+            if "total_violation" in scored.columns
+            else np.zeros(len(scored))
+        )
+        feasible = (
+            scored["feasible"].to_numpy(dtype=bool)
+            if "feasible" in scored.columns
+            else np.ones(len(scored), dtype=bool)
+        )
+        self.base = np.isfinite(violation) & (feasible | (violation > 0))
+        columns = [c.column for c in self.criteria] + [c.column for c in self.checks]
+        self.x = {c: _values(scored, c) for c in dict.fromkeys(columns)}
+        self.bounds = {c.column: _bounds(scored, c.column) for c in self.checks}
+        self.draws = _mc_streams([c.column for c in self.checks], self.samples, seed)
+
+    def limits(self) -> dict[str, float]:
+        """The client's limits, by check key."""
+        return {c.key: c.limit for c in self.checks}
+
+    def feasible(self, limits: Mapping[str, float]) -> BoolArray:
+        ok = self.base.copy()
+        for check in self.checks:
+            x = self.x[check.column]
+            ok &= ~_broken(x, float(limits[check.key]), check.higher_is_better)
+        return ok
+
+    def scores(self, limits: Mapping[str, float], feasible: BoolArray) -> FloatArray:
+        """As :func:`score`: saturating utilities against the limits, weighted mean."""
+        n = len(self.ids)
+        total = np.zeros(n)
+        for crit, w in zip(self.criteria, self.weights, strict=True):
+            x = self.x[crit.column]
+            limit = float(limits[crit.pillar]) if crit.limit is not None else None
+            u = np.full(n, np.nan)
+            bound = limit
+            if bound is None:
+                pool = x[feasible & np.isfinite(x)]
+                if pool.size:
+                    bound = float(pool.min() if crit.higher_is_better else pool.max())
+            if bound is not None and feasible.any():
+                u[feasible] = utilities(
+                    x[feasible], limit, crit.higher_is_better, crit.saturation, bound
+                )
+            if limit is None:
+                u[feasible & np.isnan(u)] = 0.0
+            total = total + w * np.nan_to_num(u, nan=0.0)
+        return np.where(feasible, total, np.nan)
+
+    def probabilities(self, limits: Mapping[str, float], rows: npt.ArrayLike) -> FloatArray:
+        """As :func:`monte_carlo`, for the given (feasible) rows: 1 without sampling when a row's
+        whole range is inside every limit, else the share of the draws meeting them all."""
+        rows = np.asarray(rows, dtype=int)
+        alive = np.ones(rows.size, dtype=bool)
+        sure = np.ones(rows.size, dtype=bool)
+        cdfs = []
+        for check in self.checks:
+            low, value, high = (b[rows] for b in self.bounds[check.column])
+            limit = float(limits[check.key])
+            hib = check.higher_is_better
+            alive &= ~np.isnan(value)
+            with np.errstate(invalid="ignore"):
+                sure &= ~_broken(low if hib else high, limit, hib)
+            cdfs.append(triangular_cdf(limit, low, value, high))
+        out = np.where(alive & sure, 1.0, 0.0)
+        todo = np.flatnonzero(alive & ~sure)
+        if todo.size:
+            meets = np.ones((todo.size, self.samples), dtype=bool)
+            for check, cdf in zip(self.checks, cdfs, strict=True):
+                u = self.draws[check.column][None, :]
+                t = cdf[todo][:, None]
+                meets &= (u >= t) if check.higher_is_better else (u < t)
+            out[todo] = meets.mean(axis=1)
+        return out
+
+    def order(
+        self, limits: Mapping[str, float]
+    ) -> tuple[npt.NDArray[np.intp], FloatArray, FloatArray]:
+        """(feasible rows in decision order, scores, probabilities of those rows)."""
+        feasible = self.feasible(limits)
+        scores = self.scores(limits, feasible)
+        idx = np.flatnonzero(feasible)
+        prob = self.probabilities(limits, idx)
+        robust = prob >= self.min_probability
+        key = np.where(np.isnan(scores[idx]), np.inf, -scores[idx])
+        order = np.lexsort((self.ids[idx], key, ~robust))
+        return idx[order], scores, prob[order]
+
+    def probability_by_check(self, limits: Mapping[str, float], row: int) -> dict[str, float]:
+        """Share of the Monte Carlo scenarios in which ``row`` meets each limit on its own."""
+        out = {}
+        for check in self.checks:
+            low, value, high = (b[row] for b in self.bounds[check.column])
+            if math.isnan(value):
+                out[check.key] = 0.0
+                continue
+            cdf = float(triangular_cdf(float(limits[check.key]), low, value, high))
+            u = self.draws[check.column]
+            meets = (u >= cdf) if check.higher_is_better else (u < cdf)
+            out[check.key] = float(meets.mean())
+        return out
+
+    def pick(self, limits: Mapping[str, float]) -> int | None:
+        """Row position of the recommendation under these limits (None: nothing feasible): the
+        first row of :meth:`order`, found by computing probabilities in score order only until
+        one reaches the threshold (the first robust row, else the best score)."""
+        feasible = self.feasible(limits)
+        idx = np.flatnonzero(feasible)
+        if idx.size == 0:
+            return None
+        scores = self.scores(limits, feasible)[idx]
+        key = np.where(np.isnan(scores), np.inf, -scores)
+        by_score = idx[np.lexsort((self.ids[idx], key))]
+        if self.min_probability <= 0:
+            return int(by_score[0])
+        start, chunk = 0, 16
+        while start < by_score.size:
+            rows = by_score[start : start + chunk]
+            hit = np.flatnonzero(self.probabilities(limits, rows) >= self.min_probability)
+            if hit.size:
+                return int(rows[hit[0]])
+            start, chunk = start + chunk, chunk * 4
+        return int(by_score[0])
+
+
+SENSITIVITY_LADDER: tuple[float, ...] = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0)
+"""Share of the way from the limit to the end of :func:`limit_range` tried first; the first
+change found is then narrowed by bisection."""
+BISECTIONS = 8
+
+
+def _first_change(
+    decider: Decider, limits: Mapping[str, float], check: Check, target: float, current: int | None
+) -> tuple[float, int | None] | None:
+    """The limit value nearest to the client's, towards ``target``, at which the pick changes."""
+    start = float(limits[check.key])
+
+    def at(share: float) -> tuple[float, int | None]:
+        value = start + share * (target - start)
+        return value, decider.pick({**limits, check.key: value})
+
+    previous = 0.0
+    for share in SENSITIVITY_LADDER:
+        value, winner = at(share)
+        if winner != current:
+            low, high, found = previous, share, (value, winner)
+            for _ in range(BISECTIONS):
+                middle = (low + high) / 2
+                value, winner = at(middle)
+                if winner != current:
+                    high, found = middle, (value, winner)
+                else:
+                    low = middle
+            return found
+        previous = share
+    return None
+
+
+def _move(
+    check: Check, value: float, winner: int | None, ids: npt.NDArray[np.str_]
+) -> dict[str, Any]:
+    return {
+        "limit": float(f"{value:.6g}"),
+        "change_pct": round((value - check.limit) / abs(check.limit) * 100, 1)
+        if check.limit
+        else None,
+        "winner": None if winner is None else str(ids[winner]),
+    }
+
+
+def limit_sensitivity(decider: Decider) -> list[dict[str, Any]]:
+    """For each limit in force: how far it can move before the recommendation changes, and what
+    relaxing it by a round step gives: the first change rounded (:func:`round_value`: "accept
+    p95 5 s: the API"), or :func:`round_relaxation` when relaxing changes nothing in the range.
+
+    Each: ``{"key", "pillar", "column", "limit", "higher_is_better", "range": [tightest,
+    loosest], "recommendation": config_id | None, "tighten": move | None, "relax": move | None,
+    "step": move + {"changes": bool}}`` where a move is ``{"limit", "change_pct", "winner"}``:
+    the first limit value found (within :func:`limit_range`, resolution 1/2⁸ of a ladder step)
+    at which the decision of :class:`Decider` is another configuration (``winner`` None: nothing
+    feasible any more). ``tighten`` / ``relax`` None: no change within the range. The other limits
+    stay at the client's values.
+    """
+    base = decider.limits()
+    current = decider.pick(base)
+    out = []
+    for check in decider.checks:
+        tight, loose = limit_range(check.limit, check.higher_is_better)
+        tighten = _first_change(decider, base, check, tight, current)
+        relax = _first_change(decider, base, check, loose, current)
+        step_value = (
+            round_value(relax[0], check.higher_is_better)
+            if relax is not None
+            else round_relaxation(check.limit, check.higher_is_better)
+        )
+        step_winner = decider.pick({**base, check.key: step_value})
+        out.append(
+            {
+                "key": check.key,
+                "pillar": check.pillar,
+                "column": check.column,
+                "limit": check.limit,
+                "higher_is_better": check.higher_is_better,
+                "range": [tight, loose],
+                "recommendation": None if current is None else str(decider.ids[current]),
+                "tighten": None if tighten is None else _move(check, *tighten, decider.ids),
+                "relax": None if relax is None else _move(check, *relax, decider.ids),
+                "step": {
+                    **_move(check, step_value, step_winner, decider.ids),
+                    "changes": step_winner != current,
+                },
+            }
+        )
+    return out
+
+
+DRAW_SCALE = 2**53
+WHATIF_DISPLAY: tuple[str, ...] = (
+    "monthly_cost",
+    "setup_cost",
+    "p95_latency_s",
+    "ttft_s",
+    "turnaround_h",
+    "accuracy",
+    "monthly_kgco2e",
+)
+"""Figures the what-if may show for the winner (those of the criteria, and the set-up cost)."""
+WHATIF_MAX_ROWS = 300
+"""Configurations embedded in the HTML what-if beyond the ones it must hold (see
+:func:`whatif_data`): keeps the page small."""
+
+
+def whatif_data(
+    decider: Decider,
+    scored: pd.DataFrame,
+    must: Sequence[str] = (),
+    max_rows: int = WHATIF_MAX_ROWS,
+    display: Sequence[str] = (),
+) -> dict[str, Any]:
+    """What the HTML what-if needs to re-run :class:`Decider` in the page (plain JSON).
+
+    Rows embedded: those that can be feasible somewhere on the sliders (feasible at the most
+    relaxed end of every :func:`limit_range`), in this order, up to ``max_rows`` beyond the
+    compulsory ones: ``must`` (recommendation, runner-up, most robust, per-choice rows), every
+    row that can set the reference of a criterion without a limit (the worst feasible value: the
+    rows no other row beats on that value while passing every limit whenever they pass — so the
+    page finds the same reference), the Pareto front of the feasible rows and of the robust ones
+    at the client's limits (any priorities pick one of them there), then by score, then the
+    nearest to feasible. ``{"criteria", "checks", "min_probability", "samples", "draws",
+    "columns", "display", "rows": [{"id", "label", "x", "lo", "hi", "d"}], "embedded",
+    "candidates", "configurations"}``; ``x`` are the values of ``columns``, ``lo``/``hi`` the
+    Monte Carlo bounds of each check column (``checks`` order), ``d`` the ``display`` values.
+    """
+    n = len(decider.ids)
+    loose = {c.key: limit_range(c.limit, c.higher_is_better)[1] for c in decider.checks}
+    candidates = decider.feasible(loose)
+    cand_idx = np.flatnonzero(candidates)
+    index_of = {str(i): k for k, i in enumerate(decider.ids)}
+    chosen: dict[int, None] = {}
+    for cid in must:
+        k = index_of.get(str(cid))
+        if k is not None and candidates[k]:
+            chosen[k] = None
+    # rows that can hold the reference of a criterion without a limit
+    for crit in decider.criteria:
+        if crit.limit is not None or cand_idx.size == 0:
+            continue
+        x = decider.x[crit.column][cand_idx]
+        obj = [np.where(np.isnan(x), np.inf, x if crit.higher_is_better else -x)]
+        for check in decider.checks:
+            v = decider.x[check.column][cand_idx]
+            v = np.where(np.isnan(v), -np.inf, -v if check.higher_is_better else v)
+            obj.append(v)
+        keep = non_dominated(np.column_stack(obj))
+        for k in cand_idx[keep & np.isfinite(x)]:
+            chosen[int(k)] = None
+    base = decider.limits()
+    order, _scores, prob = decider.order(base)
+    if order.size:
+        objectives = _objectives(scored.iloc[order], decider.criteria)
+        for k in order[non_dominated(objectives)]:
+            chosen[int(k)] = None
+        robust = order[prob >= decider.min_probability]
+        if robust.size:
+            objectives = _objectives(scored.iloc[robust], decider.criteria)
+            for k in robust[non_dominated(objectives)]:
+                chosen[int(k)] = None
+    compulsory = len(chosen)
+    violation = (
+        _values(scored, "total_violation") if "total_violation" in scored.columns else np.zeros(n)
+    )
+    rest = cand_idx[~np.isin(cand_idx, order)]
+    rest = rest[np.lexsort((decider.ids[rest], violation[rest]))]
+    budget = max_rows
+    for k in [*order.tolist(), *rest.tolist()]:
+        if budget <= 0:
+            break
+        if k not in chosen:
+            chosen[k] = None
+            budget -= 1
+    rows_idx = sorted(chosen, key=lambda k: decider.ids[k])
+    columns = list(decider.x)
+    labels = _strings(scored, "label") if "label" in scored.columns else decider.ids
+    shown = {c: _values(scored, c) for c in display if c in scored.columns}
+
+    def num(v: float) -> float | None:
+        return float(v) if math.isfinite(v) else None
+
+    rows = []
+    for k in rows_idx:
+        rows.append(
+            {
+                "id": str(decider.ids[k]),
+                "label": str(labels[k]) or str(decider.ids[k]),
+                "x": [num(decider.x[c][k]) for c in columns],
+                "lo": [num(decider.bounds[c.column][0][k]) for c in decider.checks],
+                "hi": [num(decider.bounds[c.column][2][k]) for c in decider.checks],
+                "d": [num(shown[c][k]) for c in shown],
+            }
+        )
+    return {
+        "criteria": [
+            {
+                "pillar": c.pillar,
+                "column": c.column,
+                "limit": c.limit,
+                "higher_is_better": c.higher_is_better,
+                "saturation": c.saturation,
+                "weight": float(w),
+            }
+            for c, w in zip(decider.criteria, decider.weights, strict=True)
+        ],
+        "checks": [
+            {
+                "key": c.key,
+                "pillar": c.pillar,
+                "column": c.column,
+                "limit": c.limit,
+                "higher_is_better": c.higher_is_better,
+                "range": list(limit_range(c.limit, c.higher_is_better)),
+            }
+            for c in decider.checks
+        ],
+        "min_probability": decider.min_probability,
+        "samples": decider.samples,
+        # exact: a draw u in [0, 1) is k / 2**53 for an integer k (a double has 53 bits), and
+        # integers travel through JSON unrounded (results.plain rounds floats to 10 digits)
+        "draws": [
+            (decider.draws[c.column] * DRAW_SCALE).astype(np.int64).tolist() for c in decider.checks
+        ],
+        "draw_scale": DRAW_SCALE,
+        "columns": columns,
+        "display": list(shown),
+        "rows": rows,
+        "embedded": len(rows),
+        "compulsory": compulsory,
+        "candidates": int(cand_idx.size),
+        "configurations": n,
+    }
+
+
+# --------------------------------------------------------------------------------------------
 # The whole chain
 # --------------------------------------------------------------------------------------------
 
@@ -1035,6 +1830,9 @@ class ScoringResult:
     sensitivity: dict[str, Any]
     per_choice: dict[str, list[dict[str, Any]]]
     monte_carlo: dict[str, int] = field(default_factory=dict)
+    limit_sensitivity: list[dict[str, Any]] = field(default_factory=list)
+    probability_by_limit: dict[str, float] = field(default_factory=dict)
+    whatif: dict[str, Any] = field(default_factory=dict)
 
 
 def run(
@@ -1043,6 +1841,7 @@ def run(
     weights: Mapping[str, float],
     method: Mapping[str, Any] | Any,
     max_setup_cost: float | None,
+    extra_limits: Mapping[str, float] | None = None,
 ) -> ScoringResult:
     """Reject, score, Monte Carlo, Pareto, recommend, and the views around the recommendation.
 
@@ -1053,19 +1852,42 @@ def run(
     relax and the per-choice tables are centred on the closest configuration.
     """
     crits = criteria(limits, weights, method)
+    hard = [*crits, *extra_criteria(extra_limits)]
     samples = int(_method_number(method, "monte_carlo_samples"))
     seed = int(_method_number(method, "monte_carlo_seed"))
     steps = int(_method_number(method, "winner_map_steps"))
-    scored = score(reject(frame, crits, max_setup_cost), crits)
-    scored["probability_meets_limits"] = monte_carlo(scored, crits, max_setup_cost, samples, seed)
+    scored = score(reject(frame, hard, max_setup_cost), crits)
+    scored["probability_meets_limits"] = monte_carlo(scored, hard, max_setup_cost, samples, seed)
     scored["pareto"] = pareto_front(scored, crits)
     rec = recommend(scored, crits)
-    closest = [] if rec.best is not None else closest_to_feasible(scored, crits, max_setup_cost)
+    closest = [] if rec.best is not None else closest_to_feasible(scored, hard, max_setup_cost)
     points = winner_map(scored, crits, steps)
+    # --------------------------------------------------------------------------------------------
+    raw_min = _get(method, "min_probability_meets_limits")
+    min_probability = (
+        0.0 if raw_min is None else _method_number(method, "min_probability_meets_limits")
+    )
+    rec = recommend_robust(scored, crits, min_probability)
+    closest = [] if rec.best is not None else closest_to_feasible(scored, crits, max_setup_cost)
+    points = winner_map(scored, crits, steps, min_probability)
     best_id = rec.best["config_id"] if rec.best else None
     centre: dict[str, Any] | None = rec.best
     if centre is None and closest:
         centre = {"config_id": closest[0]["config_id"]}
+    choices_table = per_choice(scored, centre)
+    decider = Decider(scored, crits, max_setup_cost, samples, seed, min_probability)
+    by_limit: dict[str, float] = {}
+    if best_id is not None:
+        where = np.flatnonzero(decider.ids == best_id)
+        by_limit = decider.probability_by_check(decider.limits(), int(where[0]))
+    must = [
+        r["config_id"]
+        for r in (rec.best, rec.runner_up, rec.most_robust, *rec.variants)
+        if r is not None
+    ]
+    must += [e["config_id"] for entries in choices_table.values() for e in entries]
+    shown = {"monthly_cost", "setup_cost", *(c.column for c in crits)}
+    display = [c for c in WHATIF_DISPLAY if c in scored.columns and c in shown]
     return ScoringResult(
         frame=scored,
         criteria=crits,
@@ -1073,8 +1895,11 @@ def run(
         closest=closest,
         winner_map=points,
         sensitivity=sensitivity(points, weights, best_id),
-        per_choice=per_choice(scored, centre),
+        per_choice=choices_table,
         monte_carlo={"samples": samples, "seed": seed},
+        limit_sensitivity=limit_sensitivity(decider),
+        probability_by_limit=by_limit,
+        whatif=whatif_data(decider, scored, must, display=display),
     )
 
 
@@ -1084,27 +1909,46 @@ __all__ = [
     "CONFIG_COLUMNS",
     "PILLARS",
     "TRIANGLE",
+    "UNKNOWN_PRECISION_REASON",
+    "UNKNOWN_SOURCE",
+    # --------------------------------------------------------------------------------------------
+    "Check",
     "Criterion",
+    "Decider",
     "Recommendation",
     "ScoringResult",
+    "checks_of",
     "closest_to_feasible",
+    "compare",
     "criteria",
+    "extra_criteria",
+    # --------------------------------------------------------------------------------------------
+    "limit_range",
+    "limit_sensitivity",
     "monte_carlo",
+    "moved_with",
     "non_dominated",
     "normalised_weights",
     "pareto_all",
     "pareto_front",
     "per_choice",
     "recommend",
+    "recommend_robust",
     "reject",
+    "robust_order",
+    "round_relaxation",
+    "round_value",
     "run",
     "score",
     "sensitivity",
     "simplex_grid",
+    "to_evaluate",
     "topsis_scores",
     "triangular_cdf",
     "triangular_inverse",
+    "unknown_precision",
     "utilities",
     "utility",
+    "whatif_data",
     "winner_map",
 ]

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llmdecide import results
-from llmdecide.configurations import CHOICE_TABLES, CHOICES, COST_COLUMNS, CRITERIA_COLUMNS
+from llmdecide.columns import CHOICE_TABLES, CHOICES, COST_COLUMNS, CRITERIA_COLUMNS
 from llmdecide.errors import InputError, MeasurementError
 
 if TYPE_CHECKING:
@@ -460,6 +460,59 @@ def break_even(
     }
 
 
+def _labelled(row: Mapping[str, Any] | None, labels: Mapping[str, str]) -> dict[str, Any] | None:
+    """A configuration as results.json shows one beside the recommendation."""
+    if row is None:
+        return None
+    return {
+        **(recommendation_of(row) or {}),
+        "label": labels.get(row["config_id"], row["config_id"]),
+        "config_id": row["config_id"],
+        "estimates": estimates_of(row),
+    }
+
+
+def decision_data(scored: Any, labels: Mapping[str, str]) -> dict[str, Any]:
+    """The version-2 decision keys (SPEC §1.4, §4): ``fragile``, ``most_robust``,
+    ``min_probability_meets_limits``, ``variants``, ``limit_sensitivity`` (moves labelled, with
+    the winner's monthly and set-up costs) and ``whatif`` (the data the HTML what-if embeds)."""
+    rec = scored.recommendation
+    by_id = scored.frame.set_index("config_id")
+
+    def costs(config_id: str | None) -> dict[str, Any]:
+        if config_id is None or config_id not in by_id.index:
+            return {"winner_label": None, "winner_monthly_cost": None, "winner_setup_cost": None}
+        row = by_id.loc[config_id]
+        return {
+            "winner_label": labels.get(config_id, config_id),
+            "winner_monthly_cost": _na(row.get("monthly_cost")),
+            "winner_setup_cost": _na(row.get("setup_cost")),
+        }
+
+    sensitivity = []
+    for item in scored.limit_sensitivity:
+        entry = dict(item)
+        for move in ("tighten", "relax", "step"):
+            if entry.get(move) is not None:
+                entry[move] = {**entry[move], **costs(entry[move]["winner"])}
+        rec_id = entry.get("recommendation")
+        entry["value"] = (
+            _na(by_id.loc[rec_id].get(entry["column"])) if rec_id in by_id.index else None
+        )
+        sensitivity.append(entry)
+    return {
+        "fragile": bool(rec.fragile) if rec.best is not None else False,
+        "min_probability_meets_limits": rec.min_probability,
+        "most_robust": _labelled(rec.most_robust, labels),
+        "variants": [
+            {**(_labelled(v, labels) or {}), "differs_in": v.get("differs_in", [])}
+            for v in rec.variants
+        ],
+        "limit_sensitivity": sensitivity,
+        "whatif": scored.whatif,
+    }
+
+
 def technical_choices(params_path: Path | str, output_dir: Path | str) -> ChoicesStage:
     """Notebook 02: enumerate, size, cost and score every configuration; recommend."""
     from llmdecide import configurations as conf
@@ -488,6 +541,7 @@ def technical_choices(params_path: Path | str, output_dir: Path | str) -> Choice
         weights,
         method,
         client.constraints.max_setup_cost,
+        extra_limits=dict(client.critical_performance.extra_limits),
     )
     base_columns = list(frame.columns)
     frame = scored.frame.sort_values("config_id").reset_index(drop=True)
@@ -498,7 +552,14 @@ def technical_choices(params_path: Path | str, output_dir: Path | str) -> Choice
     runner = rec.runner_up
     labels = dict(zip(frame["config_id"], frame["label"], strict=True))
 
-    feasible = frame[frame["feasible"].astype(bool)].sort_values(["rank", "config_id"])
+    min_probability = float(method.get("min_probability_meets_limits") or 0.0)
+    # decision order (scoring.robust_order): robust configurations first, then by score
+    feasible = frame[frame["feasible"].astype(bool)]
+    feasible = (
+        feasible.assign(_weak=feasible["probability_meets_limits"] < min_probability)
+        .sort_values(["_weak", "rank", "config_id"])
+        .drop(columns="_weak")
+    )
     # rejected ones shown first: the closest to the limits (least total violation)
     rejected = frame[~frame["feasible"].astype(bool)].sort_values(["total_violation", "config_id"])
     columns = [
@@ -534,9 +595,11 @@ def technical_choices(params_path: Path | str, output_dir: Path | str) -> Choice
                         "feasible",
                         "rejected_because",
                         "is_recommended",
+                        "match",
                     )
                 },
                 "label": labels.get(r.get("config_id"), ""),
+                "moved": r.get("moved") or [],
             }
             for r in rows
         ]
@@ -551,17 +614,26 @@ def technical_choices(params_path: Path | str, output_dir: Path | str) -> Choice
             "config_id": runner["config_id"],
             "estimates": estimates_of(runner),
             "prefer_when": rec.prefer_runner_up_when,
+            "at_the_cost_of": rec.runner_up_worse_in,
+            "differs_in": rec.runner_up_differs_in,
         }
+    decision = decision_data(scored, labels)
     data = {
         "language": client.client.language,
         "currency": client.client.currency,
         "recommendation": recommendation_of(best),
         "recommendation_label": best["label"] if best is not None else None,
         "recommendation_id": best["config_id"] if best is not None else None,
-        "estimates": estimates_of(best),
+        "estimates": (
+            {**(estimates_of(best) or {}), "probability_by_limit": scored.probability_by_limit}
+            if best is not None
+            else None
+        ),
         "feasible": best is not None,
+        **decision,
         "runner_up": runner_up,
         "limits": limits,
+        "extra_limits": dict(client.critical_performance.extra_limits),
         "priorities": weights,
         "counts": {
             "configurations": len(frame),

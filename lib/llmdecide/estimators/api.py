@@ -19,6 +19,12 @@ def api_latency_s(
     return ttft_s + output_tokens / output_tokens_per_s + fixed_s
 
 
+def api_p95_latency_s(generation_s: float, p95_factor: float, fixed_s: float) -> float:
+    """p95 latency of an API call: its generation time inflated by the provider-side queueing
+    factor (p95 / mean), plus the fixed parts (network round trip, retrieval)."""
+    return generation_s * p95_factor + fixed_s
+
+
 @lru_cache(maxsize=4096)
 def api_usd_per_request(
     model_ref: str,
@@ -27,14 +33,24 @@ def api_usd_per_request(
     output_tokens: int,
     batch: bool,
     as_of: datetime,
+    cache_read_tokens: int = 0,
+    cache_write_tokens: int = 0,
 ) -> float:
     """Price of one request from genai-prices (``calc_price``); the batch price variant in batch
-    mode (the same price where the provider publishes no batch discount)."""
+    mode (the same price where the provider publishes no batch discount). ``input_tokens``
+    counts the whole prompt; the cache-read and cache-write tokens among them are billed at the
+    model's cache prices (genai-prices bills written tokens at the input price where the model
+    has no cache-write price). Reasoning tokens are output tokens."""
     from genai_prices import Usage, calc_price
 
     context = {"processing": "batch"} if batch else None
     price = calc_price(
-        Usage(input_tokens=input_tokens, output_tokens=output_tokens),
+        Usage(
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            cache_read_tokens=cache_read_tokens or None,
+            cache_write_tokens=cache_write_tokens or None,
+        ),
         model_ref=model_ref,
         provider_id=provider_id,
         genai_request_timestamp=as_of,
@@ -88,6 +104,34 @@ def api_impacts_per_request(
     g_low, g_high = _bounds(impacts.gwp.value)
     warnings = tuple(sorted({w.code for w in (impacts.warnings or [])}))
     return ApiImpacts(e_low, e_high, g_low, g_high, zone or "", warnings)
+
+
+def cached_prompt_usd_per_request(
+    price_hit_usd: float, price_miss_usd: float, hit_rate: float
+) -> float:
+    """Mean price of a request whose shared prefix is read from the cache with probability
+    ``hit_rate`` (cache-read price) and written to it otherwise (cache-write price)."""
+    return hit_rate * price_hit_usd + (1.0 - hit_rate) * price_miss_usd
+
+
+@lru_cache(maxsize=256)
+def has_cache_prices(model_ref: str, provider_id: str, as_of: datetime) -> bool:
+    """Whether genai-prices publishes a cache-read price for the model."""
+    from genai_prices import Usage, calc_price
+
+    with_cache = calc_price(
+        Usage(input_tokens=1_000_000, cache_read_tokens=1_000_000, output_tokens=0),
+        model_ref=model_ref,
+        provider_id=provider_id,
+        genai_request_timestamp=as_of,
+    )
+    plain = calc_price(
+        Usage(input_tokens=1_000_000, output_tokens=0),
+        model_ref=model_ref,
+        provider_id=provider_id,
+        genai_request_timestamp=as_of,
+    )
+    return float(with_cache.total_price) < float(plain.total_price)
 
 
 @lru_cache(maxsize=256)

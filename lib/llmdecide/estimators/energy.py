@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
+
 WH_PER_KWH = 1000.0
 TOKENS_PER_K = 1000.0
 
@@ -21,3 +25,35 @@ def energy_kwh(
 def wh_per_1k_output_tokens(energy_kwh_per_month: float, output_tokens_per_month: float) -> float:
     """Energy intensity of generation: Wh per thousand generated tokens."""
     return energy_kwh_per_month * WH_PER_KWH / (output_tokens_per_month / TOKENS_PER_K)
+
+
+def gpu_power_from_steps_w(
+    tdp_w: Any,
+    idle_w: Any,
+    busy_share: Any,
+    memory_share: Any,
+    compute_share: Any,
+    memory_bound_power_fraction: Any,
+    compute_bound_power_fraction: Any,
+) -> Any:
+    """GPU power from what its steps do: idle + (TDP − idle) × busy × activity, where the
+    activity of a step is ``f_m × memory share + f_c × compute share`` (capped at 1): a step that
+    streams HBM with idle tensor cores (small-batch decode) draws less than one that keeps both
+    busy (large batch, prefill). ``f_m``/``f_c`` are calibrated on published GPU power
+    measurements (catalog efficiencies, with their source); ``busy`` is the share of time the
+    engine runs steps at all."""
+    activity = np.minimum(
+        1.0,
+        np.asarray(memory_bound_power_fraction) * np.asarray(memory_share)
+        + np.asarray(compute_bound_power_fraction) * np.asarray(compute_share),
+    )
+    return (
+        np.asarray(idle_w)
+        + (np.asarray(tdp_w) - np.asarray(idle_w)) * np.asarray(busy_share) * activity
+    )
+
+
+def joules_per_token(power_w: Any, tokens_per_s: Any) -> Any:
+    """Energy per generated token: power / token rate (J = W × s)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.asarray(power_w) / np.asarray(tokens_per_s)

@@ -1,0 +1,109 @@
+"""The columns of configurations.csv (SPEC §4): the choices, the criteria, the cost parts.
+
+A module of names only (no numpy, no pandas): the runner, the stages and the report import it
+without paying for the evaluation's imports.
+"""
+
+from __future__ import annotations
+
+CHOICES = (
+    "hosting",
+    "region",
+    "gpu",
+    "gpus_per_replica",
+    "replicas",
+    "model",
+    "optimisation",
+    "kv_cache",
+    "reasoning_effort",
+    "prompt_caching",
+    "rag",
+    "output_format",
+    "deployment_mode",
+)
+CHOICE_TABLES = (
+    "hosting",
+    "region",
+    "gpu",
+    "gpus_per_replica",
+    "model",
+    "optimisation",
+    "kv_cache",
+    "reasoning_effort",
+    "prompt_caching",
+    "rag",
+    "output_format",
+    "deployment_mode",
+)
+"""The choices with options of their own (per-choice tables; SPEC §1.2 with infrastructure split
+into region, GPU and GPUs per replica, optimisation into weights and KV cache); ``CHOICES`` adds
+the replicas the sizing search decides."""
+SPEC_COLUMNS = (
+    *CHOICES,
+    "ttft_s",
+    "p95_latency_s",
+    "decode_ms_per_token_batch1",
+    "max_tokens_per_s_per_gpu",
+    "tokens_per_s_per_replica",
+    "accuracy",
+    "accuracy_source",
+    "monthly_cost",
+    "setup_cost",
+    "energy_kwh_per_month",
+    "wh_per_1k_output_tokens",
+    "monthly_kgco2e",
+    "feasible",
+    "rejected_because",
+    "score",
+    "rank",
+)
+CRITERIA_COLUMNS = (
+    "p95_latency_s",
+    "ttft_s",
+    "tpot_p95_ms",
+    "turnaround_h",
+    "accuracy",
+    "accuracy_source",
+    "monthly_cost",
+    "setup_cost",
+    "monthly_kgco2e",
+)
+"""What a configuration is judged on (the limits' columns, its precision's source, set-up cost)."""
+COST_COLUMNS = (
+    "cost_compute",
+    "cost_api",
+    "cost_staff",
+    "cost_rag",
+    "cost_energy",
+    "cost_operations",
+    "cost_capex",
+)
+"""The parts of ``monthly_cost`` (the report's cost breakdown)."""
+EXTRA_COLUMNS = (
+    "config_id",
+    "label",
+    "tpot_p95_ms",
+    "turnaround_h",
+    "batch_per_replica",
+    "peak_utilisation",
+    "gpus_total",
+    "servers",
+    "cloud_commitment",
+    "gpu_joules_per_output_token",
+    "gpu_hours_per_month",
+    "utilisation",
+    *COST_COLUMNS,
+    "operational_kgco2e",
+    "embodied_kgco2e",
+    "carbon_method",
+    "excluded_because",
+)
+UNCERTAIN = (
+    "p95_latency_s",
+    "ttft_s",
+    "tpot_p95_ms",
+    "turnaround_h",
+    "accuracy",
+    "monthly_cost",
+    "monthly_kgco2e",
+)

@@ -1,0 +1,16 @@
+"""Evaluating the configurations: the estimators chained, step by step, over every candidate.
+
+The flow (one module per step, each a small pure function over columns):
+
+    context      scenario picks of the uncertain inputs (value / optimistic / pessimistic)
+    workload     tokens per request (prompt, retrieval, cached prefix, reasoning, output)
+    fit          weights and KV cache in memory: slots per replica, or the reason it does not fit
+    replica      the step model of a replica (parallelism, kernels, interconnect)
+    search       the cheapest (batch cap, replicas) meeting every latency limit under load
+    energy       GPU power from what the steps do, energy per month
+    hosting/     money and carbon per hosting type (api, cloud, on_premise): one module each
+    estimate     the frozen ``Estimate`` whose fields are the configurations.csv columns
+
+``configurations.py`` enumerates the space and assembles the table; ``self_hosted.py`` and
+``hosting/api.py`` chain the steps.
+"""

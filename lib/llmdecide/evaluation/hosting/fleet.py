@@ -1,0 +1,118 @@
+"""What both self-hosted types share: GPU-hours, facility energy and embodied carbon of a fleet."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from llmdecide.estimators import energy as energy_est
+from llmdecide.evaluation.context import Context, pick
+
+if TYPE_CHECKING:
+    from llmdecide.evaluation.self_hosted import Rows
+
+Array = NDArray[np.float64]
+HOURS_PER_DAY = 24.0
+
+
+def by_key(keys: list[Any], fn: Any) -> list[Any]:
+    """``fn(key)`` for every row, computed once per distinct key."""
+    cache: dict[Any, Any] = {}
+    out = []
+    for k in keys:
+        if k not in cache:
+            cache[k] = fn(k)
+        out.append(cache[k])
+    return out
+
+
+def gpu_hours_per_month(fleet: Mapping[str, Any]) -> Array:
+    """Real time: peak replicas over the active hours, the always-on minimum otherwise
+    (autoscaling); batch: the replica-hours the backlog needs (GPUs released between runs)."""
+    tp, r, days = fleet["tp"], fleet["replicas"], fleet["days"]
+    active = fleet["active_h"]
+    real_time = tp * (r * active + np.minimum(r, fleet["min_replicas"]) * (HOURS_PER_DAY - active))
+    batch = tp * fleet["replica_h_per_day"]
+    return np.where(fleet["realtime"], real_time, batch) * days
+
+
+def pue(ctx: Context, regions: list[str], scenario: str) -> Array:
+    default = ctx.assumption("pue_default", scenario, "low")
+
+    def of(code: str) -> float:
+        value = ctx.catalog.regions[code].pue
+        return float(value) if value is not None else default
+
+    return np.array(by_key(regions, of), dtype=float)
+
+
+def server_w_per_gpu(ctx: Context, gpus: list[str]) -> Array:
+    own = ctx.catalog.on_premise
+    return np.array(by_key(gpus, lambda g: own[g].server_power_w_per_gpu if g in own else 0.0))
+
+
+def energy_kwh_per_month(
+    ctx: Context, rows: Rows, fleet: Mapping[str, Any], scenario: str, keep_all_on: bool
+) -> Array:
+    """Facility energy: busy GPUs at the power their steps draw, idle GPUs at idle power (the
+    minimum replicas on rented GPUs, every owned GPU), with the server share and the PUE."""
+    tp, r, days = fleet["tp"], fleet["replicas"], fleet["days"]
+    active = fleet["active_h"]
+    server = server_w_per_gpu(ctx, rows.col("gpu"))
+    p = pue(ctx, rows.col("region"), scenario)
+    busy_gpu_h = np.where(fleet["realtime"], tp * r * active, tp * fleet["replica_h_per_day"])
+    if keep_all_on:
+        idle_gpu_h = tp * r * HOURS_PER_DAY - busy_gpu_h
+    else:
+        idle_gpu_h = np.where(
+            fleet["realtime"],
+            tp * np.minimum(r, fleet["min_replicas"]) * (HOURS_PER_DAY - active),
+            0.0,
+        )
+    idle_gpu_h = np.maximum(idle_gpu_h, 0.0)
+    busy = energy_est.energy_kwh(busy_gpu_h, fleet["power_w"], server, days, p)
+    idle = energy_est.energy_kwh(idle_gpu_h, fleet["idle_w"], server, days, p)
+    return busy + idle  # type: ignore[no-any-return]
+
+
+def embodied_per_gpu(ctx: Context, gpu: str, scenario: str) -> tuple[float, float]:
+    """(kgCO2e per GPU with its server share, life in years); nothing claimed without a
+    purchase record (its life is unknown)."""
+    g = ctx.catalog.gpus[gpu]
+    own = ctx.catalog.on_premise.get(gpu)
+    if own is None:
+        return 0.0, 1.0
+    value = pick(g.embodied_kgco2e, scenario, "low") if g.embodied_kgco2e else 0.0
+    if own.server_embodied_kgco2e_per_gpu is not None:
+        value += pick(own.server_embodied_kgco2e_per_gpu, scenario, "low")
+    return value, float(own.life_years)
+
+
+def per_row(values: list[tuple[float, float]]) -> tuple[Array, Array]:
+    return np.array([v for v, _ in values]), np.array([life for _, life in values])
+
+
+def embodied(ctx: Context, gpus: list[str], scenario: str) -> tuple[Array, Array]:
+    """(kgCO2e per GPU with its server share, life in years) of every row."""
+    return per_row(by_key(gpus, lambda g: embodied_per_gpu(ctx, g, scenario)))
+
+
+def rag_costs(ctx: Context, rags: list[str], scenario: str) -> tuple[Array, Array]:
+    """(monthly, set-up) retrieval cost of every row (USD)."""
+    from llmdecide.evaluation import retrieval
+
+    u = ctx.usage_at(scenario)
+    pairs = by_key(rags, lambda r: retrieval.rag_costs_usd(ctx, r, u, scenario))
+    return np.array([m for m, _ in pairs]), np.array([s for _, s in pairs])
+
+
+def intensity(ctx: Context, regions: list[str]) -> Array:
+    return np.array(by_key(regions, lambda r: ctx.intensity_g_per_kwh[r]), dtype=float)
+
+
+def nan_array(n: int) -> Array:
+    return np.full(n, math.nan)

@@ -1,0 +1,91 @@
+"""Owned servers: capex amortised over the horizon, electricity, operations."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from llmdecide.estimators import carbon, cost
+from llmdecide.evaluation.context import VALUE, Context, pick
+from llmdecide.evaluation.hosting import fleet as common
+
+if TYPE_CHECKING:
+    from llmdecide.evaluation.self_hosted import Rows
+
+
+def _contract_intensity(ctx: Context) -> float:
+    given = ctx.client.carbon.contract_intensity_g_per_kwh
+    if given is not None:
+        return float(given)
+    return ctx.assumption("contract_intensity_g_per_kwh", VALUE, "low")
+
+
+def bill(ctx: Context, rows: Rows, fleet: Mapping[str, Any], scenario: str) -> dict[str, Any]:
+    """Monthly cost parts, set-up, energy and emissions of the owned fleet (USD)."""
+    cat = ctx.catalog
+    u = ctx.usage_at(scenario)
+    n = len(rows.cands)
+    gpus_total = fleet["tp"] * fleet["replicas"]
+    nan = np.nan
+    gpus = rows.col("gpu")
+
+    def purchase(gpu: str) -> tuple[float, float, float]:
+        o = cat.on_premise.get(gpu)
+        per_server = float(getattr(cat.gpus[gpu], "gpus_per_server", None) or 8)
+        if o is None:
+            return nan, nan, per_server
+        return o.server_price_usd_per_gpu, o.operations_usd_per_gpu_month, per_server
+
+    bought = common.by_key(gpus, purchase)
+    price = np.array([b[0] for b in bought])
+    ops = np.array([b[1] for b in bought])
+    per_server = np.array([b[2] for b in bought])
+    servers = np.ceil(gpus_total / per_server - 1e-9)
+    kwh = common.energy_kwh_per_month(ctx, rows, fleet, scenario, keep_all_on=True)
+    electricity = np.array(
+        common.by_key(
+            rows.col("region"),
+            lambda r: pick(cat.regions[r].electricity_price_usd_per_kwh, scenario, "low"),
+        )
+    )
+    horizon = u["horizon_months"]
+    capex_month = cost.capex_usd_per_month(gpus_total, price, horizon)
+    energy_usd = cost.energy_usd_per_month(kwh, electricity)
+    operations = cost.operations_usd_per_month(gpus_total, ops)
+    rag_month, rag_setup = common.rag_costs(ctx, rows.col("rag"), scenario)
+    setup = (
+        ctx.assumption("setup_cost_self_hosted_usd", scenario, "low")
+        + cost.capex_usd(gpus_total, price)
+        + rag_setup
+    )
+    intensity = np.array([ctx.intensity_g_per_kwh[c.region] for c in rows.cands])
+    operational = carbon.operational_kgco2e(
+        kwh, intensity, ctx.client.carbon.renewable_share, _contract_intensity(ctx)
+    )
+    per_gpu, life = common.per_row(
+        [common.embodied_per_gpu(ctx, c.gpu, scenario) for c in rows.cands]
+    )
+    embodied = carbon.embodied_kgco2e_per_month(per_gpu, gpus_total, life)
+    zeros = np.zeros(n)
+    return {
+        "gpu_hours_per_month": common.gpu_hours_per_month(fleet),
+        "servers": servers,
+        "cloud_commitment": np.array([""] * n, dtype=object),
+        "cost_compute": zeros,
+        "cost_energy": energy_usd,
+        "cost_operations": operations,
+        "cost_capex": capex_month,
+        "cost_staff": zeros,
+        "cost_rag": rag_month,
+        "monthly_cost": capex_month + energy_usd + operations + rag_month,
+        "setup_cost": setup,
+        "energy_kwh_per_month": kwh,
+        "operational_kgco2e": operational,
+        "embodied_kgco2e": embodied,
+        "monthly_kgco2e": operational + embodied,
+        "carbon_method": np.array(
+            ["serving-model energy × codecarbon grid intensity + embodied"] * n, dtype=object
+        ),
+    }

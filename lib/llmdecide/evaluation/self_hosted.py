@@ -1,0 +1,607 @@
+"""Self-hosted configurations (cloud and on premise), evaluated column-wise.
+
+The steps, each a small function over the columns of every self-hosted candidate at once:
+``fit`` (memory, context window, server) → ``replica_model`` (parallelism, kernels) → ``size``
+(engine limits and the sizing search, real time or batch) → ``energy`` → the hosting's bill
+(``hosting/cloud.py``, ``hosting/on_premise.py``) → carbon → precision. ``evaluate`` chains them
+and returns the columns of ``configurations.csv`` (USD, before conversion).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from llmdecide.estimators import energy as energy_est
+from llmdecide.estimators import memory, replica, search, serving
+from llmdecide.evaluation import precision, workload
+from llmdecide.evaluation.context import ENGINE, VALUE, Context, pick
+
+if TYPE_CHECKING:
+    from llmdecide.configurations import Candidate
+
+Array = NDArray[np.float64]
+SECONDS_PER_HOUR = 3600.0
+HOURS_PER_DAY = 24.0
+GB = 1e9
+KV_BITS = {"fp16": 16, "fp8": 8}
+COMPUTE_PATH = {
+    "bf16": "bf16_tflops",
+    "fp8": "fp8_tflops",
+    "int8": "int8_tops",
+    "fp4": "fp4_tflops",
+}
+DEFAULT_LINK = {"kind": "pcie", "bandwidth_gb_s": 64.0, "latency_us": 5.0}
+
+
+def _attr(names: Sequence[str], get: Callable[[str], float]) -> Array:
+    """One float per row from a per-name getter, computed once per distinct name."""
+    cache: dict[str, float] = {}
+    out = np.empty(len(names))
+    for i, n in enumerate(names):
+        if n not in cache:
+            cache[n] = get(n)
+        out[i] = cache[n]
+    return out
+
+
+@dataclass(frozen=True)
+class Rows:
+    """The self-hosted candidates as columns (one element per candidate)."""
+
+    cands: Sequence[Candidate]
+
+    def col(self, name: str) -> list[str]:
+        return [getattr(c, name) for c in self.cands]
+
+    @property
+    def tp(self) -> Array:
+        return np.array([float(c.gpus_per_replica) for c in self.cands])
+
+    def mask(self, name: str, value: str) -> NDArray[np.bool_]:
+        return np.array([getattr(c, name) == value for c in self.cands], dtype=bool)
+
+
+# --------------------------------------------------------------------------------------------
+# Model and GPU figures
+
+
+def _model_figure(ctx: Context, key: str) -> Callable[[str], float]:
+    def get(name: str) -> float:
+        m = ctx.catalog.open_models[name]
+        v = getattr(m, key, None)
+        if v is None:
+            v = _fallback(m, key)
+        return float(v)
+
+    return get
+
+
+def _fallback(m: Any, key: str) -> float:
+    """Figures absent from an older record: dense model defaults derived from its geometry."""
+    heads = getattr(m, "attention_heads", None)
+    if key == "hidden_size":
+        return float((heads or 32) * (m.head_dim or 128))
+    if key == "attention_heads":
+        return float(getattr(m, "hidden_size", None) or 32 * (m.head_dim or 128)) / (
+            m.head_dim or 128
+        )
+    if key in ("experts", "experts_per_token", "expert_params_b", "sliding_window_layers"):
+        return 0.0
+    if key == "sliding_window":
+        return 0.0
+    raise KeyError(key)
+
+
+def _kv_elements(ctx: Context, name: str) -> float:
+    """KV elements per token and layer of a model (GQA or MLA geometry)."""
+    m = ctx.catalog.open_models[name]
+    if getattr(m, "attention", "gqa") == "mla":
+        return float(memory.kv_elements_per_token_layer_mla(m.kv_lora_rank, m.qk_rope_head_dim))
+    return float(memory.kv_elements_per_token_layer_gqa(m.kv_heads, m.head_dim))
+
+
+def _gpu_figure(ctx: Context, key: str) -> Callable[[str], float]:
+    def get(name: str) -> float:
+        g = ctx.catalog.gpus[name]
+        v = getattr(g, key, None)
+        return math.nan if v is None else float(v)
+
+    return get
+
+
+def _link(ctx: Context, gpu: str, scenario: str) -> tuple[float, float]:
+    """(one-direction bandwidth in GB/s, hop latency in s) of the GPU's interconnect."""
+    link = getattr(ctx.catalog.gpus[gpu], "interconnect", None)
+    if link is None:
+        bw, lat = DEFAULT_LINK["bandwidth_gb_s"], DEFAULT_LINK["latency_us"]
+    else:
+        bw = float(link.bandwidth_gb_s)
+        lat = pick(link.latency_us, scenario, "low")
+    return bw / 2.0, lat * 1e-6
+
+
+def gpus_per_server(ctx: Context, gpu: str) -> int:
+    """GPUs one server of that GPU holds (tensor parallelism stays within one server)."""
+    return int(getattr(ctx.catalog.gpus[gpu], "gpus_per_server", None) or 8)
+
+
+def compute_tflops(ctx: Context, gpu: str, optimisation: str) -> float | None:
+    """Dense peak of the compute path of a quantisation on a GPU (None: not computed there)."""
+    path = COMPUTE_PATH[ctx.catalog.quantisations[optimisation].compute]
+    value = getattr(ctx.catalog.gpus[gpu], path, None)
+    return float(value) if value else None
+
+
+# --------------------------------------------------------------------------------------------
+# Steps
+
+
+@dataclass(frozen=True)
+class Fit:
+    """Memory of each row: weights, KV cache per context token, KV capacity, slots; reasons."""
+
+    weights_gb: Array
+    kv_bytes_per_token: Array
+    kv_capacity_tokens: Array
+    memory_slots: Array
+    excluded: list[str]
+
+
+def fit(ctx: Context, rows: Rows, w: serving.Workload) -> Fit:
+    """Weights and KV cache in the replica's memory; the reasons a row cannot run at all."""
+    cat = ctx.catalog
+    models, gpus, opts, kvs = (
+        rows.col("model"),
+        rows.col("gpu"),
+        rows.col("optimisation"),
+        rows.col("kv_cache"),
+    )
+    tp = rows.tp
+    params = _attr(models, _model_figure(ctx, "params_b"))
+    bits = _attr(opts, lambda q: float(cat.quantisations[q].bits))
+    weights = memory.weights_gb(params, bits)  # type: ignore[arg-type]
+    elements = _attr(models, lambda m: _kv_elements(ctx, m))
+    layers = _attr(models, _model_figure(ctx, "layers"))
+    window_layers = _attr(models, _model_figure(ctx, "sliding_window_layers"))
+    window = _attr(models, _model_figure(ctx, "sliding_window"))
+    kv_bits = np.array([float(KV_BITS[k]) for k in kvs])
+    seq = np.asarray(w.context_tokens, float) + np.asarray(w.output_tokens, float)
+    kv_token = memory.kv_bytes_per_context_token(
+        elements, layers - window_layers, window_layers, window, seq, kv_bits
+    )
+    mem = _attr(gpus, _gpu_figure(ctx, "memory_gb"))
+    headroom = ctx.assumption("kv_memory_headroom", VALUE, "low")
+    usable = tp * mem * (1.0 - headroom)
+    free_gb = usable - weights
+    kv_cap = np.maximum(free_gb, 0.0) * GB / kv_token
+    slots = np.floor(kv_cap / seq)
+    window_max = _attr(models, _model_figure(ctx, "context_tokens"))
+    excluded = []
+    for i, c in enumerate(rows.cands):
+        why = ""
+        if seq[i] > window_max[i]:
+            why = f"{c.model} context of {int(window_max[i])} tokens < {seq[i]:.0f} needed"
+        elif c.gpus_per_replica > gpus_per_server(ctx, c.gpu):
+            why = (
+                f"{c.gpus_per_replica} GPUs per replica > {gpus_per_server(ctx, c.gpu)} in one "
+                f"{c.gpu} server"
+            )
+        elif free_gb[i] <= 0:
+            why = (
+                f"{c.model} {c.optimisation} ({weights[i]:.0f} GB of weights) does not fit on "
+                f"{c.gpus_per_replica} × {c.gpu} ({usable[i]:.0f} GB usable)"
+            )
+        elif slots[i] < 1:
+            why = f"no room for the KV cache of one request on {c.gpus_per_replica} × {c.gpu}"
+        excluded.append(why)
+    return Fit(weights, kv_token, kv_cap, slots, excluded)
+
+
+def replica_model(ctx: Context, rows: Rows, kv_token: Array, scenario: str) -> serving.StepModel:
+    """The step model of each row's replica (figures from the catalog at the scenario)."""
+    cat = ctx.catalog
+    eff = cat.efficiencies[ENGINE]
+    models, gpus, opts = rows.col("model"), rows.col("gpu"), rows.col("optimisation")
+    tp = rows.tp
+    params = _attr(models, _model_figure(ctx, "params_b"))
+    experts_b = _attr(models, _model_figure(ctx, "expert_params_b"))
+    links = [_link(ctx, g, scenario) for g in gpus]
+    layers = _attr(models, _model_figure(ctx, "layers"))
+    heads = _attr(models, _model_figure(ctx, "attention_heads"))
+    head_dim = _attr(models, lambda m: float(cat.open_models[m].head_dim or 128))
+    tflops = np.array(
+        [compute_tflops(ctx, g, q) or math.nan for g, q in zip(gpus, opts, strict=True)]
+    )
+    return replica.step_model(
+        gpus=tp,
+        dense_weights_fp16_gb=(params - experts_b) * 2.0,
+        expert_weights_fp16_gb=experts_b * 2.0,
+        experts=_attr(models, _model_figure(ctx, "experts")),
+        experts_per_token=_attr(models, _model_figure(ctx, "experts_per_token")),
+        weight_read_speedup=_attr(
+            opts, lambda q: pick(cat.quantisations[q].decode_speedup_batch1, scenario, "high")
+        ),
+        active_params_b=_attr(models, _model_figure(ctx, "active_params_b")),
+        kv_bytes_per_token=kv_token,
+        attention_layers=layers,
+        attention_width=heads * head_dim,
+        hidden_size=_attr(models, _model_figure(ctx, "hidden_size")),
+        layers=layers,
+        bandwidth_gb_s=_attr(gpus, _gpu_figure(ctx, "bandwidth_gb_s")),
+        bandwidth_efficiency=pick(eff.bandwidth_efficiency, scenario, "high"),
+        tflops=tflops,
+        bf16_tflops=_attr(gpus, _gpu_figure(ctx, "bf16_tflops")),
+        mfu_decode=pick(eff.mfu_decode, scenario, "high"),
+        mfu_prefill=pick(eff.mfu_prefill, scenario, "high"),
+        link_gb_s_per_direction=np.array([b for b, _ in links]),
+        link_efficiency=pick(eff.interconnect_efficiency, scenario, "high"),
+        hop_latency_s=np.array([lat for _, lat in links]),
+        overhead_s=pick(eff.step_overhead_ms, scenario, "low") / 1000.0,
+    )
+
+
+@dataclass(frozen=True)
+class Fleet:
+    """The sizing of each row: batch cap, replicas (0: none meets the limits) and why not."""
+
+    batch_cap: Array
+    replicas: Array
+    rejected: list[str]
+
+
+def _limits(ctx: Context, fixed_s: Array, n: int, hidden: Array) -> search.LatencyLimits:
+    """The client's latency limits on the replica (the fixed parts subtracted)."""
+    cp = ctx.client.critical_performance
+    limits = {cp.performance.metric: float(cp.performance.limit)}
+    for metric, value in (cp.extra_limits or {}).items():
+        limits[metric] = min(float(value), limits.get(metric, math.inf))
+    inf = np.full(n, math.inf)
+    e2e = inf.copy()
+    if "p95_latency_s" in limits:
+        e2e = np.minimum(e2e, limits["p95_latency_s"] - fixed_s)
+    if "turnaround_h" in limits:
+        e2e = np.minimum(e2e, limits["turnaround_h"] * SECONDS_PER_HOUR - fixed_s)
+    ttft = inf.copy()
+    if "ttft_p95_s" in limits:
+        ttft = limits["ttft_p95_s"] - fixed_s
+    tpot = np.full(n, limits.get("tpot_p95_ms", math.inf) / 1000.0)
+    return search.LatencyLimits(
+        e2e,
+        np.broadcast_to(ttft, (n,)).astype(float),
+        tpot,
+        float(ctx.method("max_peak_utilisation")),
+        hidden,
+    )
+
+
+def _subset(x: Any, idx: NDArray[np.intp]) -> Any:
+    return np.asarray(x, float)[idx] if np.ndim(x) else x
+
+
+def _take_model(m: serving.StepModel, idx: NDArray[np.intp]) -> serving.StepModel:
+    return serving.StepModel(**{k: _subset(v, idx) for k, v in vars(m).items()})
+
+
+def _take_w(w: serving.Workload, idx: NDArray[np.intp]) -> serving.Workload:
+    return serving.Workload(**{k: _subset(v, idx) for k, v in vars(w).items()})
+
+
+def _engine(ctx: Context, rows: Rows, fit_: Fit, cap: Array) -> serving.Engine:
+    eff = ctx.catalog.efficiencies[ENGINE]
+    mem = _attr(rows.col("gpu"), _gpu_figure(ctx, "memory_gb"))
+    budget = np.array([float(eff.token_budget(x)) for x in mem])
+    return serving.Engine(
+        max_seqs=cap, token_budget=budget, kv_capacity_tokens=fit_.kv_capacity_tokens
+    )
+
+
+def default_cap(ctx: Context, rows: Rows) -> Array:
+    """The engine's max_num_seqs for the GPU, or the client's cap."""
+    eff = ctx.catalog.efficiencies[ENGINE]
+    mem = _attr(rows.col("gpu"), _gpu_figure(ctx, "memory_gb"))
+    caps = np.array([float(eff.max_seqs(x)) for x in mem])
+    given = ctx.client.options.max_batch_per_replica
+    return np.minimum(caps, float(given)) if given else caps
+
+
+def size_real_time(
+    ctx: Context,
+    rows: Rows,
+    idx: NDArray[np.intp],
+    m: serving.StepModel,
+    w: serving.Workload,
+    fit_: Fit,
+    fixed_s: Array,
+    peak_rps: float,
+    hidden_tokens: Array,
+) -> tuple[Array, Array]:
+    """For rows ``idx``: the (batch cap, replicas) with the fewest GPUs meeting every latency
+    limit at the peak, among the engine default cap and the method's smaller caps (replicas 0:
+    no count meets them)."""
+    quantile = float(ctx.method("latency_quantile"))
+    top = np.minimum(default_cap(ctx, rows)[idx], np.maximum(fit_.memory_slots[idx], 1.0))
+    caps = [top] + [np.full(idx.size, float(c)) for c in ctx.method("batch_caps_per_replica")]
+    best_r = np.zeros(idx.size)
+    best_cap = top.copy()
+    ms, ws = _take_model(m, idx), _take_w(w, idx)
+    eng_all = _engine(ctx, rows, fit_, np.zeros(len(rows.cands)))
+    limits = _limits(ctx, fixed_s[idx], idx.size, hidden_tokens[idx])
+    for cap in caps:
+        cap = np.minimum(cap, top)
+        engine = serving.Engine(
+            max_seqs=cap,
+            token_budget=_subset(eng_all.token_budget, idx),
+            kv_capacity_tokens=_subset(eng_all.kv_capacity_tokens, idx),
+        )
+        r = search.fewest_replicas(ms, ws, engine, np.full(idx.size, peak_rps), limits, quantile)
+        better = (r > 0) & ((best_r == 0) | (r < best_r))
+        best_r = np.where(better, r, best_r)
+        best_cap = np.where(better, cap, best_cap)
+    return best_cap, best_r
+
+
+def batch_wait_h(ctx: Context, u: Mapping[str, float]) -> float:
+    """Worst-case wait of a batch request for its run: requests arrive over the active hours and
+    the backlog is processed ``batch_runs_per_day`` times, so the first request of a window waits
+    the window (active hours / runs)."""
+    return u["active_hours_per_day"] / float(ctx.client.options.batch_runs_per_day)
+
+
+def batch_run_limit_h(ctx: Context, u: Mapping[str, float]) -> float:
+    """Longest a run may take: the turnaround limit minus the wait, or the interval between
+    runs when the client gives no turnaround limit."""
+    runs = float(ctx.client.options.batch_runs_per_day)
+    interval = HOURS_PER_DAY / runs
+    cp = ctx.client.critical_performance
+    limits = {cp.performance.metric: float(cp.performance.limit), **(cp.extra_limits or {})}
+    if "turnaround_h" in limits:
+        return min(interval, float(limits["turnaround_h"]) - batch_wait_h(ctx, u))
+    return interval
+
+
+def _hidden_wait(hidden: Array, tpot_s: Array) -> Array:
+    """Time the user waits for the reasoning tokens before the first answer token."""
+    with np.errstate(invalid="ignore"):
+        return np.where(hidden > 0, hidden * tpot_s, 0.0)
+
+
+# --------------------------------------------------------------------------------------------
+# The chain
+
+
+@dataclass(frozen=True)
+class Sizing:
+    """The engine settings chosen in the value scenario, kept in the other scenarios."""
+
+    batch_cap: Array
+    replicas: Array
+
+
+def serving_key(c: Candidate) -> tuple[Any, ...]:
+    """What the sizing of a candidate depends on (not its hosting nor its region)."""
+    return (
+        c.gpu,
+        c.gpus_per_replica,
+        c.model,
+        c.optimisation,
+        c.kv_cache,
+        c.rag,
+        c.reasoning_effort,
+        c.prompt_caching,
+        c.deployment_mode,
+    )
+
+
+def physics(
+    ctx: Context,
+    cands: Sequence[Candidate],
+    scenario: str,
+    sizing: Sizing | None = None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The serving columns and the fleet of distinct serving candidates (see ``serving_key``):
+    fit, replica model, sizing search, latency, power."""
+    n = len(cands)
+    rows = Rows(cands)
+    u = ctx.usage_at(scenario)
+    days = ctx.days_per_month
+    rags = rows.col("rag")
+    fixed_of = {r: workload.fixed_latency_s(ctx, r, scenario) for r in set(rags)}
+    fixed = np.array([fixed_of[r] for r in rags])
+    keys = [(c.model, c.reasoning_effort, c.prompt_caching, c.rag) for c in cands]
+    per_key = {k: workload.tokens(ctx, *k, scenario, False) for k in set(keys)}
+    toks = [per_key[k] for k in keys]
+    prompt = np.array([t.prompt for t in toks])
+    hidden = np.nan_to_num(np.array([t.reasoning for t in toks]))
+    answer = np.array([t.output for t in toks])
+    out = hidden + answer  # every generated token is a decode step
+    w = serving.Workload(
+        context_tokens=prompt,
+        prefill_tokens=prompt - np.array([t.cached for t in toks]),
+        output_tokens=out,
+    )
+    fit_ = fit(ctx, rows, w)
+    m = replica_model(ctx, rows, fit_.kv_bytes_per_token, scenario)
+    excluded = [t.unknown or e for t, e in zip(toks, fit_.excluded, strict=True)]
+    ok = np.array([e == "" for e in excluded])
+    realtime = rows.mask("deployment_mode", "real_time")
+    peak = u["peak_requests_per_second"]
+    active_h = u["active_hours_per_day"]
+    caps = np.where(ok, np.minimum(default_cap(ctx, rows), np.maximum(fit_.memory_slots, 1)), 1.0)
+    replicas = np.zeros(n)
+    if sizing is not None:
+        caps, replicas = sizing.batch_cap.copy(), sizing.replicas.copy()
+    else:
+        idx = np.flatnonzero(ok & realtime)
+        if idx.size:
+            c, r = size_real_time(ctx, rows, idx, m, w, fit_, fixed, peak, hidden)
+            caps[idx], replicas[idx] = c, r
+    engine = _engine(ctx, rows, fit_, caps)
+    capacity = serving.capacity_rps(m, w, engine)
+    quantile = float(ctx.method("latency_quantile"))
+    # batch mode: replicas so that a run ends within its limit
+    backlog = u["requests_per_day"] / float(ctx.client.options.batch_runs_per_day)
+    run_limit_h = batch_run_limit_h(ctx, u)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        replica_h_per_run = backlog / capacity / SECONDS_PER_HOUR
+    if sizing is None:
+        bidx = np.flatnonzero(ok & ~realtime)
+        if run_limit_h <= 0:
+            for i in bidx:
+                excluded[i] = (
+                    f"turnaround limit below the {batch_wait_h(ctx, u):.3g} h wait for the next "
+                    "run; raise options.batch_runs_per_day"
+                )
+        else:
+            replicas[bidx] = np.maximum(1.0, np.ceil(replica_h_per_run[bidx] / run_limit_h - 1e-9))
+    for i in np.flatnonzero(ok & realtime & (replicas == 0)):
+        excluded[i] = (
+            f"no replica count meets the latency limits with {cands[i].gpus_per_replica} × "
+            f"{cands[i].gpu} per replica (even at near-zero load)"
+        )
+    valid = np.array([e == "" for e in excluded]) & (replicas > 0)
+    r_safe = np.where(valid, replicas, 1.0)
+    rate_peak = peak / r_safe
+    lat = serving.replica_latency(m, w, engine, rate_peak, quantile)
+    rho = serving.utilisation(m, w, engine, rate_peak)
+    # energy at the mean load of the active hours (real time) or saturated (batch runs)
+    mean_rate = np.where(
+        realtime, u["requests_per_day"] / (active_h * SECONDS_PER_HOUR) / r_safe, capacity
+    )
+    mean_lat = serving.replica_latency(m, w, engine, mean_rate, quantile)
+    mem_share, cmp_share = serving.step_shares(m, w, engine, mean_rate)
+    busy = np.where(realtime, mean_lat.busy_share, 1.0)
+    gpus_ = rows.col("gpu")
+    eff = ctx.catalog.efficiencies[ENGINE]
+    tdp = _attr(gpus_, _gpu_figure(ctx, "tdp_w"))
+    idle = _attr(gpus_, _gpu_figure(ctx, "idle_w"))
+    power = energy_est.gpu_power_from_steps_w(
+        tdp,
+        idle,
+        busy,
+        np.nan_to_num(mem_share),
+        np.nan_to_num(cmp_share),
+        pick(eff.power_fraction_memory_bound, scenario, "low"),
+        pick(eff.power_fraction_compute_bound, scenario, "low"),
+    )
+    tp = rows.tp
+    joules = energy_est.joules_per_token(power * tp, mean_rate * out)
+    fleet = {
+        "tp": tp,
+        "replicas": r_safe,
+        "realtime": realtime,
+        "active_h": active_h,
+        "days": days,
+        "replica_h_per_day": replica_h_per_run * float(ctx.client.options.batch_runs_per_day),
+        "power_w": power,
+        "idle_w": idle,
+        "min_replicas": ctx.assumption("min_replicas_off_hours", VALUE, "low"),
+    }
+    wait_h = batch_wait_h(ctx, u)
+    run_h = replica_h_per_run / r_safe
+    tokens_rep = capacity * out
+    nan = np.full(n, math.nan)
+
+    def rt(x: Array) -> Array:
+        return np.where(realtime & valid, x, nan)
+
+    columns: dict[str, Any] = {
+        "excluded_because": excluded,
+        "gpus_per_replica": tp,
+        "replicas": np.where(valid, replicas, nan),
+        "batch_per_replica": np.where(valid, caps, nan),
+        "gpus_total": np.where(valid, replicas * tp, nan),
+        "ttft_s": rt(lat.ttft_q_s + _hidden_wait(hidden, lat.tpot_q_s) + fixed),
+        "p95_latency_s": rt(lat.e2e_q_s + fixed),
+        "tpot_p95_ms": rt(lat.tpot_q_s * 1000.0),
+        "turnaround_h": np.where(
+            realtime, (lat.e2e_q_s + fixed) / SECONDS_PER_HOUR, wait_h + run_h
+        ),
+        "peak_utilisation": np.where(realtime & valid, rho, np.where(valid, 1.0, nan)),
+        "decode_ms_per_token_batch1": serving.zero_load_tpot_s(m, w) * 1000.0,
+        "tokens_per_s_per_replica": tokens_rep,
+        "max_tokens_per_s_per_gpu": tokens_rep / tp,
+        "utilisation": np.where(realtime, busy, 1.0),
+        "gpu_joules_per_output_token": np.where(valid, joules, nan),
+        "generated_tokens": out,
+    }
+    return columns, fleet
+
+
+def evaluate(
+    ctx: Context,
+    cands: Sequence[Candidate],
+    scenario: str,
+    sizing: Sizing | None = None,
+) -> dict[str, Any]:
+    """Every column of the self-hosted rows at the scenario (USD). Rows ruled out by the fit or
+    the search keep ``excluded_because`` and NaN figures. The sizing runs once per distinct
+    serving candidate (hosting and region only change the bill)."""
+    from llmdecide.evaluation.hosting import SELF_HOSTED
+
+    n = len(cands)
+    rows = Rows(cands)
+    keys = [serving_key(c) for c in cands]
+    first: dict[tuple[Any, ...], int] = {}
+    for i, k in enumerate(keys):
+        first.setdefault(k, i)
+    reps = list(first.values())
+    position = {k: j for j, k in enumerate(first)}
+    index = np.array([position[k] for k in keys], dtype=int)
+    sizing_u = None
+    if sizing is not None:
+        sizing_u = Sizing(sizing.batch_cap[reps], sizing.replicas[reps])
+    phys_u, fleet_u = physics(ctx, [cands[i] for i in reps], scenario, sizing_u)
+
+    def expand(v: Any) -> Any:
+        if isinstance(v, list):
+            return [v[j] for j in index]
+        if isinstance(v, np.ndarray) and v.ndim:
+            return v[index]
+        return v
+
+    phys_cols = {k: expand(v) for k, v in phys_u.items()}
+    fleet = {k: expand(v) for k, v in fleet_u.items()}
+    u = ctx.usage_at(scenario)
+    days = ctx.days_per_month
+    out = phys_cols.pop("generated_tokens")
+    valid = np.array([e == "" for e in phys_cols["excluded_because"]]) & (
+        ~np.isnan(phys_cols["replicas"])
+    )
+    nan = np.full(n, math.nan)
+    bills: dict[str, Array] = {}
+    for name, hosting in SELF_HOSTED.items():
+        sel = rows.mask("hosting", name)
+        if sel.any():
+            part = hosting.bill(ctx, rows, fleet, scenario)
+            for k, v in part.items():
+                bills.setdefault(k, np.full(n, math.nan))
+                bills[k] = np.where(sel, v, bills[k])
+    accuracy = {}
+    acc_keys = [
+        (c.hosting, c.model, c.optimisation, c.rag, c.output_format, c.reasoning_effort)
+        for c in cands
+    ]
+    for key in set(acc_keys):
+        accuracy[key] = precision.accuracy(ctx, *key[:5], scenario, key[5])
+    acc = [accuracy[k] for k in acc_keys]
+    requests_month = u["requests_per_day"] * days
+    columns: dict[str, Any] = {
+        **phys_cols,
+        "accuracy": np.array([a for a, _ in acc]),
+        "accuracy_source": [s for _, s in acc],
+        "cost_api": np.zeros(n),
+        **bills,
+    }
+    kwh = columns["energy_kwh_per_month"]
+    columns["wh_per_1k_output_tokens"] = energy_est.wh_per_1k_output_tokens(
+        kwh, out * requests_month
+    )
+    for key in ("replicas", "gpus_total"):
+        columns[key] = np.where(valid, columns[key], nan)
+    return columns

@@ -1,0 +1,352 @@
+"""API models and cloud offers of the December 2026 catalog (issue 12 items 1, 4, 5, 6; issue 13
+item 4): every API id resolves in the pinned genai-prices and EcoLogits (offline), reasoning
+fields are consistent, catalog speeds follow EcoLogits, commitment prices never exceed the
+on-demand price, and the offers waiting for new GPU records load once those records exist."""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from llmdecide import catalog
+from llmdecide.errors import CatalogError
+
+ROOT = Path(__file__).resolve().parents[1]
+FOLDER = ROOT / "params" / "catalog"
+
+SPEC_V1 = {"gpt-4o", "gpt-4o-mini", "mistral-large"}
+SPEC_V2 = {
+    "gpt-6-sol",
+    "gpt-6-luna",
+    "gpt-5.4-mini",
+    "gpt-5.4-nano",
+    "claude-opus-5-5",
+    "claude-sonnet-5-5",
+    "claude-haiku-5-5",
+    "gemini-3.1-pro-preview",
+    "gemini-3.8-flash",
+    "gemini-3.5-flash-lite",
+    "mistral-large-4",
+    "mistral-medium-3-5",
+    "mistral-small-2603",
+}
+NEW_GPUS = {"H200-SXM", "B200", "MI300X", "MI325X", "RTX-PRO-6000"}
+EUROPE = ("FRA", "DEU", "IRL", "NLD", "SWE", "GBR")
+
+CAT = catalog.load()
+API_IDS = sorted(CAT.api_models)
+
+
+def _genai_model(provider: str, model_ref: str) -> Any:
+    from genai_prices.data import providers
+
+    (prov,) = [p for p in providers if p.id == provider]
+    matches = [m for m in prov.models if m.id == model_ref]
+    return matches[0] if matches else None
+
+
+# ------------------------------------------------------------------------------------------------
+# Ids against the pinned libraries (offline, bundled data)
+
+
+def test_the_spec_model_list_is_in_the_catalog() -> None:
+    assert set(CAT.api_models) >= SPEC_V1 | SPEC_V2
+
+
+@pytest.mark.parametrize("name", API_IDS)
+def test_api_id_resolves_in_genai_prices(name: str) -> None:
+    from genai_prices import Usage, calc_price
+
+    model = CAT.api_model(name)
+    assert model.genai_prices_id is not None
+    price = calc_price(
+        Usage(input_tokens=1000, output_tokens=1000),
+        model_ref=model.genai_prices_id,
+        provider_id=model.provider,
+        genai_request_timestamp=datetime.combine(CAT.method["prices_as_of"], datetime.min.time()),
+    )
+    assert float(price.total_price) > 0
+    # the exact id, not a fuzzy match on another model
+    assert price.model.id == model.genai_prices_id
+
+
+@pytest.mark.parametrize("name", API_IDS)
+def test_api_id_resolves_in_ecologits(name: str) -> None:
+    from ecologits.model_repository import models
+
+    model = CAT.api_model(name)
+    found = models.find_model(provider=model.ecologits_provider, model_name=model.ecologits_id)
+    assert found is not None, f"{model.ecologits_provider}/{model.ecologits_id}"
+    assert found.name == model.ecologits_id
+
+
+@pytest.mark.parametrize("name", API_IDS)
+def test_ttft_and_speed_values_are_ecologits_deployment_figures(name: str) -> None:
+    from llmdecide.estimators import api
+
+    model = CAT.api_model(name)
+    measured = api.ecologits_deployment(model.ecologits_provider, model.ecologits_id or name)
+    assert measured is not None and model.ttft_s is not None
+    assert model.output_tokens_per_s is not None
+    assert model.ttft_s.value == pytest.approx(measured[0])
+    assert model.output_tokens_per_s.value == pytest.approx(measured[1])
+    # a spread, and a physical one
+    assert 0 < model.ttft_s.low < model.ttft_s.value < model.ttft_s.high
+    assert 0 < model.output_tokens_per_s.low < model.output_tokens_per_s.high
+
+
+@pytest.mark.parametrize("name", API_IDS)
+def test_context_window_is_genai_prices_where_it_carries_one(name: str) -> None:
+    model = CAT.api_model(name)
+    info = _genai_model(model.provider, model.genai_prices_id or name)
+    assert info is not None
+    if info.context_window is not None:
+        assert model.context_tokens == info.context_window
+    else:  # gemini-3.1-pro-preview: Google's page (input token limit 1,048,576)
+        assert model.context_tokens > 0 and "ai.google.dev" in model.source
+
+
+def test_hand_checked_api_records() -> None:
+    # genai-prices 0.2.3 context windows; EcoLogits 0.11.3 deployment figures
+    assert CAT.api_model("gpt-6-sol").context_tokens == 1_050_000
+    assert CAT.api_model("claude-haiku-5-5").output_tokens_per_s.value == 147  # type: ignore[union-attr]
+    assert CAT.api_model("mistral-medium-3-5").ttft_s.value == 0.36  # type: ignore[union-attr]
+    # ttft spread 0.5x-2.5x of the value (assumption api_ttft_s: 0.3-1.5 around 0.6)
+    ttft = CAT.api_model("gpt-4o-mini").ttft_s
+    assert ttft is not None and (ttft.low, ttft.high) == (0.27, 1.35)  # 0.54*0.5, 0.54*2.5
+    # GPQA Diamond 88.0 % on 198 questions: 1.96*sqrt(0.88*0.12/198) = 0.045
+    mini = CAT.api_model("gpt-5.4-mini")
+    assert mini.accuracy_proxy is not None
+    assert mini.accuracy_proxy.value == 0.88
+    assert (mini.accuracy_proxy.low, mini.accuracy_proxy.high) == (0.835, 0.925)
+    assert "GPQA Diamond" in (mini.accuracy_benchmark or "")
+
+
+def test_unknown_precision_is_null_not_invented() -> None:
+    unknown = [name for name, m in CAT.api_models.items() if m.accuracy_proxy is None]
+    assert "claude-opus-5-5" in unknown and "gpt-6-sol" in unknown
+    for name in unknown:
+        assert CAT.api_model(name).accuracy_benchmark is None, name
+
+
+# ------------------------------------------------------------------------------------------------
+# Reasoning
+
+
+@pytest.mark.parametrize("name", API_IDS)
+def test_reasoning_tokens_are_given_exactly_for_reasoning_models(name: str) -> None:
+    model = CAT.api_model(name)
+    if not model.reasoning:
+        assert model.reasoning_tokens is None
+        assert model.reasoning_efforts == []
+        assert model.accuracy_by_effort is None
+    else:
+        assert model.reasoning_tokens is not None
+        assert model.reasoning_efforts
+        assert set(model.reasoning_tokens) == set(model.reasoning_efforts) - {"none"}
+        assert set(model.reasoning_efforts) <= set(catalog.REASONING_EFFORTS)
+
+
+def test_v1_models_do_not_reason_and_v2_ones_do() -> None:
+    assert not any(CAT.api_model(n).reasoning for n in SPEC_V1)
+    assert all(CAT.api_model(n).reasoning for n in SPEC_V2)
+
+
+def test_reasoning_tokens_for_an_effort() -> None:
+    zero = catalog.Range(value=0, low=0, high=0)
+    # a non-reasoning model ignores the option
+    assert CAT.api_model("gpt-4o").reasoning_tokens_for("high") == zero
+    # Mistral Small 4 accepts none (0 tokens) and high (no published figure: unknown)
+    small = CAT.api_model("mistral-small-2603")
+    assert small.reasoning_tokens_for("none") == zero
+    assert small.reasoning_tokens_for("high") is None
+    assert small.reasoning_tokens_for("low") is None  # not accepted
+    # Claude Opus 5.5 always thinks: 'none' is not available
+    assert CAT.api_model("claude-opus-5-5").reasoning_tokens_for("none") is None
+
+
+def _api(**fields: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "provider": "openai",
+        "ecologits_provider": "openai",
+        "context_tokens": 1000,
+        "source": "test",
+        "retrieved": "2026-12-01",
+    }
+    return base | fields
+
+
+def test_api_model_validation() -> None:
+    rng = {"value": 500, "low": 200, "high": 900}
+    ok = catalog.ApiModel.model_validate(
+        _api(reasoning=True, reasoning_efforts=["none", "high"], reasoning_tokens={"high": rng})
+    )
+    assert ok.reasoning_tokens_for("high") == catalog.Range.model_validate(rng)
+    bad = [
+        _api(reasoning=False, reasoning_tokens={"high": rng}),  # tokens without reasoning
+        _api(reasoning=True, reasoning_efforts=["low", "high"], reasoning_tokens={"high": rng}),
+        _api(reasoning=True, reasoning_efforts=["high"]),  # efforts without tokens
+        _api(reasoning=True, reasoning_tokens={"high": rng}),  # no efforts
+        _api(accuracy_proxy=0.8),  # a proxy without its benchmark
+        _api(accuracy_proxy=1.5, accuracy_benchmark="x"),  # not a fraction
+        _api(reasoning=True, reasoning_efforts=["high", "high"], reasoning_tokens={"high": None}),
+        _api(reasoning=True, reasoning_efforts=["extreme"], reasoning_tokens={}),
+        _api(context_tokens=0),
+    ]
+    for fields in bad:
+        with pytest.raises(ValidationError):
+            catalog.ApiModel.model_validate(fields)
+
+
+def _copy(tmp_path: Path) -> Path:
+    target = tmp_path / "catalog"
+    shutil.copytree(FOLDER, target)
+    return target
+
+
+def _edit(folder: Path, file: str, change: Any) -> None:
+    path = folder / file
+    data = yaml.safe_load(path.read_text("utf-8"))
+    change(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), "utf-8")
+
+
+def _problems(folder: Path) -> dict[str, str]:
+    with pytest.raises(CatalogError) as caught:
+        catalog.load(folder)
+    assert caught.value.exit_code == 2
+    return {p.key_path: str(p) for p in caught.value.problems}
+
+
+def test_a_bad_api_record_names_file_and_key(tmp_path: Path) -> None:
+    folder = _copy(tmp_path)
+    _edit(
+        folder,
+        "api_models.yaml",
+        lambda d: d["api_models"]["mistral-small-2603"]["reasoning_tokens"].pop("high"),
+    )
+    problems = _problems(folder)
+    message = problems["api_models.mistral-small-2603"]
+    assert "api_models.yaml" in message and "reasoning_tokens needs exactly" in message
+
+
+# ------------------------------------------------------------------------------------------------
+# Cloud offers
+
+
+def _offer(**fields: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "provider": "x",
+        "gpu": "L4",
+        "price_per_gpu_hour_usd": 2.0,
+        "source": "test",
+        "retrieved": "2026-12-01",
+    }
+    return base | fields
+
+
+def test_commitment_prices_never_exceed_on_demand() -> None:
+    ok = catalog.CloudOffer.model_validate(
+        _offer(price_per_gpu_hour_usd_1y=1.5, price_per_gpu_hour_usd_3y=1.0)
+    )
+    assert (ok.price_usd("on_demand"), ok.price_usd("1y"), ok.price_usd("3y")) == (2.0, 1.5, 1.0)
+    assert catalog.CloudOffer.model_validate(_offer()).price_usd("3y") is None
+    for fields in (
+        _offer(price_per_gpu_hour_usd_1y=2.5),  # 1y dearer than on demand
+        _offer(price_per_gpu_hour_usd_1y=1.0, price_per_gpu_hour_usd_3y=1.2),  # 3y > 1y
+        _offer(price_per_gpu_hour_usd_3y=2.1),  # 3y > on demand, no 1y published
+        _offer(price_per_gpu_hour_usd_1y=0),
+        _offer(price_per_gpu_hour_usd_3y=-1),
+        _offer(price_per_gpu_hour_usd=-1),
+    ):
+        with pytest.raises(ValidationError):
+            catalog.CloudOffer.model_validate(fields)
+
+
+prices = st.floats(min_value=0.01, max_value=100, allow_nan=False)
+
+
+@given(on_demand=prices, one=st.one_of(st.none(), prices), three=st.one_of(st.none(), prices))
+def test_a_longer_commitment_never_raises_the_hourly_price(
+    on_demand: float, one: float | None, three: float | None
+) -> None:
+    fields = _offer(
+        price_per_gpu_hour_usd=on_demand,
+        price_per_gpu_hour_usd_1y=one,
+        price_per_gpu_hour_usd_3y=three,
+    )
+    chain = [p for p in (on_demand, one, three) if p is not None]
+    monotone = all(a >= b for a, b in itertools.pairwise(chain))
+    try:
+        offer = catalog.CloudOffer.model_validate(fields)
+    except ValidationError:
+        assert not monotone
+        return
+    assert monotone
+    published = [offer.price_usd(c) for c in ("on_demand", "1y", "3y")]
+    known = [p for p in published if p is not None]
+    assert known == sorted(known, reverse=True)
+
+
+def test_a_dearer_commitment_in_the_catalog_is_rejected_with_its_key(tmp_path: Path) -> None:
+    folder = _copy(tmp_path)
+
+    def dearer(d: dict[str, Any]) -> None:
+        offer = next(o for o in d["cloud_offers"] if o.get("price_per_gpu_hour_usd_1y"))
+        offer["price_per_gpu_hour_usd_1y"] = offer["price_per_gpu_hour_usd"] * 2
+
+    _edit(folder, "cloud_offers.yaml", dearer)
+    problems = _problems(folder)
+    assert any("never raises the price" in p for p in problems.values())
+
+
+def test_every_offer_region_and_the_european_regions_exist() -> None:
+    assert set(EUROPE) | {"USA"} <= set(CAT.regions)
+
+
+@pytest.mark.parametrize("region", ["FRA", "DEU", "SWE", "GBR", "USA"])
+def test_a_client_in_this_region_gets_a_cloud_option(region: str) -> None:
+    """The issue's regression: a French client allowed FRA/IRL/DEU got no cloud option."""
+    assert any(CAT.offers_for(gpu, region) for gpu in CAT.gpus), region
+
+
+def test_offers_per_gpu_hour_are_the_instance_price_divided() -> None:
+    # AWS p5.48xlarge eu-north-1: 58.8928 USD/h for 8 H100 = 7.3616 per GPU-hour
+    (stockholm,) = [o for o in CAT.offers_for("H100-SXM", "SWE") if o.provider == "aws"]
+    assert stockholm.gpus_per_instance == 8
+    assert stockholm.price_per_gpu_hour_usd == pytest.approx(58.8928 / 8)
+    # AWS p4de.24xlarge eu-central-1: 1-year 21.740553 USD/h / 8 = 2.7176 per GPU-hour
+    (frankfurt,) = [o for o in CAT.offers_for("A100-80GB", "DEU") if o.provider == "aws"]
+    assert frankfurt.price_per_gpu_hour_usd_1y == pytest.approx(21.740553 / 8, abs=1e-4)
+
+
+def test_the_current_cheapest_offer_choice_still_works() -> None:
+    # configurations.py picks min(offers, key=price_per_gpu_hour_usd) per (gpu, region)
+    offers = CAT.offers_for("L40S", "USA")
+    cheapest = min(offers, key=lambda o: o.price_per_gpu_hour_usd)
+    assert cheapest is offers[0]
+
+
+def test_secondary_sources_say_so() -> None:
+    for i, offer in enumerate(CAT.cloud_offers):
+        if "transcribed" in offer.source or "vantage" in offer.source:
+            assert offer.note and "econdary" in offer.note, i
+
+
+def test_new_gpus_have_cloud_offers_cheapest_first() -> None:
+    """The H200/B200/MI300X/RTX PRO 6000 offers (once pending on their GPU records) load."""
+    h200 = [o.price_per_gpu_hour_usd for o in CAT.offers_for("H200-SXM", "USA")]
+    assert h200 == sorted(h200) and len(h200) >= 3
+    assert CAT.offers_for("B200", "FRA")
+    for gpu in NEW_GPUS:
+        if gpu != "MI325X":  # no published offer found (docs/catalog.md)
+            assert any(o.gpu == gpu for o in CAT.cloud_offers), gpu

@@ -1,0 +1,151 @@
+"""The serving model of a replica: step time, loaded fixed point, capacity, queueing closed forms."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from llmdecide.estimators import parallelism, queueing, replica, serving
+
+
+def _dense(**over: float) -> serving.StepModel:
+    base = dict(
+        dense_read_s=0.010,  # 10 ms to stream the weights
+        kv_read_s_per_token=1e-7,  # 0.1 µs per cached token
+        decode_compute_s_per_token=1e-4,  # 0.1 ms of compute per decoded token
+        prefill_compute_s_per_token=5e-5,  # 0.05 ms per prompt token
+        overhead_s=0.001,
+    )
+    base.update(over)
+    return serving.StepModel(**base)  # type: ignore[arg-type]
+
+
+def test_step_is_max_of_memory_and_compute_plus_overhead() -> None:
+    m = _dense()
+    # 4 decodes over 1 000 cached tokens: memory 10 + 0.1 = 10.1 ms, compute 4 × 0.1 = 0.4 ms
+    assert float(m.step_s(4, 1000)) == pytest.approx(0.0101 + 0.001)
+    # + 1 000 prompt tokens: compute 0.4 + 50 = 50.4 ms > memory 10.1 ms
+    assert float(m.step_s(4, 1000, 1000)) == pytest.approx(0.0504 + 0.001)
+
+
+def test_moe_step_reads_only_the_experts_routed_to() -> None:
+    # 8 experts, 2 per token: one token touches 2/8 = 25 %; two tokens 1 − 0.75² = 43.75 %
+    assert float(serving.distinct_share(1, 8, 2)) == pytest.approx(0.25)
+    assert float(serving.distinct_share(2, 8, 2)) == pytest.approx(0.4375)
+    assert float(serving.distinct_share(5, 0, 0)) == 1.0  # dense
+    m = _dense(experts_read_s=0.040, experts=8, experts_per_token=2, dense_read_s=0.002)
+    # one decode: 2 ms dense + 40 ms × 25 % = 12 ms, + 0.1 µs × 0 context, + 1 ms overhead
+    assert float(m.step_s(1, 0)) == pytest.approx(0.012 + 0.001)
+
+
+def test_zero_load_ttft_is_the_prefill_alone() -> None:
+    m = _dense()
+    w = serving.Workload(context_tokens=2000, prefill_tokens=2000, output_tokens=100)
+    engine = serving.Engine(max_seqs=256, token_budget=8192, kv_capacity_tokens=1e6)
+    # one chunk of 2 000 tokens: compute 2 000 × 0.05 ms = 100 ms > memory 10 ms; + 1 ms overhead
+    assert float(serving.zero_load_ttft_s(m, w, engine)) == pytest.approx(0.101)
+    small_budget = serving.Engine(max_seqs=256, token_budget=500, kv_capacity_tokens=1e6)
+    # four chunks of 500: each max(10 ms, 25 ms) + 1 ms = 26 ms → 104 ms
+    assert float(serving.zero_load_ttft_s(m, w, small_budget)) == pytest.approx(0.104)
+
+
+def test_loaded_step_solves_the_fixed_point() -> None:
+    m = _dense(kv_read_s_per_token=0.0, overhead_s=0.0)
+    w = serving.Workload(context_tokens=100, prefill_tokens=0, output_tokens=100)
+    # memory bound: τ = 10 ms whatever the load while compute λ·O·τ·0.1 ms stays below it
+    assert float(serving.loaded_step_s(m, w, 1.0)) == pytest.approx(0.010)
+    # compute branch: τ = 0.1 ms (own token) / (1 − λ·O·0.1 ms); λ = 95/s → b = 0.95 → 2 ms < 10
+    # λ = 99.5/s → b = 0.995 → τ = 0.1 ms / 0.005 = 20 ms > 10 ms: compute bound
+    # (solved numerically on the load curve: regula falsi to a few parts per million)
+    assert float(serving.loaded_step_s(m, w, 99.5)) == pytest.approx(0.020, rel=1e-5)
+    assert math.isinf(float(serving.loaded_step_s(m, w, 100.0)))
+
+
+def test_capacity_is_bounded_by_compute_and_slots() -> None:
+    m = _dense(kv_read_s_per_token=0.0, overhead_s=0.0)
+    w = serving.Workload(context_tokens=100, prefill_tokens=100, output_tokens=100)
+    many = serving.Engine(max_seqs=10_000, token_budget=1e9, kv_capacity_tokens=1e12)
+    # compute per request: 100 × 0.1 ms + 100 × 0.05 ms = 15 ms → at most 66.7 requests/s
+    cap = float(serving.capacity_rps(m, w, many))
+    assert cap <= 1 / 0.015 + 1e-9
+    assert cap > 0.9 / 0.015
+    few = serving.Engine(max_seqs=4, token_budget=1e9, kv_capacity_tokens=1e12)
+    # 4 slots, each request ≥ 100 steps of 10 ms = 1 s in service → below 4 requests/s
+    assert float(serving.capacity_rps(m, w, few)) < 4.0
+
+
+def test_latency_rises_with_load_and_steeply_near_capacity() -> None:
+    m = _dense()
+    w = serving.Workload(context_tokens=1000, prefill_tokens=1000, output_tokens=200)
+    engine = serving.Engine(max_seqs=256, token_budget=8192, kv_capacity_tokens=1e6)
+    cap = float(serving.capacity_rps(m, w, engine))
+    loads = np.array([0.01, 0.3, 0.6, 0.8, 0.9, 0.97]) * cap
+    lat = serving.replica_latency(m, w, engine, loads)
+    for series in (lat.ttft_q_s, lat.tpot_q_s, lat.e2e_q_s):
+        assert np.all(np.diff(series) >= -1e-12)
+    # the last 7 % of load costs more p95 than the first 30 %
+    assert lat.e2e_q_s[-1] - lat.e2e_q_s[-2] > lat.e2e_q_s[1] - lat.e2e_q_s[0]
+    # near zero load the TTFT is the prefill (plus a step of residual at most)
+    ttft0 = float(serving.zero_load_ttft_s(m, w, engine))
+    assert lat.ttft_q_s[0] == pytest.approx(ttft0, rel=0.2)
+
+
+def test_erlang_c_known_values() -> None:
+    # M/M/1: P(wait) = ρ; M/M/2 at a = 1: C = 1/3 (Kleinrock 1975, table of Erlang C)
+    assert float(queueing.erlang_c(1, 0.5)[0]) == pytest.approx(0.5)
+    assert float(queueing.erlang_c(2, 1.0)[0]) == pytest.approx(1 / 3)
+    assert float(queueing.erlang_c(3, 3.5)[0]) == 1.0  # unstable
+
+
+def test_wait_quantile_of_mm1() -> None:
+    # M/M/1, ρ = 0.8, S = 1 s: P(W > t) = 0.8 e^{−0.2 t}; p95: t = 5 ln(0.8 / 0.05) = 13.86 s
+    q = float(queueing.mg1_wait_quantile_s(0.8, 1.0, 1.0, 0.95))
+    assert q == pytest.approx(5 * math.log(16))
+    assert float(queueing.mg1_wait_quantile_s(0.01, 1.0, 1.0, 0.95)) == 0.0
+
+
+def test_tensor_parallel_communication() -> None:
+    # one GPU: no all-reduce
+    assert float(parallelism.allreduce_latency_s_per_step(1, 80, 1e-6)) == 0.0
+    # 8 GPUs, 80 layers, 1 µs hop: 2 all-reduces × 80 layers × 2 log2(8) = 6 steps = 960 µs
+    assert float(parallelism.allreduce_latency_s_per_step(8, 80, 1e-6)) == pytest.approx(0.96e-3)
+    # 2 GPUs: 2 × 80 × 2 = 320 µs
+    assert float(parallelism.allreduce_latency_s_per_step(2, 80, 1e-6)) == pytest.approx(0.32e-3)
+    # per token, 8 GPUs: 80 × 2 × 8 192 × 2 B × 1.75 / (450 GB/s × 1.0) = 10.19 µs
+    per_token = parallelism.allreduce_s_per_token(8, 80, 8192, 2, 450, 1.0)
+    assert float(per_token) == pytest.approx(80 * 2 * 8192 * 2 * 1.75 / 450e9)
+
+
+def test_step_model_from_figures() -> None:
+    m = replica.step_model(
+        gpus=2,
+        dense_weights_fp16_gb=16.0,
+        expert_weights_fp16_gb=0.0,
+        experts=0,
+        experts_per_token=0,
+        weight_read_speedup=2.0,
+        active_params_b=8.0,
+        kv_bytes_per_token=131072,
+        attention_layers=32,
+        attention_width=4096,
+        hidden_size=4096,
+        layers=32,
+        bandwidth_gb_s=2000,
+        bandwidth_efficiency=0.8,
+        tflops=1000,
+        bf16_tflops=1000,
+        mfu_decode=0.5,
+        mfu_prefill=0.5,
+        link_gb_s_per_direction=450,
+        link_efficiency=1.0,
+        hop_latency_s=1e-6,
+        overhead_s=0.0,
+    )
+    # weights: 16 GB / speed-up 2 = 8 GB over 2 × 2 000 × 0.8 GB/s = 2.5 ms
+    assert float(m.dense_read_s) == pytest.approx(8 / 3200)
+    # compute per token: 2 × 8e9 / (1 000e12 × 0.5 × 2) = 16 µs
+    assert float(m.decode_compute_s_per_token) == pytest.approx(16e-6)
+    # attention per pair: 4 × 32 × 4 096 / (1e15 × 0.5 × 2) = 0.524 ns
+    assert float(m.attention_s_per_pair) == pytest.approx(4 * 32 * 4096 / 1e15)
