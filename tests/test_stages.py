@@ -27,6 +27,9 @@ def test_an_api_recommendation_has_no_self_hosted_levers_and_does_not_fail(tmp_p
     params = _client(
         tmp_path, requests_per_day=80000, peak_requests_per_second=24, output_tokens=150
     )
+    data = yaml.safe_load(params.read_text())
+    data["options"]["hosting"] = ["api"]  # the API is the recommendation by construction
+    params.write_text(yaml.safe_dump(data, allow_unicode=True))
     out = tmp_path / "out"
     stages.critical_performance(params, out)
     choices = stages.technical_choices(params, out).data

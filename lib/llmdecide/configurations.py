@@ -524,7 +524,21 @@ def scaled_usage(usage: Mapping[str, float], factor: float) -> dict[str, float]:
 def cost_curve(
     ctx: Context, candidate: Candidate, factors: Iterable[float], make: Callable[..., Context]
 ) -> list[float]:
-    """Monthly cost (client currency) of one candidate at scaled volumes (re-sized at each)."""
+    """Monthly cost (client currency) of one candidate at scaled volumes, re-sized at each
+    (a self-hosted candidate is sized at every volume in one vectorised pass)."""
+    factors = list(factors)
+    if candidate.hosting != "api":
+        columns = self_hosted.evaluate(
+            ctx, [candidate] * len(factors), VALUE, volume=np.array(factors, dtype=float)
+        )
+        out = []
+        for excluded, value in zip(
+            columns["excluded_because"], columns["monthly_cost"], strict=True
+        ):
+            out.append(
+                cost.to_currency(float(value) if not excluded else math.nan, ctx.usd_per_unit)
+            )
+        return out
     out = []
     for f in factors:
         scaled = make(scaled_usage(ctx.usage, f))

@@ -318,7 +318,7 @@ def size_real_time(
     w: serving.Workload,
     fit_: Fit,
     fixed_s: Array,
-    peak_rps: float,
+    peak_rps: Array,
     hidden_tokens: Array,
 ) -> tuple[Array, Array]:
     """For rows ``idx``: the (batch cap, replicas) with the fewest GPUs meeting every latency
@@ -339,7 +339,7 @@ def size_real_time(
             token_budget=_subset(eng_all.token_budget, idx),
             kv_capacity_tokens=_subset(eng_all.kv_capacity_tokens, idx),
         )
-        r = search.fewest_replicas(ms, ws, engine, np.full(idx.size, peak_rps), limits, quantile)
+        r = search.fewest_replicas(ms, ws, engine, peak_rps[idx], limits, quantile)
         better = (r > 0) & ((best_r == 0) | (r < best_r))
         best_r = np.where(better, r, best_r)
         best_cap = np.where(better, cap, best_cap)
@@ -403,10 +403,13 @@ def physics(
     cands: Sequence[Candidate],
     scenario: str,
     sizing: Sizing | None = None,
+    volume: Array | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The serving columns and the fleet of distinct serving candidates (see ``serving_key``):
-    fit, replica model, sizing search, latency, power."""
+    fit, replica model, sizing search, latency, power. ``volume``: each row's traffic as a
+    multiple of the client's (break-even curves), 1 by default."""
     n = len(cands)
+    vol = np.ones(n) if volume is None else np.asarray(volume, dtype=float)
     rows = Rows(cands)
     u = ctx.usage_at(scenario)
     days = ctx.days_per_month
@@ -430,7 +433,8 @@ def physics(
     excluded = [t.unknown or e for t, e in zip(toks, fit_.excluded, strict=True)]
     ok = np.array([e == "" for e in excluded])
     realtime = rows.mask("deployment_mode", "real_time")
-    peak = u["peak_requests_per_second"]
+    peak = u["peak_requests_per_second"] * vol
+    requests_per_day = u["requests_per_day"] * vol
     active_h = u["active_hours_per_day"]
     caps = np.where(ok, np.minimum(default_cap(ctx, rows), np.maximum(fit_.memory_slots, 1)), 1.0)
     replicas = np.zeros(n)
@@ -445,7 +449,7 @@ def physics(
     capacity = serving.capacity_rps(m, w, engine)
     quantile = float(ctx.method("latency_quantile"))
     # batch mode: replicas so that a run ends within its limit
-    backlog = u["requests_per_day"] / float(ctx.client.options.batch_runs_per_day)
+    backlog = requests_per_day / float(ctx.client.options.batch_runs_per_day)
     run_limit_h = batch_run_limit_h(ctx, u)
     with np.errstate(divide="ignore", invalid="ignore"):
         replica_h_per_run = backlog / capacity / SECONDS_PER_HOUR
@@ -471,7 +475,7 @@ def physics(
     rho = serving.utilisation(m, w, engine, rate_peak)
     # energy at the mean load of the active hours (real time) or saturated (batch runs)
     mean_rate = np.where(
-        realtime, u["requests_per_day"] / (active_h * SECONDS_PER_HOUR) / r_safe, capacity
+        realtime, requests_per_day / (active_h * SECONDS_PER_HOUR) / r_safe, capacity
     )
     mean_lat = serving.replica_latency(m, w, engine, mean_rate, quantile)
     mem_share, cmp_share = serving.step_shares(m, w, engine, mean_rate)
@@ -501,6 +505,7 @@ def physics(
         "power_w": power,
         "idle_w": idle,
         "min_replicas": ctx.assumption("min_replicas_off_hours", VALUE, "low"),
+        "volume": vol,
     }
     wait_h = batch_wait_h(ctx, u)
     run_h = replica_h_per_run / r_safe
@@ -538,6 +543,7 @@ def evaluate(
     cands: Sequence[Candidate],
     scenario: str,
     sizing: Sizing | None = None,
+    volume: Array | None = None,
 ) -> dict[str, Any]:
     """Every column of the self-hosted rows at the scenario (USD). Rows ruled out by the fit or
     the search keep ``excluded_because`` and NaN figures. The sizing runs once per distinct
@@ -546,7 +552,8 @@ def evaluate(
 
     n = len(cands)
     rows = Rows(cands)
-    keys = [serving_key(c) for c in cands]
+    vol = np.ones(n) if volume is None else np.asarray(volume, dtype=float)
+    keys = [(*serving_key(c), float(v)) for c, v in zip(cands, vol, strict=True)]
     first: dict[tuple[Any, ...], int] = {}
     for i, k in enumerate(keys):
         first.setdefault(k, i)
@@ -556,7 +563,7 @@ def evaluate(
     sizing_u = None
     if sizing is not None:
         sizing_u = Sizing(sizing.batch_cap[reps], sizing.replicas[reps])
-    phys_u, fleet_u = physics(ctx, [cands[i] for i in reps], scenario, sizing_u)
+    phys_u, fleet_u = physics(ctx, [cands[i] for i in reps], scenario, sizing_u, vol[reps])
 
     def expand(v: Any) -> Any:
         if isinstance(v, list):
@@ -590,7 +597,7 @@ def evaluate(
     for key in set(acc_keys):
         accuracy[key] = precision.accuracy(ctx, *key[:5], scenario, key[5])
     acc = [accuracy[k] for k in acc_keys]
-    requests_month = u["requests_per_day"] * days
+    requests_month = u["requests_per_day"] * vol * days
     columns: dict[str, Any] = {
         **phys_cols,
         "accuracy": np.array([a for a, _ in acc]),

@@ -38,7 +38,7 @@ def bill(ctx: Context, rows: Rows, fleet: Mapping[str, Any], scenario: str) -> d
     offer_setup = np.array([f[1] for f in found])
     factor = np.array([f[2] for f in found])
     compute = cost.cloud_compute_usd_per_month(gpu_hours, price, factor)
-    rag_month, rag_setup = common.rag_costs(ctx, rows.col("rag"), scenario)
+    rag_month, rag_setup = common.rag_costs(ctx, rows.col("rag"), scenario, fleet.get("volume"))
     kwh = common.energy_kwh_per_month(ctx, rows, fleet, scenario, keep_all_on=False)
     # the provider's electricity: the client's low-carbon contract does not cover it
     operational = carbon.operational_kgco2e(kwh, common.intensity(ctx, rows.col("region")))

@@ -101,12 +101,21 @@ def embodied(ctx: Context, gpus: list[str], scenario: str) -> tuple[Array, Array
     return per_row(by_key(gpus, lambda g: embodied_per_gpu(ctx, g, scenario)))
 
 
-def rag_costs(ctx: Context, rags: list[str], scenario: str) -> tuple[Array, Array]:
-    """(monthly, set-up) retrieval cost of every row (USD)."""
+def rag_costs(
+    ctx: Context, rags: list[str], scenario: str, volume: Any = None
+) -> tuple[Array, Array]:
+    """(monthly, set-up) retrieval cost of every row (USD), at each row's traffic multiple."""
     from llmdecide.evaluation import retrieval
 
     u = ctx.usage_at(scenario)
-    pairs = by_key(rags, lambda r: retrieval.rag_costs_usd(ctx, r, u, scenario))
+    vols = [1.0] * len(rags) if volume is None else [float(v) for v in np.ravel(volume)]
+
+    def of(key: tuple[str, float]) -> tuple[float, float]:
+        rag, v = key
+        scaled = {**u, "requests_per_day": u["requests_per_day"] * v}
+        return retrieval.rag_costs_usd(ctx, rag, scaled, scenario)
+
+    pairs = by_key(list(zip(rags, vols, strict=True)), of)
     return np.array([m for m, _ in pairs]), np.array([s for _, s in pairs])
 
 

@@ -54,7 +54,7 @@ def bill(ctx: Context, rows: Rows, fleet: Mapping[str, Any], scenario: str) -> d
     capex_month = cost.capex_usd_per_month(gpus_total, price, horizon)
     energy_usd = cost.energy_usd_per_month(kwh, electricity)
     operations = cost.operations_usd_per_month(gpus_total, ops)
-    rag_month, rag_setup = common.rag_costs(ctx, rows.col("rag"), scenario)
+    rag_month, rag_setup = common.rag_costs(ctx, rows.col("rag"), scenario, fleet.get("volume"))
     setup = (
         ctx.assumption("setup_cost_self_hosted_usd", scenario, "low")
         + cost.capex_usd(gpus_total, price)
