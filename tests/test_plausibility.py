@@ -61,6 +61,12 @@ def test_a_real_time_latency_limit_of_8000_s(tmp_path: Path) -> None:
     assert codes(warnings_of(tmp_path, edited("limit: 3.0}", "limit: 120.5}"))) == ["latency_in_ms"]
     ttft = edited("metric: p95_latency_s, limit: 3.0}", "metric: ttft_p95_s, limit: 500}")
     assert codes(warnings_of(tmp_path, ttft)) == ["latency_in_ms"]
+    # extra limits: a TTFT of 2000 s is warned, a TPOT of 200 ms is what milliseconds look like
+    extra = edited(
+        "  priorities:", "  extra_limits: {ttft_p95_s: 2000, tpot_p95_ms: 200}\n  priorities:"
+    )
+    (found,) = warnings_of(tmp_path, extra)
+    assert found.key_path == "critical_performance.extra_limits.ttft_p95_s"
 
 
 def test_batch_work_in_hours_is_not_a_latency_slip(tmp_path: Path) -> None:

@@ -5,8 +5,9 @@ yellow (``llmdecide validate`` and ``run``, exit status unchanged) and the repor
 first page. ``warnings_for(client, catalog, file)`` is pure: params and catalog in, a list of
 :class:`Warning` out, in the order of the checks below.
 
-- ``latency_in_ms``: a real-time p95 limit (``p95_latency_s`` or ``ttft_p95_s``) above
-  ``REAL_TIME_LATENCY_MAX_S``: milliseconds typed as seconds (8000 for 8 s)?
+- ``latency_in_ms``: a real-time p95 limit (``p95_latency_s`` or ``ttft_p95_s``, the performance
+  limit or one of ``extra_limits``) above ``REAL_TIME_LATENCY_MAX_S``: milliseconds typed as
+  seconds (8000 for 8 s)?
 - ``prompt_beyond_context``: input + output tokens of one request beyond the context window of
   every candidate model whose window the catalog gives: every self-hosted configuration of them
   would be excluded (a size in characters or bytes typed as tokens?).
@@ -107,25 +108,33 @@ def _real_time(client: ClientParams) -> bool:
 
 
 def latency_in_ms(client: ClientParams, file: str) -> list[Warning]:
-    """A real-time p95 limit in seconds above ``REAL_TIME_LATENCY_MAX_S``."""
-    performance = client.critical_performance.performance
-    if performance.metric not in SECONDS_METRICS or not _real_time(client):
+    """A real-time p95 limit in seconds above ``REAL_TIME_LATENCY_MAX_S``: the performance
+    limit, and the ``extra_limits`` on second-based metrics."""
+    if not _real_time(client):
         return []
-    limit_s = performance.limit
-    if limit_s <= REAL_TIME_LATENCY_MAX_S:
-        return []
-    return [
-        Warning(
-            file,
-            "critical_performance.performance.limit",
-            "latency_in_ms",
-            f"a {performance.metric} limit of {limit_s:g} s ({limit_s / 60:.0f} min) for a "
-            "real-time application: milliseconds typed as seconds?",
-            f"write {limit_s / 1000:g} for {limit_s:g} ms; for work that may take minutes, use "
-            "metric turnaround_h (hours) with deployment_mode [batch]",
-            {"metric": performance.metric, "limit_s": limit_s, "minutes": limit_s / 60},
-        )
+    cp = client.critical_performance
+    limits = [
+        ("critical_performance.performance.limit", cp.performance.metric, cp.performance.limit)
     ]
+    extra = getattr(cp, "extra_limits", None) or {}
+    limits += [(f"critical_performance.extra_limits.{m}", m, v) for m, v in extra.items()]
+    out = []
+    for key_path, metric, limit_s in limits:
+        if metric not in SECONDS_METRICS or limit_s <= REAL_TIME_LATENCY_MAX_S:
+            continue
+        out.append(
+            Warning(
+                file,
+                key_path,
+                "latency_in_ms",
+                f"a {metric} limit of {limit_s:g} s ({limit_s / 60:.0f} min) for a real-time "
+                "application: milliseconds typed as seconds?",
+                f"write {limit_s / 1000:g} for {limit_s:g} ms; for work that may take minutes, "
+                "use metric turnaround_h (hours) with deployment_mode [batch]",
+                {"metric": metric, "limit_s": limit_s, "minutes": limit_s / 60},
+            )
+        )
+    return out
 
 
 def _candidate_models(client: ClientParams, catalog: Catalog) -> list[str]:
