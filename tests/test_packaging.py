@@ -42,3 +42,17 @@ def test_the_suite_never_hangs_silently() -> None:
     dev = config["project"]["optional-dependencies"]["dev"]
     assert any(d.startswith("pytest-timeout") for d in dev)
     assert any(d.startswith("hypothesis") for d in dev)
+
+
+def test_every_environment_variable_is_documented() -> None:
+    """Each ``LLMDECIDE_*`` variable the code or the tests read has its row in
+    docs/architecture.md ("Environment variables")."""
+    import re
+
+    used = set()
+    for folder in ("lib", "tests", "bench", "scripts"):
+        for path in (REPO / folder).rglob("*.py"):
+            used |= set(re.findall(r"LLMDECIDE_[A-Z_]+", path.read_text(encoding="utf-8")))
+    docs = (REPO / "docs" / "architecture.md").read_text(encoding="utf-8")
+    section = docs.split("## Environment variables", 1)[1]
+    assert used and {v for v in used if f"`{v}`" not in section} == set()
