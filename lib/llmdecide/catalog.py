@@ -209,6 +209,11 @@ class Gpu(BaseRecord):
     form_factor: str = Field(min_length=1)
     interconnect: Interconnect
     gpus_per_server: int = Field(ge=1, le=16, description="GPUs in one server or board")
+    gemm_efficiency: Range | None = Field(
+        None,
+        description="share of the dense peak that measured GEMMs reach on this GPU; null: as the "
+        "engine's reference GPU (efficiencies.*.reference_gemm_efficiency)",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Gpu:
@@ -554,6 +559,7 @@ class Efficiency(BaseRecord):
     interconnect_efficiency: Range
     power_fraction_memory_bound: Range
     power_fraction_compute_bound: Range
+    reference_gemm_efficiency: Range
     token_budget_large_gpu: int = Positive
     token_budget_small_gpu: int = Positive
     max_seqs_large_gpu: int = Positive
@@ -574,6 +580,14 @@ class Efficiency(BaseRecord):
         if self.step_overhead_ms.low < 0:
             raise ValueError("step_overhead_ms must be >= 0")
         return self
+
+    def compute_scale(self, gpu: Any, scenario_pick: Any = None) -> float:
+        """How a GPU's measured GEMM efficiency compares with the reference GPU the MFUs were
+        measured on (1 when the GPU record gives none)."""
+        own = getattr(gpu, "gemm_efficiency", None)
+        if own is None:
+            return 1.0
+        return float(own.value) / float(self.reference_gemm_efficiency.value)
 
     def token_budget(self, memory_gb: float) -> int:
         """The engine's default token budget per step (max_num_batched_tokens) on a GPU."""

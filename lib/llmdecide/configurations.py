@@ -478,6 +478,9 @@ def evaluate_candidates(ctx: Context, cands: Sequence[Candidate]) -> pd.DataFram
         )
     )
     frame.loc[excluded, blank] = math.nan
+    for col in LABEL_COLUMNS:
+        if col not in frame:
+            frame[col] = math.nan  # every row excluded before sizing
     frame["label"] = labels(frame)
     return frame
 

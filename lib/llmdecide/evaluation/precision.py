@@ -10,6 +10,13 @@ from llmdecide.estimators import precision
 from llmdecide.evaluation.context import Context, pick
 
 SELF_HOSTED = ("cloud", "on_premise")
+
+
+class _Range:
+    """A (value, low, high) triple read like a catalog Range by ``pick``."""
+
+    def __init__(self, value: float, low: float, high: float) -> None:
+        self.value, self.low, self.high = value, low, high
 UNKNOWN = "unknown"
 
 
@@ -40,7 +47,14 @@ def accuracy(
             best = (ev, exact)
     deltas: list[float] = []
     if best is not None:
-        base, source = float(best[0].accuracy), precision.MEASURED
+        low, value, high = precision.evaluation_accuracy_range(
+            float(best[0].accuracy),
+            getattr(best[0], "questions", None),
+            float(ctx.method("evaluation_confidence")),
+        )
+        # the binomial confidence interval of the client's evaluation is its range
+        base = pick(_Range(value, low, high), scenario, "high")
+        source = precision.MEASURED
         covered_opt = best[1]
     else:
         record = cat.open_models.get(model) or cat.api_models[model]

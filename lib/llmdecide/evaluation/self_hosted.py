@@ -218,6 +218,8 @@ def replica_model(ctx: Context, rows: Rows, kv_token: Array, scenario: str) -> s
     tflops = np.array(
         [compute_tflops(ctx, g, q) or math.nan for g, q in zip(gpus, opts, strict=True)]
     )
+    # a GPU whose measured GEMMs reach less of their peak than the MFUs' reference GPU
+    scale = _attr(gpus, lambda g: eff.compute_scale(cat.gpus[g]))
     return replica.step_model(
         gpus=tp,
         dense_weights_fp16_gb=(params - experts_b) * 2.0,
@@ -237,8 +239,8 @@ def replica_model(ctx: Context, rows: Rows, kv_token: Array, scenario: str) -> s
         bandwidth_efficiency=pick(eff.bandwidth_efficiency, scenario, "high"),
         tflops=tflops,
         bf16_tflops=_attr(gpus, _gpu_figure(ctx, "bf16_tflops")),
-        mfu_decode=pick(eff.mfu_decode, scenario, "high"),
-        mfu_prefill=pick(eff.mfu_prefill, scenario, "high"),
+        mfu_decode=pick(eff.mfu_decode, scenario, "high") * scale,
+        mfu_prefill=pick(eff.mfu_prefill, scenario, "high") * scale,
         link_gb_s_per_direction=np.array([b for b, _ in links]),
         link_efficiency=pick(eff.interconnect_efficiency, scenario, "high"),
         hop_latency_s=np.array([lat for _, lat in links]),
@@ -332,17 +334,35 @@ def size_real_time(
     ms, ws = _take_model(m, idx), _take_w(w, idx)
     eng_all = _engine(ctx, rows, fit_, np.zeros(len(rows.cands)))
     limits = _limits(ctx, fixed_s[idx], idx.size, hidden_tokens[idx])
-    for cap in caps:
+    budget = _subset(eng_all.token_budget, idx)
+    kv_cap = _subset(eng_all.kv_capacity_tokens, idx)
+    for j, cap in enumerate(caps):
         cap = np.minimum(cap, top)
+        # a smaller cap is worth a search only where it is smaller than the default and the
+        # default needs more than one replica (or none meets the limits)
+        todo = np.arange(idx.size) if j == 0 else np.flatnonzero((cap < top) & (best_r != 1))
+        if todo.size == 0:
+            continue
         engine = serving.Engine(
-            max_seqs=cap,
-            token_budget=_subset(eng_all.token_budget, idx),
-            kv_capacity_tokens=_subset(eng_all.kv_capacity_tokens, idx),
+            max_seqs=cap[todo],
+            token_budget=budget[todo] if np.ndim(budget) else budget,
+            kv_capacity_tokens=kv_cap[todo] if np.ndim(kv_cap) else kv_cap,
         )
-        r = search.fewest_replicas(ms, ws, engine, peak_rps[idx], limits, quantile)
-        better = (r > 0) & ((best_r == 0) | (r < best_r))
-        best_r = np.where(better, r, best_r)
-        best_cap = np.where(better, cap, best_cap)
+        sub = search.LatencyLimits(
+            limits.e2e_s[todo],
+            limits.ttft_s[todo],
+            limits.tpot_s[todo],
+            limits.max_utilisation,
+            np.asarray(limits.hidden_tokens, dtype=float)[todo]
+            if np.ndim(limits.hidden_tokens)
+            else limits.hidden_tokens,
+        )
+        r = search.fewest_replicas(
+            _take_model(ms, todo), _take_w(ws, todo), engine, peak_rps[idx][todo], sub, quantile
+        )
+        better = (r > 0) & ((best_r[todo] == 0) | (r < best_r[todo]))
+        best_r[todo] = np.where(better, r, best_r[todo])
+        best_cap[todo] = np.where(better, cap[todo], best_cap[todo])
     return best_cap, best_r
 
 

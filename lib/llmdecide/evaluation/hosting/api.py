@@ -64,7 +64,8 @@ def evaluate(ctx: Context, c: Candidate, scenario: str) -> dict[str, Any]:
         turnaround_h = p95 / SECONDS_PER_HOUR
     model_ref = rec.genai_prices_id or c.model
     prompt, out = round(t.prompt), round(t.generated)
-    if t.cached:
+    # a model without a cache price is priced without the cache (the params check warns)
+    if t.cached and api.has_cache_prices(model_ref, rec.provider, ctx.prices_as_of):
         prefix = round(t.cached / ctx.assumption("api_prompt_cache_hit_rate", scenario, "high"))
         hit = api.api_usd_per_request(
             model_ref, rec.provider, prompt, out, batch, ctx.prices_as_of, cache_read_tokens=prefix

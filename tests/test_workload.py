@@ -1,0 +1,185 @@
+"""Issue 12's request-level features, end to end through the evaluation: prompt caching priced
+with genai-prices' cache prices, reasoning tokens billed and waited for, context windows that
+exclude, unknown precision never invented, a client evaluation's binomial interval."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+from genai_prices import Usage, calc_price
+
+from llmdecide import configurations as conf
+from llmdecide import scoring, stages
+from llmdecide.catalog import Range
+from llmdecide.estimators import precision
+
+ROOT = Path(__file__).resolve().parents[1]
+RETAIL = ROOT / "params" / "clients" / "example-retail.yaml"
+
+
+def _ctx(**usage: Any) -> conf.Context:
+    inputs = stages.load_inputs(RETAIL)
+    client = inputs.client.model_copy(deep=True)
+    for key, value in usage.items():
+        setattr(client.usage, key, value)
+    intensity = {r: g.g_per_kwh for r, g in stages.intensities(inputs).items()}
+    merged = {**inputs.usage, **usage}
+    return conf.make_context(client, inputs.catalog, merged, intensity)
+
+
+def _api(model: str, *, effort: str = "", caching: str = "", rag: str = "none") -> conf.Candidate:
+    return conf.Candidate(
+        "api", "", "", 0, model, "", "", rag, "text", "real_time", effort, caching
+    )
+
+
+def _row(ctx: conf.Context, cand: conf.Candidate) -> dict:
+    return conf.evaluate_candidates(ctx, [cand]).iloc[0].to_dict()
+
+
+def test_prompt_caching_bills_the_prefix_at_the_cache_prices() -> None:
+    ctx = _ctx()  # 600 input tokens of which a 400-token cached prefix, 200 output
+    hit = ctx.catalog.assumption("api_prompt_cache_hit_rate").value.value  # 0.9
+    model = "claude-sonnet-5-5"  # has cache-read and cache-write prices in genai-prices 0.2.3
+    rec = ctx.catalog.api_models[model]
+    tokens = rec.reasoning_tokens_for("low")
+    if tokens is not None:
+        pytest.fail("the catalog now publishes Sonnet 5.5's reasoning tokens: pick another model")
+
+    def price(**cache: int) -> float:
+        usage = Usage(input_tokens=600, output_tokens=200, **cache)
+        p = calc_price(
+            usage,
+            model_ref=model,
+            provider_id="anthropic",
+            genai_request_timestamp=ctx.prices_as_of,
+        )
+        return float(p.total_price)
+
+    # mean price = 0.9 × price(400 read from cache) + 0.1 × price(400 written to it)
+    expected = hit * price(cache_read_tokens=400) + (1 - hit) * price(cache_write_tokens=400)
+    assert expected < price()  # caching saves money on this model
+    from llmdecide.estimators import api
+
+    priced = api.api_usd_per_request(model, "anthropic", 600, 200, False, ctx.prices_as_of, 400)
+    assert priced == pytest.approx(price(cache_read_tokens=400))
+    mean = api.cached_prompt_usd_per_request(
+        priced,
+        api.api_usd_per_request(model, "anthropic", 600, 200, False, ctx.prices_as_of, 0, 400),
+        hit,
+    )
+    assert mean == pytest.approx(expected)
+
+
+def test_a_cached_prefix_makes_the_api_cheaper_end_to_end() -> None:
+    ctx = _ctx()
+    on = _row(ctx, _api("gpt-4o-mini", caching="on"))
+    off = _row(ctx, _api("gpt-4o-mini", caching="off"))
+    assert on["cost_api"] < off["cost_api"]
+    assert on["p95_latency_s"] == pytest.approx(off["p95_latency_s"])
+
+
+def _with_reasoning_tokens(ctx: conf.Context, model: str, tokens: dict[str, Range]) -> conf.Context:
+    rec = ctx.catalog.api_models[model].model_copy(update={"reasoning_tokens": tokens})
+    models = {**ctx.catalog.api_models, model: rec}
+    return dataclasses.replace(ctx, catalog=dataclasses.replace(ctx.catalog, api_models=models))
+
+
+def test_reasoning_tokens_are_billed_as_output_and_waited_for() -> None:
+    # a catalog where gpt-6-sol's reasoning tokens were published (a test figure, not a record)
+    ctx = _with_reasoning_tokens(
+        _ctx(),
+        "gpt-6-sol",
+        {
+            e: Range(value=v, low=v, high=v)
+            for e, v in (("low", 500), ("medium", 2000), ("high", 8000))
+        },
+    )
+    none = _row(ctx, _api("gpt-6-sol", effort="none"))
+    low = _row(ctx, _api("gpt-6-sol", effort="low"))
+    high = _row(ctx, _api("gpt-6-sol", effort="high"))
+    assert none["cost_api"] < low["cost_api"] < high["cost_api"]
+    rec = ctx.catalog.api_models["gpt-6-sol"]
+    tps = rec.output_tokens_per_s.value
+    q = ctx.catalog.assumption("queueing_factor").value.value
+    # 500 hidden tokens at tps come before the first answer token, × the queueing factor
+    assert low["ttft_s"] - none["ttft_s"] == pytest.approx(500 / tps * q)
+    assert high["p95_latency_s"] - none["p95_latency_s"] == pytest.approx(8000 / tps * q)
+    # billed as output: the cost grows by 500 output tokens' price per request
+    as_of = ctx.prices_as_of
+    extra = float(
+        calc_price(
+            Usage(input_tokens=600, output_tokens=700),
+            model_ref="gpt-6-sol",
+            provider_id="openai",
+            genai_request_timestamp=as_of,
+        ).total_price
+    ) - float(
+        calc_price(
+            Usage(input_tokens=600, output_tokens=200),
+            model_ref="gpt-6-sol",
+            provider_id="openai",
+            genai_request_timestamp=as_of,
+        ).total_price
+    )
+    requests = 40_000 * ctx.catalog.assumption("days_per_month").value.value
+    assert low["cost_api"] - none["cost_api"] == pytest.approx(extra * requests / ctx.usd_per_unit)
+
+
+def test_an_unpublished_reasoning_effort_is_excluded_not_invented() -> None:
+    row = _row(_ctx(), _api("gpt-6-sol", effort="medium"))
+    assert "reasoning tokens per request unknown" in row["excluded_because"]
+    assert math.isnan(row.get("monthly_cost", math.nan))  # no price without its tokens
+
+
+def test_a_500k_token_prompt_excludes_the_models_whose_window_it_exceeds() -> None:
+    ctx = _ctx(input_tokens=500_000, cached_prefix_tokens=0)
+    small = _row(ctx, _api("gpt-4o-mini"))  # 128 000-token window
+    large = _row(ctx, _api("gpt-6-sol", effort="none"))  # 1 050 000-token window
+    assert "context of 128000 tokens < 500200 needed" in small["excluded_because"]
+    assert large["excluded_because"] == ""
+    own = conf.Candidate(
+        "cloud", "USA", "H100-SXM", 8, "llama-3.1-8b", "fp8", "fp8", "none", "text", "real_time"
+    )
+    assert "context of 131072 tokens" in _row(ctx, own)["excluded_because"]
+
+
+def test_unknown_precision_is_never_invented_and_never_passes() -> None:
+    ctx = _ctx()
+    row = _row(ctx, _api("mistral-small-2603", effort="none"))  # no published proxy
+    assert math.isnan(row["accuracy"]) and row["accuracy_source"] == precision.UNKNOWN
+    frame = conf.evaluate_candidates(ctx, [_api("mistral-small-2603", effort="none")])
+    crits = scoring.criteria(
+        {"precision": {"metric": "accuracy", "limit": 0.5}}, {"precision": 1}, ctx.catalog.method
+    )
+    rejected = scoring.reject(frame, crits, None)
+    assert not rejected["feasible"].iloc[0]
+    assert "precision unknown" in rejected["rejected_because"].iloc[0]
+
+
+def test_a_client_evaluation_on_n_questions_is_a_range() -> None:
+    # retail: mistral-small with RAG, 0.93 on 400 questions → Wilson 95 % interval 0.901..0.951
+    ctx = _ctx()
+    cand = conf.Candidate(
+        "cloud",
+        "USA",
+        "H100-SXM",
+        2,
+        "mistral-small",
+        "fp16",
+        "fp8",
+        "rag",
+        "text",
+        "real_time",
+        "",
+        "on",
+    )
+    row = _row(ctx, cand)
+    low, high = precision.wilson_interval(0.93, 400, 0.95)
+    assert row["accuracy"] == pytest.approx(0.93)
+    assert row["accuracy_low"] == pytest.approx(low, abs=0.02)  # the fp8 KV-cache delta aside
+    assert row["accuracy_high"] == pytest.approx(high)
