@@ -325,7 +325,10 @@ def test_client_catalog_record_without_source(
     run_case(folder, work, reports, monkeypatch)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
+@pytest.mark.skipif(
+    os.geteuid() == 0,
+    reason="environment: root reads files whatever their mode, so chmod 000 cannot be tested",
+)
 @pytest.mark.parametrize(
     ("unreadable", "measurements", "fragment"),
     [
@@ -392,7 +395,7 @@ def test_device_instead_of_a_file(
     run_case(folder, work, reports, monkeypatch)
 
 
-@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="environment: this OS has no named pipes")
 def test_params_file_is_a_named_pipe(tmp_path: Path) -> None:
     """Reading a pipe nobody writes to would block forever: refused without opening it."""
     os.mkfifo(tmp_path / "params.yaml")

@@ -385,5 +385,5 @@ def test_cpu_model_comes_from_proc_cpuinfo_as_py_cpuinfo_reports_it() -> None:
 
     fast = carbon._proc_cpu_model()
     if fast is None:
-        pytest.skip("no /proc/cpuinfo model name on this machine")
+        pytest.skip("environment: no /proc/cpuinfo model name on this machine (not Linux?)")
     assert fast == cpuinfo.get_cpu_info().get("brand_raw")

@@ -304,6 +304,22 @@ def test_unknown_kind_and_missing_folder(tmp_path: Path) -> None:
     assert any("valid YAML" in p for p in problems.values())
 
 
+def test_a_value_yaml_cannot_build_names_its_line(tmp_path: Path) -> None:
+    """Found by tests/test_properties.py: an impossible date (or a !!timestamp that is not one)
+    raised ValueError/AttributeError out of the C loader, a traceback instead of a message."""
+    folder = _copy(tmp_path)
+    path = folder / "api_models.yaml"
+    lines = path.read_text("utf-8").splitlines()
+    (index,) = [i for i, line in enumerate(lines) if line.strip() == "retrieved: 2026-11-25"][:1]
+    for bad in ("2026-02-30", "!!timestamp nope"):
+        lines[index] = f"    retrieved: {bad}"
+        path.write_text("\n".join(lines) + "\n", "utf-8")
+        problems = _problems(folder)
+        shown = problems[f"line {index + 1}"]
+        assert f"api_models.yaml: line {index + 1}: valid YAML is expected" in shown, shown
+        assert "cannot be read" in shown and "\n" not in shown
+
+
 # ------------------------------------------------------------------------------------------------
 # GPUs and open models of version 2 (CONVENTIONS.md field names)
 

@@ -459,3 +459,40 @@ def test_the_synthetic_example_log_reads_and_differs_from_the_hypotheses():
     mean_rate = measured["requests_per_day"] / (measured["active_hours_per_day"] * 3600)
     assert measured["peak_requests_per_second"] > mean_rate
     assert m.latency_s_p95 is not None and m.ttft_s_p50 is not None
+
+
+def test_dates_after_2262_and_before_1970(tmp_path: Path) -> None:
+    """Found by tests/test_properties.py: a date after 2262 overflowed pandas' nanoseconds and
+    "-1" (read by ISO 8601 as the year -1) reached datetime: both tracebacks. Dates in 1970 to
+    year 5138 (the epoch-seconds range) are read; others are unparsable rows."""
+    path = write_lines(
+        tmp_path / "u.csv",
+        "timestamp,input_tokens,output_tokens\n"
+        "2025-03-03T09:00:00Z,600,200\n"
+        "2263-01-01T10:00:00Z,600,200\n"
+        "-1,600,200\n"
+        ",600,200\n",  # a blank: the row-by-row parse, not Arrow's, reads the column
+    )
+    m = read(path)
+    assert (m.rows_used, m.bad_rows) == (2, {"missing_field": 1, "unparsable_timestamp": 1})
+    assert m.last_timestamp == "2263-01-01T10:00:00Z"
+
+
+def test_a_log_spanning_millennia_is_read_at_once(tmp_path: Path) -> None:
+    """Found by tests/test_properties.py (a hang): requests per hour of the day were counted over
+    every clock hour between the first and the last request: 27 million hours for timestamps
+    3 000 years apart. Such a log is folded request by request: 09:00 and 10:00 UTC here."""
+    import time
+
+    path = write_lines(
+        tmp_path / "u.csv",
+        "timestamp,input_tokens,output_tokens\n"
+        f"{EPOCH_0900},600,200\n"
+        f"{EPOCH_0900 + 3600},600,200\n"
+        # 27 000 000 hours later (1 125 000 days: 09:00 UTC again), still < 1e11 s
+        f"{EPOCH_0900 + 27_000_000 * 3600},600,200\n",
+    )
+    started = time.perf_counter()
+    m = read(path)
+    assert time.perf_counter() - started < 5
+    assert (m.requests_by_hour[9], m.requests_by_hour[10], sum(m.requests_by_hour)) == (2, 1, 3)

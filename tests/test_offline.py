@@ -211,7 +211,10 @@ def test_offline_results_are_byte_identical_to_a_normal_run(
     if _inputs_sha256(target) != _inputs_sha256(normal):
         # the package, templates or catalog were edited between the two runs (a working tree
         # being changed under the tests): the results may differ by design
-        pytest.skip("the sources changed between the normal and the offline run: not comparable")
+        pytest.skip(
+            "environment: the sources changed between the normal and the offline run (a working "
+            "tree edited under the tests): not comparable"
+        )
     for name in ("results.json", "configurations.csv"):
         assert (target / name).read_bytes() == (normal / name).read_bytes(), name
 

@@ -646,11 +646,9 @@ def test_optimisation_of_an_api_model_evaluation(tmp_path: Path) -> None:
 
 
 def test_examples_pass_the_real_catalog() -> None:
-    catalog = pytest.importorskip("llmdecide.catalog")
-    try:
-        real = catalog.load()
-    except Exception as exc:  # the catalog data may not be there yet
-        pytest.skip(f"catalog not loadable: {exc}")
+    from llmdecide import catalog
+
+    real = catalog.load()  # a broken catalog fails here: it must fail the suite, not skip
     for path in (RETAIL, LAWFIRM):
         params.check_against_catalog(params.load(path), real, path)
 

@@ -429,7 +429,10 @@ def test_rejection_reasons_are_translated(context: dict[str, Any]) -> None:
 
 def test_charts_draw_in_a_real_browser(fr: tuple[Path, Path], tmp_path: Path) -> None:
     if not report.CHROMIUM.exists():
-        pytest.skip(f"{report.CHROMIUM} missing: apt-get install -y chromium")
+        pytest.skip(
+            f"{report.CHROMIUM} missing (a system browser, optional: only this check uses it): "
+            "apt-get install -y chromium"
+        )
     screenshot = tmp_path / "report.png"
     problems = report.browser_check(fr[0], screenshot)
     assert problems == []
@@ -438,7 +441,10 @@ def test_charts_draw_in_a_real_browser(fr: tuple[Path, Path], tmp_path: Path) ->
 
 def test_browser_check_reports_a_broken_chart(tmp_path: Path) -> None:
     if not report.CHROMIUM.exists():
-        pytest.skip(f"{report.CHROMIUM} missing: apt-get install -y chromium")
+        pytest.skip(
+            f"{report.CHROMIUM} missing (a system browser, optional: only this check uses it): "
+            "apt-get install -y chromium"
+        )
     page = tmp_path / "broken.html"
     page.write_text(
         '<!DOCTYPE html><html><body><div class="chart-view" id="chart-x" data-state="error"></div>'

@@ -293,6 +293,7 @@ def write_results(
             "emissions": carbon.get("measured"),
         },
         "changes": _changes(build.parent / slug, out),
+        "warnings": [w.as_dict() for w in inputs.warnings],
         "assumptions": [
             {
                 "name": name,

@@ -80,6 +80,18 @@ ENV_VAR = "LLMDECIDE_CATALOG"
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+class _LocatingLoader(yaml.SafeLoader):
+    """The safe loader, where a scalar that cannot be built becomes a YAML error with its line."""
+
+    def construct_object(self, node: Any, deep: bool = False) -> Any:  # type: ignore[override]
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, TypeError, AttributeError, OverflowError) as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{node.value!r} cannot be read ({exc})", node.start_mark
+            ) from None
+
+
 # --------------------------------------------------------------------------------------------
 # Records
 
@@ -889,11 +901,20 @@ def _load(folder: Path, paths: list[Path]) -> Catalog:
         file = _display(path)
         try:
             # safe loading: _Loader is yaml.CSafeLoader (or yaml.SafeLoader without libyaml)
-            data = yaml.load(data_bytes, Loader=_Loader)
+            try:
+                data = yaml.load(data_bytes, Loader=_Loader)
+            except (ValueError, TypeError, AttributeError, OverflowError):
+                # a scalar YAML types but Python cannot build (2026-02-30): read again, slower,
+                # to say on which line
+                data = yaml.load(data_bytes, Loader=_LocatingLoader)
+        except RecursionError:
+            problems.append(Problem(file, "", "valid YAML is expected (nested too deep)"))
+            continue
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f"line {mark.line + 1}" if mark is not None else ""
-            problems.append(Problem(file, where, f"valid YAML is expected ({exc})"))
+            detail = getattr(exc, "problem", None) or str(exc).splitlines()[0]  # one line
+            problems.append(Problem(file, where, f"valid YAML is expected ({detail})"))
             continue
         if data is None:
             continue

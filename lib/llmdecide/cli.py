@@ -33,6 +33,11 @@ ReportsDir = Annotated[
 ]
 
 
+def _warn(warning: object) -> None:
+    """A plausibility warning: printed in yellow, the exit status stays what it is."""
+    err.print(f"[yellow]warning:[/yellow] {escape(str(warning))}", highlight=False)
+
+
 def _fail(exc: LlmdecideError) -> typer.Exit:
     for line in str(exc).splitlines():
         err.print(f"[red]error:[/red] {escape(line)}" if line else "", markup=True, highlight=False)
@@ -49,8 +54,10 @@ def validate(
     problems = 0
     for path in params:
         try:
-            stages.load_inputs(path.resolve(), display_path=str(path))
+            inputs = stages.load_inputs(path.resolve(), display_path=str(path))
             out.print(f"[green]ok[/green] {escape(str(path))}")
+            for warning in inputs.warnings:
+                _warn(warning)
         except LlmdecideError as exc:
             problems += 1
             for line in str(exc).splitlines():
@@ -88,7 +95,7 @@ def run(
 
     out.print(f"[bold]llmdecide run[/bold] {escape(str(params))}")
     try:
-        outcome = runner.run(params, reports_dir, on_step=show, keep=keep)
+        outcome = runner.run(params, reports_dir, on_step=show, keep=keep, on_warning=_warn)
     except LlmdecideError as exc:
         raise _fail(exc) from None
     for note in outcome.recovered:

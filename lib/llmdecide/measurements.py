@@ -199,6 +199,7 @@ def read_usage_log(
     * **Timestamps**: ISO 8601 strings, with or without a zone (a naive time is taken as UTC), or
       numbers of epoch seconds (``0 ≤ x < 1e11``; larger numbers are milliseconds or finer and are
       refused with a hint). A column may mix both. Parquet timestamp columns are read as such.
+      Every timestamp must fall in that range (1970 to year 5138): others are unparsable.
     * **Bad rows** are not used and are counted per reason (``BAD_ROW_REASONS``, a row counted once,
       under its first reason in that order), never dropped silently: a missing timestamp or token
       count; an unparsable timestamp; a non-numeric (or infinite) token count; a negative token
@@ -579,8 +580,10 @@ def _arrow_iso(series: pd.Series) -> np.ndarray | None:
             stamps = pc.cast(strings, target)
         except (pa.ArrowException, ValueError):
             continue
-        micro = stamps.cast(pa.int64()).to_numpy(zero_copy_only=False)
-        return micro / 1e6
+        seconds = stamps.cast(pa.int64()).to_numpy(zero_copy_only=False) / 1e6
+        if ((seconds < 0) | (seconds >= EPOCH_SECONDS_MAX)).any():
+            return None  # out of range: the row-by-row parse marks those rows unparsable
+        return seconds
     return None
 
 
@@ -611,9 +614,15 @@ def _iso(strings: pd.Series) -> np.ndarray:
 def _to_epoch(stamps: pd.Series) -> np.ndarray:
     import pandas as pd
 
-    stamps = stamps.dt.tz_convert("UTC")
-    seconds = (stamps - pd.Timestamp(0, tz="UTC")).dt.total_seconds()
-    return seconds.to_numpy(dtype=float, na_value=np.nan, copy=True)
+    # in microseconds: a date after 2262 (a typo, a placeholder) overflows nanoseconds, the unit
+    # pandas would cast both sides of the subtraction to
+    stamps = stamps.dt.tz_convert("UTC").dt.as_unit("us")
+    seconds = (stamps - pd.Timestamp(0, tz="UTC").as_unit("us")).dt.total_seconds()
+    values = seconds.to_numpy(dtype=float, na_value=np.nan, copy=True)
+    # the range of numeric epochs: a date before 1970 or after 5138 is not a request time
+    # (ISO 8601 also reads "-1" as the year -1, which no datetime can show)
+    values[(values < 0) | (values >= EPOCH_SECONDS_MAX)] = np.nan
+    return values
 
 
 def _iso_utc(epoch: float) -> str:
@@ -632,9 +641,14 @@ def _peak_count(t: np.ndarray, window: float) -> int:
 
 def _requests_by_hour(t: np.ndarray) -> np.ndarray:
     """Requests per hour of the day (UTC), from sorted epoch seconds: counted per clock hour of
-    the period by binary search on the hour boundaries, then folded onto 0–23."""
+    the period by binary search on the hour boundaries, then folded onto 0–23. A log spanning
+    more clock hours than it has requests (timestamps years apart: a typo, a placeholder) is
+    folded request by request instead, so the work never grows with the span."""
     first_hour = math.floor(t[0] / 3600.0)
-    boundaries = np.arange(first_hour, math.floor(t[-1] / 3600.0) + 2) * 3600.0
+    last_hour = math.floor(t[-1] / 3600.0)
+    if last_hour - first_hour + 1 > len(t):
+        return np.bincount(np.floor(t / 3600.0).astype(np.int64) % 24, minlength=24).astype(int)
+    boundaries = np.arange(first_hour, last_hour + 2) * 3600.0
     per_hour = np.diff(np.searchsorted(t, boundaries, side="left"))
     return np.bincount((first_hour + np.arange(len(per_hour))) % 24, per_hour, 24).astype(int)
 

@@ -789,6 +789,15 @@ class _Loader(yaml.SafeLoader):
 
 
 def _yaml_problem(file: str, text: str, exc: yaml.YAMLError) -> Problem:
+    if isinstance(exc, yaml.reader.ReaderError):  # a control character; its str() spans 2 lines
+        line = text[: exc.position].count("\n") + 1
+        code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1])
+        return Problem(
+            file,
+            f"line {line}",
+            f"the control character U+{code:04X} is not allowed in YAML text; remove it (or, "
+            f'if it is meant, write it escaped in double quotes: "\\u{code:04x}")',
+        )
     mark = getattr(exc, "problem_mark", None)
     where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
     problem = getattr(exc, "problem", None) or str(exc)
@@ -1149,7 +1158,7 @@ def problems_from_validation(
             if hint:
                 match = hint.removeprefix(" Did you mean ").removesuffix("?")
                 suggested[len(entries)] = _key_path([*clean, match])
-            entries.append((error, [*clean, str(loc[-1])], allowed, None))
+            entries.append((error, [*clean, _key_text(loc[-1])], allowed, None))
         else:
             clean, annotation, info = _walk(loc, root)
             key = (error.get("ctx") or {}).get("key") if error["type"] == "llmdecide" else None
@@ -1169,6 +1178,14 @@ def problems_from_validation(
             expected = _describe(err, clean, annotation, info)
         problems.append(Problem(file, path, expected))
     return _unique(problems)
+
+
+def _key_text(key: Any) -> str:
+    """An unknown key as a message shows it: quoted when blank or not printable on one line."""
+    text = str(key)
+    if not text.strip() or text != text.strip() or not text.isprintable():
+        return repr(text)
+    return text
 
 
 def _parse_key(key: str) -> list[str | int]:

@@ -669,6 +669,33 @@ def choice_reasons(
     return out
 
 
+WARNING_NUMBERS = {"limit_s", "minutes", "peak", "mean", "ratio"}
+WARNING_COUNTS = {"tokens", "input_tokens", "output_tokens", "context_tokens"}
+
+
+def warning_lines(context: Mapping[str, Any], t: i18n.Translator) -> list[dict[str, str]]:
+    """The plausibility warnings of the inputs (``plausibility.Warning.as_dict``), translated:
+    key path, message and hint. A context saved before warnings existed has none."""
+    out = []
+    for w in context.get("warnings") or []:
+        fields: dict[str, Any] = {}
+        for name, value in (w.get("values") or {}).items():
+            if name in WARNING_COUNTS:
+                value = i18n.format_number(value, t.language, digits=0)
+            elif name in WARNING_NUMBERS:
+                value = i18n.format_number(value, t.language, None)
+            fields[name] = value
+        code = w["code"]
+        out.append(
+            {
+                "key_path": w["key_path"],
+                "message": t(f"warnings.{code}.message", **fields),
+                "hint": t(f"warnings.{code}.hint", **fields),
+            }
+        )
+    return out
+
+
 def moved_text(row: Mapping[str, Any], t: i18n.Translator) -> str:
     """The other choices a per-choice row changes with its option ("" when it holds them)."""
     parts = []
@@ -1126,6 +1153,7 @@ def template_vars(
         "key_figures": key_figures(context, t),
         "prefer_when": prefer_when(context, t),
         "relax": relax_lines(context, t),
+        "warnings": warning_lines(context, t),
         "sections": sections(context, t, pdf),
         "decision": decision_lines(context, t),
         "limits": limit_rows(context, t),

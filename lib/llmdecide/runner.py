@@ -196,8 +196,12 @@ def run(
     *,
     on_step: Step | None = None,
     keep: int | None = None,
+    on_warning: Callable[[Any], None] | None = None,
 ) -> RunOutcome:
-    """Run one client; returns where its report was published. Raises LlmdecideError subclasses."""
+    """Run one client; returns where its report was published. Raises LlmdecideError subclasses.
+
+    ``on_warning`` gets each plausibility warning (``plausibility.Warning``) once the inputs are
+    validated; the report shows them too."""
     slug = slug_of(Path(params_path))  # the name the consultant gave, even through a symlink
     params_path = Path(params_path).resolve()
     root = (reports_root or default_reports_root()).resolve()
@@ -213,6 +217,9 @@ def run(
     started = time.perf_counter()
     inputs = validate_inputs(params_path)
     step("validate inputs", started)
+    if on_warning is not None:
+        for warning in inputs.warnings:
+            on_warning(warning)
 
     history_keep = keep if keep is not None else inputs.history_keep
     run_id = new_run_id()

@@ -49,6 +49,13 @@ class Inputs:
 
         return fingerprint.compute(self.params_path).sha256
 
+    @cached_property
+    def warnings(self) -> list[Any]:
+        """Plausibility warnings (``plausibility.Warning``): legal values that look mistaken."""
+        from llmdecide import plausibility
+
+        return plausibility.warnings_for(self.client, self.catalog, self.display_path)
+
 
 def load_inputs(params_path: Path | str, display_path: str | None = None) -> Inputs:
     """Validate the params file against its schema and the catalog, and read its measurements.
