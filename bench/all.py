@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 HERE = Path(__file__).resolve().parent
-BENCHES = ("scoring", "usage_log", "rerender", "run_time", "peak_rss", "batch")
+BENCHES = ("scoring", "validation", "usage_log", "rerender", "run_time", "peak_rss", "batch")
 
 
 def _load(name: str) -> Any:
