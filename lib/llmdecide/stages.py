@@ -541,7 +541,9 @@ def technical_choices(params_path: Path | str, output_dir: Path | str) -> Choice
         weights,
         method,
         client.constraints.max_setup_cost,
-        extra_limits=dict(client.critical_performance.extra_limits),
+        extra_limits={
+            str(k): float(v) for k, v in client.critical_performance.extra_limits.items()
+        },
     )
     base_columns = list(frame.columns)
     frame = scored.frame.sort_values("config_id").reset_index(drop=True)

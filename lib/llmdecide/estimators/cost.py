@@ -7,33 +7,36 @@ rate, whose date is shown in the report.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
+
+Num = Any  # a float or a numpy array (one element per configuration)
 
 MILLION = 1e6
 
 
 def cloud_compute_usd_per_month(
-    gpu_hours_per_month: float, price_per_gpu_hour_usd: float, cloud_price_factor: float
-) -> float:
+    gpu_hours_per_month: Num, price_per_gpu_hour_usd: Num, cloud_price_factor: Num
+) -> Num:
     """Rented GPUs: GPU-hours × hourly price per GPU × the region's price factor."""
     return gpu_hours_per_month * price_per_gpu_hour_usd * cloud_price_factor
 
 
-def capex_usd_per_month(gpus: int, server_price_usd_per_gpu: float, horizon_months: float) -> float:
+def capex_usd_per_month(gpus: Num, server_price_usd_per_gpu: Num, horizon_months: Num) -> Num:
     """Owned servers: purchase price (GPU + its share of the server) amortised over the horizon."""
     return gpus * server_price_usd_per_gpu / horizon_months
 
 
-def capex_usd(gpus: int, server_price_usd_per_gpu: float) -> float:
+def capex_usd(gpus: Num, server_price_usd_per_gpu: Num) -> Num:
     """Up-front purchase of the servers (a set-up cost)."""
     return gpus * server_price_usd_per_gpu
 
 
-def energy_usd_per_month(energy_kwh_per_month: float, electricity_usd_per_kwh: float) -> float:
+def energy_usd_per_month(energy_kwh_per_month: Num, electricity_usd_per_kwh: Num) -> Num:
     """Electricity bill of owned servers (the energy already includes the PUE)."""
     return energy_kwh_per_month * electricity_usd_per_kwh
 
 
-def operations_usd_per_month(gpus: int, operations_usd_per_gpu_month: float) -> float:
+def operations_usd_per_month(gpus: Num, operations_usd_per_gpu_month: Num) -> Num:
     """Operating owned servers (hosting space, maintenance, staff share) per GPU and month."""
     return gpus * operations_usd_per_gpu_month
 

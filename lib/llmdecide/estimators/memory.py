@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 BYTES_PER_GB = 1e9
 BITS_PER_BYTE = 8
 KEY_AND_VALUE = 2  # one key and one value vector per layer, head and token
 
 
-def weights_gb(params_b: float, bits: int) -> float:
+def weights_gb(params_b: Any, bits: Any) -> Any:
     """Weights in GB: parameters × bits / 8 (1 GB = 10⁹ bytes)."""
     return params_b * 1e9 * bits / BITS_PER_BYTE / BYTES_PER_GB
 
@@ -24,13 +26,13 @@ def kv_elements_per_token_layer_mla(kv_lora_rank: int, qk_rope_head_dim: int) ->
 
 
 def kv_bytes_per_context_token(
-    elements_per_layer: float,
-    full_layers: float,
-    window_layers: float,
-    window_tokens: float,
-    context_tokens: float,
-    kv_bits: float,
-) -> float:
+    elements_per_layer: Any,
+    full_layers: Any,
+    window_layers: Any,
+    window_tokens: Any,
+    context_tokens: Any,
+    kv_bits: Any,
+) -> Any:
     """KV bytes per token of a ``context_tokens`` context, averaged: full-attention layers keep
     every token, sliding-window layers at most ``window_tokens`` of them (their share of the
     context: min(1, window / context))."""
@@ -42,4 +44,4 @@ def kv_bytes_per_context_token(
         0.0,
     )
     layers = np.asarray(full_layers) + np.asarray(window_layers) * window_share
-    return elements_per_layer * layers * kv_bits / BITS_PER_BYTE  # type: ignore[no-any-return]
+    return elements_per_layer * layers * kv_bits / BITS_PER_BYTE

@@ -17,6 +17,8 @@ class _Range:
 
     def __init__(self, value: float, low: float, high: float) -> None:
         self.value, self.low, self.high = value, low, high
+
+
 UNKNOWN = "unknown"
 
 

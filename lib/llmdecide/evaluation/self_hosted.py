@@ -36,7 +36,7 @@ COMPUTE_PATH = {
     "int8": "int8_tops",
     "fp4": "fp4_tflops",
 }
-DEFAULT_LINK = {"kind": "pcie", "bandwidth_gb_s": 64.0, "latency_us": 5.0}
+DEFAULT_LINK: dict[str, float] = {"bandwidth_gb_s": 64.0, "latency_us": 5.0}  # PCIe Gen4 x16
 
 
 def _attr(names: Sequence[str], get: Callable[[str], float]) -> Array:
@@ -102,8 +102,12 @@ def _kv_elements(ctx: Context, name: str) -> float:
     """KV elements per token and layer of a model (GQA or MLA geometry)."""
     m = ctx.catalog.open_models[name]
     if getattr(m, "attention", "gqa") == "mla":
-        return float(memory.kv_elements_per_token_layer_mla(m.kv_lora_rank, m.qk_rope_head_dim))
-    return float(memory.kv_elements_per_token_layer_gqa(m.kv_heads, m.head_dim))
+        return float(
+            memory.kv_elements_per_token_layer_mla(
+                int(m.kv_lora_rank or 0), int(m.qk_rope_head_dim or 0)
+            )
+        )
+    return float(memory.kv_elements_per_token_layer_gqa(int(m.kv_heads or 0), int(m.head_dim or 0)))
 
 
 def _gpu_figure(ctx: Context, key: str) -> Callable[[str], float]:
@@ -119,7 +123,7 @@ def _link(ctx: Context, gpu: str, scenario: str) -> tuple[float, float]:
     """(one-direction bandwidth in GB/s, hop latency in s) of the GPU's interconnect."""
     link = getattr(ctx.catalog.gpus[gpu], "interconnect", None)
     if link is None:
-        bw, lat = DEFAULT_LINK["bandwidth_gb_s"], DEFAULT_LINK["latency_us"]
+        bw, lat = float(DEFAULT_LINK["bandwidth_gb_s"]), float(DEFAULT_LINK["latency_us"])
     else:
         bw = float(link.bandwidth_gb_s)
         lat = pick(link.latency_us, scenario, "low")
@@ -483,10 +487,10 @@ def physics(
                 )
         else:
             replicas[bidx] = np.maximum(1.0, np.ceil(replica_h_per_run[bidx] / run_limit_h - 1e-9))
-    for i in np.flatnonzero(ok & realtime & (replicas == 0)):
-        excluded[i] = (
-            f"no replica count meets the latency limits with {cands[i].gpus_per_replica} × "
-            f"{cands[i].gpu} per replica (even at near-zero load)"
+    for row in np.flatnonzero(ok & realtime & (replicas == 0)).tolist():
+        excluded[row] = (
+            f"no replica count meets the latency limits with {cands[row].gpus_per_replica} × "
+            f"{cands[row].gpu} per replica (even at near-zero load)"
         )
     valid = np.array([e == "" for e in excluded]) & (replicas > 0)
     r_safe = np.where(valid, replicas, 1.0)
@@ -629,6 +633,6 @@ def evaluate(
     columns["wh_per_1k_output_tokens"] = energy_est.wh_per_1k_output_tokens(
         kwh, out * requests_month
     )
-    for key in ("replicas", "gpus_total"):
-        columns[key] = np.where(valid, columns[key], nan)
+    for name in ("replicas", "gpus_total"):
+        columns[name] = np.where(valid, columns[name], nan)
     return columns

@@ -76,7 +76,7 @@ def energy_kwh_per_month(
     idle_gpu_h = np.maximum(idle_gpu_h, 0.0)
     busy = energy_est.energy_kwh(busy_gpu_h, fleet["power_w"], server, days, p)
     idle = energy_est.energy_kwh(idle_gpu_h, fleet["idle_w"], server, days, p)
-    return busy + idle  # type: ignore[no-any-return]
+    return np.asarray(busy + idle, dtype=float)
 
 
 def embodied_per_gpu(ctx: Context, gpu: str, scenario: str) -> tuple[float, float]:
