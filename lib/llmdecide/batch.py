@@ -52,6 +52,7 @@ EXIT_INTERRUPTED = 130
 STOP_GRACE_S = 30.0
 """How long running clients get to stop (kernel shutdown, clean-up) after Ctrl-C."""
 POLL_S = 0.1
+POLL_WAIT_S = 0.02  # between two reads of the workers' queues while waiting
 PRELOAD = ["llmdecide.runner", "llmdecide.stages", "nbclient", "jupyter_client"]
 """Imported once by the forkserver, so that each client's worker starts in milliseconds. Only
 modules that start no thread: the forkserver forks every worker, and a fork taken while another
@@ -427,6 +428,7 @@ class _Running:
     params_path: Path
     process: BaseProcess
     started: float
+    events: Any = None
     result: tuple[str, Any, int] | None = None
     steps: list[tuple[str, float]] = field(default_factory=list)
     terminated_at: float | None = None
@@ -520,7 +522,6 @@ def _schedule(
     run_client: str,
 ) -> Iterator[ClientOutcome]:
     ctx = mp_context()
-    events = ctx.Queue()
     pending = deque(todo)
     running: dict[str, _Running] = {}
     stop = _Stop()
@@ -571,12 +572,22 @@ def _schedule(
             run.result = (kind, event[2], event[3])
 
     def drain(timeout: float) -> None:
-        try:
-            handle(events.get(timeout=timeout))
-            while True:
-                handle(events.get_nowait())
-        except queue.Empty:
-            pass
+        """Read every worker's events, waiting up to ``timeout`` for the first one. Each worker
+        has its own queue: a worker that dies while writing (a crash, SIGKILL) can leave a shared
+        queue's write lock held, and every other worker would then hang at exit on it."""
+        deadline = time.perf_counter() + timeout
+        while True:
+            got = False
+            for run in list(running.values()):
+                try:
+                    while True:
+                        handle(run.events.get_nowait())
+                        got = True
+                except queue.Empty:
+                    pass
+            if got or time.perf_counter() >= deadline:
+                return
+            time.sleep(min(POLL_WAIT_S, max(0.0, deadline - time.perf_counter())))
 
     with stop.installed():
         try:
@@ -607,13 +618,14 @@ def _schedule(
                             _kill_tree(run.process.pid)
                 while pending and len(running) < workers and not stop.requested:
                     slug, path = pending.popleft()
+                    events = ctx.Queue()  # one per worker (see drain)
                     process = ctx.Process(
                         target=_worker,
                         args=(run_client, str(path.resolve()), str(reports_root), keep, events),
                         name=f"llmdecide-{slug}",
                         daemon=False,
                     )
-                    running[slug] = _Running(path, process, time.perf_counter())
+                    running[slug] = _Running(path, process, time.perf_counter(), events)
                     process.start()
                 drain(POLL_S)
                 for slug in [s for s, r in running.items() if not r.process.is_alive()]:
@@ -622,13 +634,15 @@ def _schedule(
                         drain(0.5)  # its last words may still be in the pipe
                     run.process.join()
                     del running[slug]
+                    run.events.close()
+                    run.events.join_thread()
                     yield finish(slug, run)
         finally:
             for run in running.values():  # only on an unexpected error in this loop
                 if run.process.pid is not None:
                     _kill_tree(run.process.pid)
-            events.close()
-            events.join_thread()
+                run.events.close()
+                run.events.join_thread()
 
 
 # -- the command ---------------------------------------------------------------------------------
