@@ -261,6 +261,8 @@ def write_results(
             frame, critical.get("limits"), float(cat.method_record.evaluation_confidence)
         ),
     )
+    if choices.get("calibration") is not None:  # SPEC §4: when a pilot is declared
+        out["calibration"] = choices["calibration"]
     results.write_json(build / RESULTS_FILE, out)
 
     client = inputs.client
