@@ -68,6 +68,51 @@ class Calibration:
     catalog: Catalog | None
 
 
+MAX_PLAUSIBLE_MEDIAN_S = 600.0
+"""A median latency above this (10 minutes) in a seconds column: milliseconds, most likely."""
+
+
+def log_problems(
+    rows: Mapping[str, np.ndarray], bad_rows: Mapping[str, int], examples: Mapping[str, list[int]]
+) -> list[str]:
+    """What makes a usage log unfit for a pilot calibration (errors, exit 2): negative
+    latencies, timestamps that go backwards. Each message names the rows."""
+    problems = []
+    if bad_rows.get("negative_latency"):
+        shown = ", ".join(map(str, examples.get("negative_latency", [])))
+        problems.append(
+            f"{bad_rows['negative_latency']} request(s) have a negative latency_s, ttft_s or "
+            f"tpot_s (data rows {shown}…): a duration cannot be negative; export end − start "
+            "in seconds, or drop those rows"
+        )
+    t = np.asarray(rows["timestamp_s"], float)
+    back = np.flatnonzero(t[1:] < t[:-1])
+    if back.size:
+        row = np.asarray(rows.get("row", np.arange(1, len(t) + 1)))
+        shown = ", ".join(str(int(row[i + 1])) for i in back[:5])
+        problems.append(
+            f"timestamps go backwards at {back.size} request(s) (data rows {shown}…): a pilot "
+            "log must be in time order, one request per row; sort it by timestamp (or check "
+            "that the column is the request's start time)"
+        )
+    return problems
+
+
+def plausibility_warnings(trace: PilotTrace) -> list[str]:
+    """Legal but likely wrong: a median latency above ``MAX_PLAUSIBLE_MEDIAN_S``."""
+    out = []
+    for name in ("latency_s", "ttft_s", "tpot_s"):
+        x = getattr(trace, name)
+        x = x[np.isfinite(x)]
+        if x.size and float(np.median(x)) > MAX_PLAUSIBLE_MEDIAN_S:
+            out.append(
+                f"the median {name} is {float(np.median(x)):.0f} s (above "
+                f"{MAX_PLAUSIBLE_MEDIAN_S:.0f} s): milliseconds in a seconds column? Divide by "
+                "1000; the calibration is not made on these figures"
+            )
+    return out
+
+
 def pilot_dict(pilot: Pilot) -> dict[str, Any]:
     keys = (
         ("hosting", "model")
@@ -349,6 +394,19 @@ def calibrate(
     if pilot is None:
         raise ValueError("no measurements.pilot")
     trace = PilotTrace.of(rows)
+    warnings = plausibility_warnings(trace)
+    if warnings:
+        data = {
+            "pilot": pilot_dict(pilot),
+            "load": _load(trace, pilot.replicas),
+            "measured": _measured(trace),
+            "predicted_before": None,
+            "predicted_after": None,
+            "factors": {},
+            "warnings": warnings,
+            "refused": warnings[0],
+        }
+        return Calibration(data, None)
     if pilot.hosting == "api":
         return _api(client, catalog, trace)
     return _self_hosted(client, catalog, usage, trace)

@@ -786,7 +786,10 @@ def _summarise(
         epoch, tin, tout = epoch[good], tin[good], tout[good]
         optional = {name: values[good] for name, values in optional.items()}
     if requests is not None:
-        requests.update(timestamp_s=epoch, input_tokens=tin, output_tokens=tout, **optional)
+        rows = np.arange(1, rows_total + 1) if used == rows_total else np.flatnonzero(good) + 1
+        requests.update(
+            timestamp_s=epoch, input_tokens=tin, output_tokens=tout, row=rows, **optional
+        )
     t = epoch
     if not bool((t[1:] >= t[:-1]).all()):  # logs are usually in time order already
         t = np.sort(t)

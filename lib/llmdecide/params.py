@@ -1329,6 +1329,26 @@ def _pilot_problems(client: ClientParams, catalog: Any, file: str) -> list[Probl
     if pilot.gpu not in gpus:
         problems.append(_unknown(file, f"{key}.gpu", str(pilot.gpu), list(gpus), ""))
     else:
+        quant = (getattr(catalog, "quantisations", {}) or {}).get(pilot.optimisation)
+        path = f"{quant.compute}_{'tops' if quant.compute == 'int8' else 'tflops'}" if quant else ""
+        if path and not getattr(gpus[pilot.gpu], path, None):
+            problems.append(
+                Problem(
+                    file,
+                    f"{key}.optimisation",
+                    f"{pilot.gpu} does not compute {quant.compute} (no {path} in the catalog), so "
+                    f"the pilot cannot have run {pilot.optimisation} on it; give the precision "
+                    "it ran in",
+                )
+            )
+        if pilot.kv_cache == "fp8" and not getattr(gpus[pilot.gpu], "fp8_tflops", None):
+            problems.append(
+                Problem(
+                    file,
+                    f"{key}.kv_cache",
+                    f"{pilot.gpu} has no FP8 support for an fp8 KV cache; give fp16",
+                )
+            )
         server = int(getattr(gpus[pilot.gpu], "gpus_per_server", 8) or 8)
         if pilot.gpus_per_replica > server:
             problems.append(

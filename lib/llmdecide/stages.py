@@ -87,6 +87,16 @@ def load_inputs(params_path: Path | str, display_path: str | None = None) -> Inp
                 requests=usage_rows,
             )
             usage.update(usage_measured.as_usage_override())
+            if usage_rows is not None:  # a pilot: its log must also be fit for a calibration
+                from llmdecide import calibration
+                from llmdecide.errors import Problem
+
+                for text in calibration.log_problems(
+                    usage_rows, usage_measured.bad_rows, usage_measured.bad_row_examples
+                ):
+                    problems.append(
+                        Problem(display, "measurements.usage_log", f"{path.name}: {text}")
+                    )
         except InputError as exc:
             problems.extend(exc.problems)
     if m is not None and m.emissions_log:

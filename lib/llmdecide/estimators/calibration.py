@@ -42,8 +42,10 @@ RATE_WINDOW_S = 60.0
 PEAK_QUANTILE = 0.99
 MIN_REQUESTS = 50
 """Fewer requests with a latency than this: no fit (10 requests say little about a p95)."""
-FIT_SAMPLE = 1500
+FIT_SAMPLE = 1000
 FIT_SEED = 0
+MAX_EVALUATIONS = 40
+"""Model evaluations the fit may make (each one is the closed form on the sample)."""
 LOSS_SCALE = 0.1
 MIN_SENSITIVITY = 0.002
 """A factor whose 10 % change moves the log latencies by less than this (RMS) is not seen."""
@@ -359,10 +361,10 @@ def fit_factors(
         f_scale=LOSS_SCALE,
         x_scale=1.0,
         diff_step=1e-3,
-        xtol=1e-10,
-        ftol=1e-10,
-        gtol=1e-10,
-        max_nfev=200,
+        xtol=1e-8,
+        ftol=1e-8,
+        gtol=1e-8,
+        max_nfev=MAX_EVALUATIONS,
     )
     fitted = {k: float(v) for k, v in zip(seen, sol.x * scale, strict=True)}
     values = {**x0, **fitted}
