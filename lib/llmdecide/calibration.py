@@ -282,7 +282,7 @@ def _self_hosted(
     rate = load["load_rps_per_replica"]
     idx = cal.sample_indices(len(trace.timestamp_s))
     local = cal.local_rate_rps(trace.timestamp_s)[idx] / pilot.replicas
-    cv_out, cv_in = w.service_cv2, w.prompt_cv2
+    cv_out, cv_in = float(w.service_cv2), float(w.prompt_cv2)  # type: ignore[arg-type]
 
     def predict(values: Mapping[str, float]) -> cal.RequestPrediction:
         m = cal.scaled_step_model(m0, start, values)

@@ -1330,13 +1330,14 @@ def _pilot_problems(client: ClientParams, catalog: Any, file: str) -> list[Probl
         problems.append(_unknown(file, f"{key}.gpu", str(pilot.gpu), list(gpus), ""))
     else:
         quant = (getattr(catalog, "quantisations", {}) or {}).get(pilot.optimisation)
-        path = f"{quant.compute}_{'tops' if quant.compute == 'int8' else 'tflops'}" if quant else ""
+        compute = str(getattr(quant, "compute", ""))
+        path = f"{compute}_{'tops' if compute == 'int8' else 'tflops'}" if compute else ""
         if path and not getattr(gpus[pilot.gpu], path, None):
             problems.append(
                 Problem(
                     file,
                     f"{key}.optimisation",
-                    f"{pilot.gpu} does not compute {quant.compute} (no {path} in the catalog), so "
+                    f"{pilot.gpu} does not compute {compute} (no {path} in the catalog), so "
                     f"the pilot cannot have run {pilot.optimisation} on it; give the precision "
                     "it ran in",
                 )

@@ -76,7 +76,7 @@ def load_inputs(params_path: Path | str, display_path: str | None = None) -> Inp
         from llmdecide import measurements
 
         path = params_mod.resolve_path(params_path, m.usage_log)
-        usage_rows = {} if m.pilot is not None else None
+        usage_rows: dict[str, Any] | None = {} if m.pilot is not None else None
         try:
             usage_measured = measurements.read_usage_log(
                 path,
