@@ -323,7 +323,9 @@ def test_a_column_map_naming_a_missing_column(tmp_path: Path) -> None:
         )
     problem = info.value.problems[0]
     assert problem.key_path == "measurements.columns.output_tokens"
-    assert "no column 'GeneratedToken'" in problem.expected and "GeneratedTokens" in problem.expected
+    assert (
+        "no column 'GeneratedToken'" in problem.expected and "GeneratedTokens" in problem.expected
+    )
 
 
 def test_a_vllm_span_export_reads_with_its_own_names(tmp_path: Path) -> None:
@@ -417,3 +419,36 @@ def test_the_generator_is_byte_reproducible(tmp_path: Path) -> None:
         capture_output=True,
     )
     assert gzip.decompress(out.read_bytes()) == gzip.decompress(PILOT_LOG.read_bytes())
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13])
+def test_any_truth_gives_factors_inside_the_catalog_ranges(
+    seed: int, pilot_client: Any, cat: Any
+) -> None:
+    # truths drawn on both sides of the catalog ranges (±30 % beyond them; efficiencies < 1):
+    # the fit never leaves the range (several factors out of range compensate each other, so
+    # which one ends on its bound is not asserted here: see the single-factor test above)
+    rng = np.random.default_rng(seed)
+    eff = cat.efficiencies["vllm"]
+    truth = {
+        k: float(rng.uniform(0.7 * getattr(eff, k).low, 1.3 * getattr(eff, k).high))
+        for k in cal.SELF_HOSTED_FACTORS
+    }
+    for k in ("bandwidth_efficiency", "mfu_decode", "mfu_prefill"):
+        truth[k] = min(truth[k], 0.95)
+    rows = synthetic_rows(pilot_client, cat, truth, 1000, seed=seed, noise=0.05)
+    c = calibration.calibrate(pilot_client, cat, pilot_client.usage.model_dump(), rows)
+    for k, f in c.data["factors"].items():
+        lo, hi = getattr(eff, k).low, getattr(eff, k).high
+        assert lo - 1e-12 <= f["after"] <= hi + 1e-12, (k, truth[k], f)
+    if c.catalog is not None:  # the calibrated record's range stays inside the catalog's too
+        rec = c.catalog.efficiencies["vllm@H100-SXM"]
+        for k in cal.SELF_HOSTED_FACTORS:
+            r = getattr(rec, k)
+            assert (
+                getattr(eff, k).low - 1e-12
+                <= r.low
+                <= r.value
+                <= r.high
+                <= getattr(eff, k).high + 1e-12
+            )
