@@ -387,7 +387,7 @@ def fit_factors(
     if float(np.median(np.abs(r))) > CONTRADICTION_LOG:
         return replace(
             refuse(
-                f"even with the factors at their catalog bounds the model is off by a factor "
+                f"with the best factors inside the catalog ranges the model is still off by a factor "
                 f"{math.exp(float(np.median(np.abs(r)))):.1f} on the median request: the log "
                 "contradicts the pilot configuration (another GPU, model or replica count?)"
             ),
