@@ -452,3 +452,31 @@ def test_any_truth_gives_factors_inside_the_catalog_ranges(
                 <= r.high
                 <= getattr(eff, k).high + 1e-12
             )
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_the_report_section_renders_a_refused_and_a_fitted_calibration(
+    lang: str, tmp_path: Path
+) -> None:
+    from llmdecide import i18n, report
+
+    st = stages.technical_choices(PILOT_PARAMS, tmp_path) if lang == "en" else None
+    fitted = st.data["calibration"] if st is not None else None
+    refused = {
+        "pilot": {"hosting": "api", "model": "gpt-4o-mini"},
+        "measured": None,
+        "predicted_before": None,
+        "predicted_after": None,
+        "factors": {},
+        "refused": "no usage log (measurements.usage_log) to measure the pilot",
+    }
+    template = report.environment().get_template("partials/calibration.html.j2")
+    for cal_data in filter(None, (refused, fitted)):
+        html = template.render(
+            results={"calibration": cal_data}, t=i18n.Translator(lang), lang=lang, currency="EUR"
+        )
+        assert 'id="calibration"' in html
+        if cal_data is refused:
+            assert "no usage log" in html
+        else:
+            assert "0.673" in html or "0,673" in html  # the fitted bandwidth efficiency
