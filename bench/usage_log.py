@@ -3,6 +3,9 @@
 The file is seeded (``SEED``) and written to a temporary folder; both reads are timed in the same
 run, median of ``REPEATS``. Targets: ``read_usage_log`` ≤ ``TARGET_RATIO`` × the plain read of the
 same file, and ≥ ``TARGET_ROWS_PER_S`` rows/s (1 million rows in a few seconds).
+Pilot calibration (issue 14): a fresh process reads the same log keeping its requests and
+calibrates the example pilot on it (``params/clients/example-pilot.yaml``: prediction, fit,
+calibrated catalog); targets ``TARGET_SECONDS`` and ``TARGET_PEAK_MIB`` for the two together.
 Run: .venv/bin/python bench/usage_log.py [--rows N]
 """
 
@@ -78,6 +81,38 @@ def _peak_rss_mib(path: Path) -> float:
     return int(out.stdout.strip().splitlines()[-1]) / 1024
 
 
+PILOT_PARAMS = Path(__file__).resolve().parent.parent / "params" / "clients" / "example-pilot.yaml"
+
+
+def _calibration_run(path: Path) -> tuple[float, float, str]:
+    """(seconds, peak RSS MiB, refusal or "") of ingesting the log and calibrating the example
+    pilot on it, in a fresh process (imports excluded from the time, included in the memory)."""
+    import json
+    import subprocess
+
+    code = (
+        "import json, resource, sys, time\n"
+        "from llmdecide import calibration, catalog, params\n"
+        "from llmdecide.measurements import read_usage_log\n"
+        "client = params.load(sys.argv[2], check_files=False); cat = catalog.load()\n"
+        "t = time.perf_counter(); rows = {}\n"
+        f"read_usage_log(sys.argv[1], 'bench', 'measurements.usage_log', {PEAK_WINDOW_S}, "
+        "requests=rows)\n"
+        "c = calibration.calibrate(client, cat, client.usage.model_dump(), rows)\n"
+        "s = time.perf_counter() - t\n"
+        "print(json.dumps([s, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
+        "c.data['refused']]))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(path), str(PILOT_PARAMS)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    seconds, kib, refused = json.loads(out.stdout.strip().splitlines()[-1])
+    return float(seconds), int(kib) / 1024, str(refused)
+
+
 def main(rows: int = ROWS) -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory(prefix="llmdecide-bench-usage-") as tmp:
         path = write_log(Path(tmp) / "usage.csv", rows)
@@ -88,6 +123,7 @@ def main(rows: int = ROWS) -> list[dict[str, Any]]:
         )
         summary = read_usage_log(path, "bench", "measurements.usage_log", PEAK_WINDOW_S)
         peak_mib = _peak_rss_mib(path)
+        cal_s, cal_mib, cal_refused = _calibration_run(path)
     assert summary.rows_used == rows, summary.bad_rows
     ratio = measured / baseline if baseline else float("inf")
     rows_per_s = rows / measured if measured else float("inf")
@@ -134,7 +170,26 @@ def main(rows: int = ROWS) -> list[dict[str, Any]]:
             "target": TARGET_PEAK_MIB,
             "met": peak_mib <= TARGET_PEAK_MIB,
         },
+        {
+            "name": "usage_log.ingest_and_calibrate (issue 14: <= 10 s)",
+            "value": cal_s,
+            "unit": "s",
+            "target": TARGET_SECONDS,
+            "met": cal_s <= TARGET_SECONDS,
+        },
+        {
+            "name": "usage_log.ingest_and_calibrate_peak_rss (fresh process)",
+            "value": cal_mib,
+            "unit": "MiB",
+            "target": TARGET_PEAK_MIB,
+            "met": cal_mib <= TARGET_PEAK_MIB,
+        },
     ]
+    print(
+        f"usage log + pilot calibration: {cal_s:.2f} s (target <= {TARGET_SECONDS:.0f} s), "
+        f"peak RSS {cal_mib:.0f} MiB (target <= {TARGET_PEAK_MIB:.0f} MiB)"
+        + (f"; the fit was refused on these random latencies: {cal_refused}" if cal_refused else "")
+    )
     print(
         f"usage log: peak RSS of a fresh process reading it {peak_mib:.0f} MiB "
         f"(target <= {TARGET_PEAK_MIB:.0f} MiB)"

@@ -261,6 +261,8 @@ def write_results(
             frame, critical.get("limits"), float(cat.method_record.evaluation_confidence)
         ),
     )
+    if choices.get("calibration") is not None:  # SPEC §4: when a pilot is declared
+        out["calibration"] = choices["calibration"]
     results.write_json(build / RESULTS_FILE, out)
 
     client = inputs.client
@@ -307,9 +309,19 @@ def write_results(
             }
             for name, a in sorted(cat.assumptions.items())
         ],
-        "sources": sources_appendix(cat, run_date),
+        "sources": sources_appendix(_calibrated(cat, choices), run_date),
     }
     return context
+
+
+def _calibrated(cat: Any, choices: Mapping[str, Any]) -> Any:
+    """The catalog the run's figures came from: with the pilot's fitted factors when notebook 02
+    calibrated it (their record then appears among the sources, as "pilot calibration")."""
+    if not choices.get("calibration"):
+        return cat
+    from llmdecide import calibration
+
+    return calibration.calibrated_catalog(cat, choices["calibration"])
 
 
 def add_run_footprint(build: Path, context: dict[str, Any], run: Any) -> dict[str, Any]:

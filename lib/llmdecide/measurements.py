@@ -7,13 +7,24 @@ A usage log has one row per request, as CSV (``.csv``, ``.csv.gz``), JSON Lines 
 field          accepted column names (exactly one per field)           required
 ============== ======================================================= ========
 timestamp      ``timestamp``, ``time``, ``start_time``                 yes
-input_tokens   ``input_tokens``, ``gen_ai.usage.input_tokens``          yes
-output_tokens  ``output_tokens``, ``gen_ai.usage.output_tokens``        yes
-latency_s      ``latency_s``, ``gen_ai.client.operation.duration``      no
-ttft_s         ``ttft_s``, ``gen_ai.server.time_to_first_token``       no
+input_tokens   ``input_tokens``, ``gen_ai.usage.input_tokens``,         yes
+               ``gen_ai.usage.prompt_tokens``
+output_tokens  ``output_tokens``, ``gen_ai.usage.output_tokens``,       yes
+               ``gen_ai.usage.completion_tokens``
+latency_s      ``latency_s``, ``gen_ai.client.operation.duration``,     no
+               ``gen_ai.latency.e2e``
+ttft_s         ``ttft_s``, ``gen_ai.server.time_to_first_token``,      no
+               ``gen_ai.latency.time_to_first_token``
+tpot_s         ``tpot_s``, ``gen_ai.server.time_per_output_token``     no
 ============== ======================================================= ========
 
-The ``gen_ai.*`` names are the OpenTelemetry GenAI semantic conventions (durations in seconds). An
+The ``gen_ai.*`` names are the OpenTelemetry GenAI semantic conventions (durations in seconds);
+``gen_ai.usage.prompt_tokens``, ``gen_ai.usage.completion_tokens``, ``gen_ai.latency.e2e`` and
+``gen_ai.latency.time_to_first_token`` are the span attributes vLLM's OpenTelemetry tracing
+writes per request (``vllm/tracing.py`` ``SpanAttributes``), so a span export reads as it is.
+A foreign log (say the Azure LLM inference trace: ``TIMESTAMP``, ``ContextTokens``,
+``GeneratedTokens``) is read through ``measurements.columns``, a map from our field names to the
+log's own column names: a mapped field is read from that column only. An
 alias is used only when it is unambiguous: a file with two accepted names for the same field (say
 ``timestamp`` and ``start_time``) is refused with a message naming both. JSON Lines keys and Parquet
 columns are flat names (``"gen_ai.usage.input_tokens": 812``), not nested objects.
@@ -27,6 +38,7 @@ from __future__ import annotations
 import math
 import re
 import warnings
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -52,15 +64,24 @@ __all__ = [
 
 COLUMN_NAMES: dict[str, tuple[str, ...]] = {
     "timestamp": ("timestamp", "time", "start_time"),
-    "input_tokens": ("input_tokens", "gen_ai.usage.input_tokens"),
-    "output_tokens": ("output_tokens", "gen_ai.usage.output_tokens"),
-    "latency_s": ("latency_s", "gen_ai.client.operation.duration"),
-    "ttft_s": ("ttft_s", "gen_ai.server.time_to_first_token"),
+    "input_tokens": ("input_tokens", "gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens"),
+    "output_tokens": (
+        "output_tokens",
+        "gen_ai.usage.output_tokens",
+        "gen_ai.usage.completion_tokens",
+    ),
+    "latency_s": ("latency_s", "gen_ai.client.operation.duration", "gen_ai.latency.e2e"),
+    "ttft_s": (
+        "ttft_s",
+        "gen_ai.server.time_to_first_token",
+        "gen_ai.latency.time_to_first_token",
+    ),
+    "tpot_s": ("tpot_s", "gen_ai.server.time_per_output_token"),
 }
 """Per field, the column names accepted for it (ours first, then the aliases)."""
 
 REQUIRED_FIELDS = ("timestamp", "input_tokens", "output_tokens")
-OPTIONAL_FIELDS = ("latency_s", "ttft_s")
+OPTIONAL_FIELDS = ("latency_s", "ttft_s", "tpot_s")
 
 ACCEPTED_EXTENSIONS: dict[str, str] = {
     ".csv": "csv",
@@ -191,6 +212,8 @@ def read_usage_log(
     peak_window_s: int,
     *,
     active_hour_share: float = DEFAULT_ACTIVE_HOUR_SHARE,
+    columns: Mapping[str, str] | None = None,
+    requests: dict[str, np.ndarray] | None = None,
 ) -> UsageMeasured:
     """Read a usage log (one row per request) and summarise it; see the module doc for columns.
 
@@ -224,6 +247,11 @@ def read_usage_log(
       ``active_hour_share`` (default ``DEFAULT_ACTIVE_HOUR_SHARE`` = 10 %) of the busiest hour's.
       The hours need not be consecutive; the time zone does not change the count.
 
+    ``columns`` (``measurements.columns``): field → the log's own column name, read instead of
+    the accepted names. ``requests``: a dict that receives the used rows as arrays aligned row by
+    row (``timestamp_s`` epoch seconds in file order, the token counts, and each latency field
+    present, NaN where empty): what the pilot calibration reads per request.
+
     Raises ``MeasurementError`` (one ``Problem`` per problem, each with ``file_for_errors`` and
     ``key_path``) when the file is missing, not a file, unreadable, of an unknown extension, not
     UTF-8, empty, not Parquet although named so, without a required column, or without one
@@ -231,8 +259,14 @@ def read_usage_log(
     """
     path = Path(path)
 
-    def refuse(*messages: str) -> MeasurementError:
-        return MeasurementError([Problem(file_for_errors, key_path, m) for m in messages])
+    def refuse(*messages: str | tuple[str, str]) -> MeasurementError:
+        # a message is text (at ``key_path``) or (key path, text) for a column map entry
+        return MeasurementError(
+            [
+                Problem(file_for_errors, *(m if isinstance(m, tuple) else (key_path, m)))
+                for m in messages
+            ]
+        )
 
     if not (isinstance(peak_window_s, int | float) and peak_window_s > 0):
         raise refuse(f"peak_window_s must be a positive number of seconds, got {peak_window_s!r}")
@@ -240,12 +274,12 @@ def read_usage_log(
         raise refuse(f"active_hour_share must be in (0, 1], got {active_hour_share!r}")
     try:
         fmt = _check_file(path)
-        frame, columns, rows_total, malformed = _read(path, fmt)
+        frame, used_columns, rows_total, malformed = _read(path, fmt, dict(columns or {}))
     except _Refused as exc:
         raise refuse(*exc.args) from None
     return _summarise(
         frame,
-        columns=columns,
+        columns=used_columns,
         rows_total=rows_total,
         malformed=malformed,
         source_file=path.name,
@@ -253,6 +287,7 @@ def read_usage_log(
         peak_window_s=peak_window_s,
         active_hour_share=active_hour_share,
         refuse=refuse,
+        requests=requests,
     )
 
 
@@ -304,12 +339,42 @@ def _not_utf8(path: Path, exc: UnicodeDecodeError) -> _Refused:
     )
 
 
-def _resolve(path: Path, found: list[str]) -> dict[str, str]:
-    """Field → column name in the file, or ``_Refused`` with one message per missing/ambiguous."""
+MAP_KEY = "measurements.columns"
+
+
+def _resolve(
+    path: Path, found: list[str], mapping: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Field → column name in the file, or ``_Refused`` with one message per missing/ambiguous.
+    A field of ``mapping`` (``measurements.columns``) is read from its mapped column only."""
     columns: dict[str, str] = {}
-    messages = []
+    messages: list[Any] = []
     stripped = {c.strip(): c for c in found}
+    mapping = dict(mapping or {})
+    for name, column in mapping.items():
+        if name not in COLUMN_NAMES:
+            messages.append(
+                (
+                    f"{MAP_KEY}.{name}",
+                    f"{name!r} is not a usage-log field;{did_you_mean(name, COLUMN_NAMES)} "
+                    f"map one of {', '.join(COLUMN_NAMES)} to a column of the log",
+                )
+            )
+        elif column.strip() in stripped:
+            columns[name] = stripped[column.strip()]
+        else:
+            shown = ", ".join(found[:12]) + (", …" if len(found) > 12 else "")
+            messages.append(
+                (
+                    f"{MAP_KEY}.{name}",
+                    f"{path.name} has no column {column!r} (found: {shown or '(none)'})."
+                    f"{did_you_mean(column, stripped)} Name a column of the log, or remove "
+                    f"{name} from {MAP_KEY}",
+                )
+            )
     for name, accepted in COLUMN_NAMES.items():
+        if name in mapping:
+            continue
         present = [a for a in accepted if a in stripped]
         if len(present) > 1:
             messages.append(
@@ -334,23 +399,27 @@ def _resolve(path: Path, found: list[str]) -> dict[str, str]:
     return columns
 
 
-def _read(path: Path, fmt: str) -> tuple[pd.DataFrame, dict[str, str], int, np.ndarray]:
+def _read(
+    path: Path, fmt: str, mapping: Mapping[str, str]
+) -> tuple[pd.DataFrame, dict[str, str], int, np.ndarray]:
     """(frame with one column per field found, field → file column, rows total, malformed mask)."""
     if fmt == "csv":
-        return _read_csv(path)
+        return _read_csv(path, mapping)
     if fmt == "jsonl":
-        return _read_jsonl(path)
-    return _read_parquet(path)
+        return _read_jsonl(path, mapping)
+    return _read_parquet(path, mapping)
 
 
-def _read_csv(path: Path) -> tuple[pd.DataFrame, dict[str, str], int, np.ndarray]:
+def _read_csv(
+    path: Path, mapping: Mapping[str, str]
+) -> tuple[pd.DataFrame, dict[str, str], int, np.ndarray]:
     import pandas as pd
 
     options: dict[str, Any] = {"encoding": "utf-8-sig", "engine": "c"}
     skipped: list[int] = []
     try:
         header = pd.read_csv(path, nrows=0, **options)
-        columns = _resolve(path, [str(c) for c in header.columns])
+        columns = _resolve(path, [str(c) for c in header.columns], mapping)
         # usecols only when it drops something: the C parser is faster without it
         options["usecols"] = None if len(columns) == len(header.columns) else list(columns.values())
         try:
@@ -396,7 +465,9 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, dict[str, str], int, np.ndarray
     return frame, columns, total, malformed
 
 
-def _read_jsonl(path: Path) -> tuple[pd.DataFrame, dict[str, str], int, np.ndarray]:
+def _read_jsonl(
+    path: Path, mapping: Mapping[str, str]
+) -> tuple[pd.DataFrame, dict[str, str], int, np.ndarray]:
     import pandas as pd
 
     malformed: np.ndarray | None = None
@@ -425,7 +496,7 @@ def _read_jsonl(path: Path) -> tuple[pd.DataFrame, dict[str, str], int, np.ndarr
             f"{path.name}: no usable row among {n} (malformed line: {n}): every line must be a "
             f"JSON object. Fix the rows: {_EXPECTED_COLUMNS}"
         )
-    columns = _resolve(path, [str(c) for c in frame.columns])
+    columns = _resolve(path, [str(c) for c in frame.columns], mapping)
     frame = frame[list(columns.values())].rename(columns={v: k for k, v in columns.items()})
     if malformed is None:
         malformed = np.zeros(len(frame), dtype=bool)
@@ -456,13 +527,15 @@ def _read_jsonl_slowly(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
     return pd.DataFrame.from_records(records), np.asarray(bad, dtype=bool)
 
 
-def _read_parquet(path: Path) -> tuple[pd.DataFrame, dict[str, str], int, np.ndarray]:
+def _read_parquet(
+    path: Path, mapping: Mapping[str, str]
+) -> tuple[pd.DataFrame, dict[str, str], int, np.ndarray]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
         schema = pq.read_schema(path)
-        columns = _resolve(path, list(schema.names))
+        columns = _resolve(path, list(schema.names), mapping)
         table = pq.read_table(path, columns=list(columns.values()))
     except _Refused:
         raise
@@ -671,6 +744,7 @@ def _summarise(
     peak_window_s: float,
     active_hour_share: float,
     refuse: Any,
+    requests: dict[str, np.ndarray] | None = None,
 ) -> UsageMeasured:
     if rows_total == 0:
         raise refuse(
@@ -725,6 +799,11 @@ def _summarise(
     if used < rows_total:
         epoch, tin, tout = epoch[good], tin[good], tout[good]
         optional = {name: values[good] for name, values in optional.items()}
+    if requests is not None:
+        rows = np.arange(1, rows_total + 1) if used == rows_total else np.flatnonzero(good) + 1
+        requests.update(
+            timestamp_s=epoch, input_tokens=tin, output_tokens=tout, row=rows, **optional
+        )
     t = epoch
     if not bool((t[1:] >= t[:-1]).all()):  # logs are usually in time order already
         t = np.sort(t)

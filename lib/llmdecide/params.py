@@ -49,6 +49,7 @@ __all__ = [
     "Measurements",
     "Options",
     "Pairwise",
+    "Pilot",
     "Probe",
     "Report",
     "Usage",
@@ -572,8 +573,54 @@ def _path_text(value: Any) -> Any:
 PathText = Annotated[str, Field(min_length=1), BeforeValidator(_path_text)]
 
 
+USAGE_LOG_FIELDS = ("timestamp", "input_tokens", "output_tokens", "latency_s", "ttft_s", "tpot_s")
+
+
+class Pilot(_Section):
+    """The configuration the client's pilot ran on (SPEC §2.1 ``measurements.pilot``): a
+    self-hosted replica set, or an API model. Names are checked against the catalog."""
+
+    hosting: Literal["api", "cloud", "on_premise"] = Field(description="how the pilot was hosted")
+    model: Name = Field(description="the model the pilot served (open or API model name)")
+    gpu: Name | None = Field(None, description="GPU of a self-hosted pilot")
+    gpus_per_replica: Literal[1, 2, 4, 8] = Field(1, description="tensor-parallel degree")
+    replicas: Integer = Field(1, ge=1, le=10_000, description="replicas behind the pilot")
+    optimisation: Literal["fp16", "fp8", "int8", "int4", "fp4"] = Field(
+        "fp16", description="numeric precision of the weights"
+    )
+    kv_cache: Literal["fp16", "fp8"] = Field("fp16", description="KV-cache precision")
+    max_batch_per_replica: Integer | None = Field(
+        None, ge=1, le=4096, description="the engine's max_num_seqs (default: engine default)"
+    )
+
+    @model_validator(mode="after")
+    def _shape(self) -> Pilot:
+        if self.hosting == "api":
+            given = [k for k in ("gpu", "max_batch_per_replica") if getattr(self, k) is not None]
+            if given:
+                raise _custom(
+                    f"an API pilot has no {' nor '.join(given)}; remove it, or give hosting "
+                    "cloud or on_premise",
+                    given[0],
+                )
+        elif self.gpu is None:
+            raise _custom(
+                f"a {self.hosting} pilot needs the GPU it ran on (e.g. gpu: H100-SXM)", "gpu"
+            )
+        return self
+
+
 class Measurements(_Section):
     """Measured data; paths are relative to the params file (``resolve_path``)."""
+
+    pilot: Pilot | None = Field(
+        None, description="the configuration the pilot ran on (calibrates the estimators)"
+    )
+    columns: dict[Literal[USAGE_LOG_FIELDS], Name] | None = Field(  # type: ignore[valid-type]
+        None,
+        description="the usage log's own column names: {timestamp: TIMESTAMP, input_tokens: "
+        "ContextTokens, ...}",
+    )
 
     usage_log: PathText | None = Field(
         None, description="usage log: CSV, JSON Lines or Parquet, one row per request"
@@ -1269,9 +1316,68 @@ def check_against_catalog(client: ClientParams, catalog: Any, file: str | Path) 
         problems.append(_unknown(file, "carbon.country", country, regions, " of regions"))
 
     problems.extend(_parallelism_problems(client, catalog, file))
+    problems.extend(_pilot_problems(client, catalog, file))
     problems.extend(_contradictions(client, file, open_models, api_models))
     if problems:
         raise ParamsError(problems)
+
+
+def _pilot_problems(client: ClientParams, catalog: Any, file: str) -> list[Problem]:
+    """``measurements.pilot``: its names in the catalog (a GPU outside ``options.gpus`` is
+    fine: the pilot is predicted on its own), the model of its hosting kind, TP in one server."""
+    pilot = client.measurements.pilot
+    if pilot is None:
+        return []
+    key = "measurements.pilot"
+    gpus = getattr(catalog, "gpus", {}) or {}
+    open_models = list(getattr(catalog, "open_models", {}) or {})
+    api_models = list(getattr(catalog, "api_models", {}) or {})
+    problems: list[Problem] = []
+    if pilot.hosting == "api":
+        if pilot.model not in api_models:
+            hint = " (an open model: give hosting cloud or on_premise and its gpu)" * (
+                pilot.model in open_models
+            )
+            problems.append(_unknown(file, f"{key}.model", pilot.model, api_models, hint))
+        return problems
+    if pilot.model not in open_models:
+        hint = " of open models (an API model: give hosting api)" * (pilot.model in api_models)
+        problems.append(_unknown(file, f"{key}.model", pilot.model, open_models, hint))
+    if pilot.gpu not in gpus:
+        problems.append(_unknown(file, f"{key}.gpu", str(pilot.gpu), list(gpus), ""))
+    else:
+        quant = (getattr(catalog, "quantisations", {}) or {}).get(pilot.optimisation)
+        compute = str(getattr(quant, "compute", ""))
+        path = f"{compute}_{'tops' if compute == 'int8' else 'tflops'}" if compute else ""
+        if path and not getattr(gpus[pilot.gpu], path, None):
+            problems.append(
+                Problem(
+                    file,
+                    f"{key}.optimisation",
+                    f"{pilot.gpu} does not compute {compute} (no {path} in the catalog), so "
+                    f"the pilot cannot have run {pilot.optimisation} on it; give the precision "
+                    "it ran in",
+                )
+            )
+        if pilot.kv_cache == "fp8" and not getattr(gpus[pilot.gpu], "fp8_tflops", None):
+            problems.append(
+                Problem(
+                    file,
+                    f"{key}.kv_cache",
+                    f"{pilot.gpu} has no FP8 support for an fp8 KV cache; give fp16",
+                )
+            )
+        server = int(getattr(gpus[pilot.gpu], "gpus_per_server", 8) or 8)
+        if pilot.gpus_per_replica > server:
+            problems.append(
+                Problem(
+                    file,
+                    f"{key}.gpus_per_replica",
+                    f"{pilot.gpus_per_replica} GPUs per replica, but one {pilot.gpu} server holds "
+                    f"{server}; give the degree the pilot ran with",
+                )
+            )
+    return problems
 
 
 def _parallelism_problems(client: ClientParams, catalog: Any, file: str) -> list[Problem]:

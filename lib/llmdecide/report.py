@@ -740,6 +740,8 @@ def sections(
         out.append({"id": "evaluation-plan", "title": t("evaluation_plan.title"), "children": []})
     if context["measurements"] or context["changes"]:
         out.append({"id": "measurements", "title": t("measurements.title"), "children": []})
+    if context["results"].get("calibration"):
+        out.append({"id": "calibration", "title": t("calibration.title"), "children": []})
     out += [
         {"id": "sources", "title": t("sources.title"), "children": []},
         {"id": "appendix", "title": t("appendix.title"), "children": []},

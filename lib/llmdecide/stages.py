@@ -40,6 +40,8 @@ class Inputs:
     usage_measured: Any | None
     emissions_measured: Any | None
     history_keep: int = DEFAULT_HISTORY_KEEP
+    usage_rows: dict[str, Any] | None = None
+    """The usage log's requests as arrays, kept when a pilot is declared (calibration)."""
 
     @cached_property
     def fingerprint(self) -> str:
@@ -81,14 +83,27 @@ def load_inputs(params_path: Path | str, display_path: str | None = None) -> Inp
         from llmdecide import measurements
 
         path = params_mod.resolve_path(params_path, m.usage_log)
+        usage_rows: dict[str, Any] | None = {} if m.pilot is not None else None
         try:
             usage_measured = measurements.read_usage_log(
                 path,
                 file_for_errors=display,
                 key_path="measurements.usage_log",
                 peak_window_s=int(cat.method["peak_window_s"]),
+                columns=m.columns,
+                requests=usage_rows,
             )
             usage.update(usage_measured.as_usage_override())
+            if usage_rows is not None:  # a pilot: its log must also be fit for a calibration
+                from llmdecide import calibration
+                from llmdecide.errors import Problem
+
+                for text in calibration.log_problems(
+                    usage_rows, usage_measured.bad_rows, usage_measured.bad_row_examples
+                ):
+                    problems.append(
+                        Problem(display, "measurements.usage_log", f"{path.name}: {text}")
+                    )
         except InputError as exc:
             problems.extend(exc.problems)
     if m is not None and m.emissions_log:
@@ -118,7 +133,40 @@ def load_inputs(params_path: Path | str, display_path: str | None = None) -> Inp
         usage_measured=usage_measured,
         emissions_measured=emissions_measured,
         history_keep=keep,
+        usage_rows=usage_rows if m is not None and m.usage_log else None,
     )
+
+
+def pilot_calibration(inputs: Inputs) -> Any | None:
+    """The pilot calibration (``llmdecide.calibration``) when ``measurements.pilot`` is declared:
+    ``None`` without a pilot; a refused one (``data["refused"]``) without a usage log."""
+    from llmdecide import calibration
+
+    pilot = inputs.client.measurements.pilot
+    if pilot is None:
+        return None
+    if not inputs.usage_rows:
+        data = {
+            "pilot": calibration.pilot_dict(pilot),
+            "measured": None,
+            "predicted_before": None,
+            "predicted_after": None,
+            "factors": {},
+            "refused": "no usage log (measurements.usage_log) to measure the pilot",
+        }
+        return calibration.Calibration(data, None)
+    return calibration.calibrate(inputs.client, inputs.catalog, inputs.usage, inputs.usage_rows)
+
+
+def calibrated_inputs(inputs: Inputs, data: Mapping[str, Any] | None) -> Inputs:
+    """``inputs`` with the catalog calibrated by ``data`` (the stage's ``calibration``)."""
+    import dataclasses
+
+    from llmdecide import calibration
+
+    if not data:
+        return inputs
+    return dataclasses.replace(inputs, catalog=calibration.calibrated_catalog(inputs.catalog, data))
 
 
 def _display(path: Path) -> str:
@@ -520,6 +568,10 @@ def technical_choices(params_path: Path | str, output_dir: Path | str) -> Choice
     from llmdecide import scoring
 
     inputs = load_inputs(params_path)
+    calib = pilot_calibration(inputs)
+    catalog_before = inputs.catalog
+    if calib is not None:
+        inputs = calibrated_inputs(inputs, calib.data)
     client, cat = inputs.client, inputs.catalog
     grid = intensities(inputs)
     intensity = {r: g.g_per_kwh for r, g in grid.items()}
@@ -675,9 +727,62 @@ def technical_choices(params_path: Path | str, output_dir: Path | str) -> Choice
         },
         "intensity": {r: g.as_dict() for r, g in grid.items()},
     }
+    if calib is not None:
+        data["calibration"] = calibration_section(
+            calib.data, inputs, catalog_before, cat, intensity, space.candidates, best, labels
+        )
     write_configurations(frame, output_dir)
     results.write_stage(output_dir, "technical_choices", data)
     return ChoicesStage(data, frame)
+
+
+def calibration_section(
+    data: Mapping[str, Any],
+    inputs: Inputs,
+    catalog_before: Any,
+    catalog_after: Any,
+    intensity: Mapping[str, float],
+    candidates: Any,
+    best: Any,
+    labels: Mapping[str, str],
+) -> dict[str, Any]:
+    """``results.json`` ``calibration``: the pilot's figures and factors, and what changed in the
+    recommendation (the chain re-run on the catalog before calibration, when the fit applied)."""
+    from llmdecide import configurations as conf
+    from llmdecide import priorities as prio
+    from llmdecide import scoring
+
+    out = dict(data)
+    after_id = best["config_id"] if best is not None else None
+    out["recommendation_after"] = labels.get(after_id) if after_id else None
+    out["recommendation_before"] = out["recommendation_after"]
+    out["recommendation_changed"] = False
+    if catalog_after is catalog_before:
+        return out
+    client = inputs.client
+    frame = conf.evaluate(
+        client,
+        catalog_before,
+        inputs.usage,
+        intensity,
+        measured_usage=inputs.usage_measured is not None,
+        candidates=candidates,
+    )
+    weights = dict(prio.priorities(client.critical_performance, file=inputs.display_path).weights)
+    limits = limits_of(client)
+    scored = scoring.run(
+        frame,
+        {k: v for k, v in limits.items() if v},
+        weights,
+        dict(catalog_before.method),
+        client.constraints.max_setup_cost,
+        extra_limits=dict(client.critical_performance.extra_limits),
+    )
+    before = scored.recommendation.best
+    before_id = before["config_id"] if before is not None else None
+    out["recommendation_before"] = before["label"] if before is not None else None
+    out["recommendation_changed"] = before_id != after_id
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -840,6 +945,9 @@ def carbon_footprint(params_path: Path | str, output_dir: Path | str) -> CarbonS
 
     output_dir = Path(output_dir)
     inputs = load_inputs(params_path)
+    if inputs.client.measurements.pilot is not None:  # the catalog notebook 02 calibrated
+        stage = results.read_stage(output_dir, "technical_choices")
+        inputs = calibrated_inputs(inputs, stage.get("calibration"))
     client = inputs.client
     country = client.carbon.country or client.constraints.regions[0]  # set by validation
     with carbon.track(country, output_dir, "llmdecide-notebook-03") as run:

@@ -207,10 +207,22 @@ def fit(ctx: Context, rows: Rows, w: serving.Workload) -> Fit:
     return Fit(weights, kv_token, kv_cap, slots, excluded)
 
 
+def engine_efficiency(catalog: Any, gpu: str) -> Any:
+    """The engine's efficiencies on a GPU: a pilot-calibrated record ``vllm@<gpu>`` where the
+    catalog holds one (``llmdecide.calibration``), else the engine's own."""
+    return catalog.efficiencies.get(f"{ENGINE}@{gpu}") or catalog.efficiencies[ENGINE]
+
+
+def _per_gpu(ctx: Context, gpus: Sequence[str], key: str, scenario: str, good: str) -> Array:
+    """One efficiency figure per row, at the scenario, from the row's GPU's record."""
+    return _attr(
+        gpus, lambda g: pick(getattr(engine_efficiency(ctx.catalog, g), key), scenario, good)
+    )
+
+
 def replica_model(ctx: Context, rows: Rows, kv_token: Array, scenario: str) -> serving.StepModel:
     """The step model of each row's replica (figures from the catalog at the scenario)."""
     cat = ctx.catalog
-    eff = cat.efficiencies[ENGINE]
     models, gpus, opts = rows.col("model"), rows.col("gpu"), rows.col("optimisation")
     tp = rows.tp
     params = _attr(models, _model_figure(ctx, "params_b"))
@@ -223,7 +235,7 @@ def replica_model(ctx: Context, rows: Rows, kv_token: Array, scenario: str) -> s
         [compute_tflops(ctx, g, q) or math.nan for g, q in zip(gpus, opts, strict=True)]
     )
     # a GPU whose measured GEMMs reach less of their peak than the MFUs' reference GPU
-    scale = _attr(gpus, lambda g: eff.compute_scale(cat.gpus[g]))
+    scale = _attr(gpus, lambda g: engine_efficiency(cat, g).compute_scale(cat.gpus[g]))
     return replica.step_model(
         gpus=tp,
         dense_weights_fp16_gb=(params - experts_b) * 2.0,
@@ -240,15 +252,15 @@ def replica_model(ctx: Context, rows: Rows, kv_token: Array, scenario: str) -> s
         hidden_size=_attr(models, _model_figure(ctx, "hidden_size")),
         layers=layers,
         bandwidth_gb_s=_attr(gpus, _gpu_figure(ctx, "bandwidth_gb_s")),
-        bandwidth_efficiency=pick(eff.bandwidth_efficiency, scenario, "high"),
+        bandwidth_efficiency=_per_gpu(ctx, gpus, "bandwidth_efficiency", scenario, "high"),
         tflops=tflops,
         bf16_tflops=_attr(gpus, _gpu_figure(ctx, "bf16_tflops")),
-        mfu_decode=pick(eff.mfu_decode, scenario, "high") * scale,
-        mfu_prefill=pick(eff.mfu_prefill, scenario, "high") * scale,
+        mfu_decode=_per_gpu(ctx, gpus, "mfu_decode", scenario, "high") * scale,
+        mfu_prefill=_per_gpu(ctx, gpus, "mfu_prefill", scenario, "high") * scale,
         link_gb_s_per_direction=np.array([b for b, _ in links]),
-        link_efficiency=pick(eff.interconnect_efficiency, scenario, "high"),
+        link_efficiency=_per_gpu(ctx, gpus, "interconnect_efficiency", scenario, "high"),
         hop_latency_s=np.array([lat for _, lat in links]),
-        overhead_s=pick(eff.step_overhead_ms, scenario, "low") / 1000.0,
+        overhead_s=_per_gpu(ctx, gpus, "step_overhead_ms", scenario, "low") / 1000.0,
     )
 
 
