@@ -402,3 +402,53 @@ def test_pdf_with_the_new_sections_stays_within_30_pages(
     _, pdf = report.render(context, tmp_path)
     pages = len(PdfReader(io.BytesIO(pdf.read_bytes())).pages)
     assert pages <= 30, pages
+
+
+# -- the notebooks' workbench (item 8) ----------------------------------------------------------
+
+NOTEBOOK_02_VIEWS = (
+    "space",
+    "summary",
+    "top",
+    "rejected",
+    "per_choice",
+    "pareto",
+    "ranges",
+    "cost",
+    "break_even",
+    "sensitivity",
+    "pilot_plan",
+    "phases",
+    "risks",
+)
+
+
+def test_workbench_formats_tables_in_french_and_in_euros() -> None:
+    from llmdecide import i18n, present
+
+    t = i18n.Translator("fr")
+    frame = present.table(
+        [{"label": "A", "monthly_cost": 3350.4, "accuracy": 0.87, "hosting": "on_premise"}],
+        t,
+        "EUR",
+    )
+    assert list(frame.columns) == ["Configuration", "Coût mensuel", "Exactitude", "Hébergement"]
+    row = frame.iloc[0]
+    assert row["Coût mensuel"] == i18n.format_money(3350.4, "EUR", "fr")  # "3 350 €"
+    assert row["Coût mensuel"].endswith("€") and "," not in row["Coût mensuel"]
+    assert row["Exactitude"] == i18n.format_percent(0.87, "fr", 1)  # "87,0 %"
+    assert row["Hébergement"] == t.option("hosting", "on_premise")
+
+
+def test_every_notebook_02_display_has_a_one_line_so_what(lawfirm_choices: Any) -> None:
+    from llmdecide import present
+
+    wb = present.workbench(lawfirm_choices)
+    for name in NOTEBOOK_02_VIEWS:
+        sentence, body = wb.view(name)
+        assert sentence and "\n" not in sentence and "{" not in sentence, name
+        assert body is not None
+    sentence, _ = wb.view("summary")
+    assert lawfirm_choices.data["recommendation_label"] in sentence
+    with pytest.raises(KeyError, match="known"):
+        wb.view("nonsense")
