@@ -163,6 +163,34 @@ def summarise(
     }
 
 
+def decide(
+    evaluated: Any,
+    limits: Mapping[str, Any],
+    weights: Mapping[str, float],
+    method: Mapping[str, Any],
+    client: Any,
+) -> tuple[Any, Any]:
+    """The recommendation at one phase's volume: the decision chain of ``scoring.run`` (reject,
+    score, Monte Carlo, ``recommend_robust``) without its views (winner map, limit sensitivity,
+    what-if), which the phase plan does not show. Returns (scored frame, Recommendation)."""
+    from llmdecide import scoring
+
+    crits = scoring.criteria(limits, weights, method)
+    hard = [*crits, *scoring.extra_criteria(dict(client.critical_performance.extra_limits))]
+    max_setup = client.constraints.max_setup_cost
+    scored = scoring.score(scoring.reject(evaluated, hard, max_setup), crits)
+    scored["probability_meets_limits"] = scoring.monte_carlo(
+        scored,
+        hard,
+        max_setup,
+        int(method["monte_carlo_samples"]),
+        int(method["monte_carlo_seed"]),
+    )
+    raw = method.get("min_probability_meets_limits")
+    min_probability = 0.0 if raw is None else float(raw)
+    return scored, scoring.recommend_robust(scored, crits, min_probability)
+
+
 def plan(
     inputs: Any,
     frame: Any,
@@ -174,7 +202,7 @@ def plan(
     ``phases`` entry also carries ``recommendation`` (the choices, as ``results.json``)."""
     from llmdecide import configurations as conf
     from llmdecide import priorities as prio
-    from llmdecide import scoring, stages
+    from llmdecide import stages
 
     client, cat = inputs.client, inputs.catalog
     given = client.usage.phases or []
@@ -198,18 +226,10 @@ def plan(
             measured_usage=inputs.usage_measured is not None,
             candidates=cands,
         )
-        scored = scoring.run(
-            evaluated,
-            limits,
-            weights,
-            method,
-            client.constraints.max_setup_cost,
-            extra_limits=dict(client.critical_performance.extra_limits),
-        )
-        best = scored.recommendation.best
-        frames.append(scored.frame)
-        picks.append(None if best is None else best["config_id"])
-        fragile.append(bool(scored.recommendation.fragile) if best is not None else False)
+        frame_k, rec = decide(evaluated, limits, weights, method, client)
+        frames.append(frame_k)
+        picks.append(None if rec.best is None else rec.best["config_id"])
+        fragile.append(bool(rec.fragile) if rec.best is not None else False)
     extra = [recommendation_id] if recommendation_id else []
     out = summarise(phases, frames, picks, extra)
     for entry, is_fragile in zip(out["phases"], fragile, strict=True):
