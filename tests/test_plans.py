@@ -292,6 +292,7 @@ def test_summarise_switches_and_compares_with_staying() -> None:
     out = phases.summarise(plan, frames, ["api", "own"])
     assert [p["config_id"] for p in out["phases"]] == ["api", "own"]
     assert out["switches"][0]["month"] == 3 and out["switches"][0]["to_phase"] == "grow"
+    assert out["switches"][0]["setup_paid"] == pytest.approx(48000.0)  # own servers, none owned
     # path: 3 × 100 + 9 × (2 600 − 1 000) = 300 + 14 400 = 14 700 run, 48 000 set-up → 62 700
     assert out["path"]["total"] == pytest.approx(62700.0)
     stay = {s["config_id"]: s["total"] for s in out["stay"]}
@@ -300,6 +301,23 @@ def test_summarise_switches_and_compares_with_staying() -> None:
     assert stay == {"api": pytest.approx(54300.0), "own": pytest.approx(66900.0)}
     assert out["best_stay"]["config_id"] == "api"
     assert out["saving_vs_best_stay"] == pytest.approx(54300.0 - 62700.0)
+    assert out["advice"] == "stay"  # the switch costs 8 400 more than staying on the API
+
+
+def test_a_model_swap_on_the_same_servers_buys_no_hardware_again() -> None:
+    # two designs on the same owned servers (same site and GPU): set-up 60 000 of which
+    # 50 000 servers. Switching from a to b pays b's 10 000 of integration, not the servers.
+    same = "on_premise|FRA|B200"
+    steps = [
+        phases.Step("a", 6, 1000.0, 60000.0, 50000.0, same),
+        phases.Step("b", 6, 900.0, 60000.0, 50000.0, same),
+    ]
+    out = phases.path_cost(steps)
+    # run 6 × 1 000 + 6 × 900 = 11 400; set-up 60 000 + 10 000 = 70 000
+    assert out == {"run": 11400.0, "setup": 70000.0, "total": 81400.0, "switches": 1.0}
+    # on other servers the switch buys them: 60 000 + 60 000
+    other = [steps[0], phases.Step("b", 6, 900.0, 60000.0, 50000.0, "on_premise|FRA|H100")]
+    assert phases.path_cost(other)["setup"] == 120000.0
 
 
 def _lawfirm() -> dict[str, Any]:

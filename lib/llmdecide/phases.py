@@ -9,12 +9,14 @@ seconds instead of re-sizing the whole space three times.
 
 **Path cost** (cash over the phases, client currency). A phase k of m_k months on design D_k costs
 m_k × (monthly_cost − cost_capex): the monthly cost without the amortised purchase of owned
-servers, because the purchase is counted once as a set-up cost. Set-up: the full set-up cost of
-D_k when the design changes (switching to it: the set-up cost of the new design), else the growth
-of the same design's set-up cost (servers added as the volume grows: max(0, s_k − the highest
-set-up cost paid so far on it)). Hardware left behind by a switch is not resold (no salvage
-value). Staying on one design D for every phase costs Σ m_k × run_k(D) + max_k s_k(D), and is
-possible only when D is feasible in every phase.
+servers, because the purchase is counted once as a set-up cost. Set-up: when the design changes
+(switching to it), the new design's set-up cost, except the servers already owned on the same
+site and GPU (a model swap on the same servers buys no hardware again: the purchase part of a
+set-up cost is ``cost_capex`` × horizon); when the design stays, only the growth of its set-up
+cost (servers added as the volume grows). Hardware left behind by a switch is not resold (no
+salvage value). Staying on one design D for every phase costs Σ m_k × run_k(D) + max_k s_k(D),
+and is possible only when D is feasible in every phase. ``advice`` is "switch" when the phase
+path costs less than staying on the best such design, else "stay" (the switches do not pay off).
 """
 
 from __future__ import annotations
@@ -26,29 +28,43 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Step:
-    """One phase on one design: months, monthly run cost (without amortised purchase), set-up."""
+    """One phase on one design: months, monthly run cost (without amortised purchase), set-up
+    cost, and of it the purchase of owned servers (``hardware_cost``) on ``infrastructure``
+    (hosting, region, GPU: servers another design on the same site and GPU can reuse; empty =
+    the design itself)."""
 
     design: str
     months: float
     run_monthly_cost: float
     setup_cost: float
+    hardware_cost: float = 0.0
+    infrastructure: str = ""
 
 
 def path_cost(steps: Sequence[Step]) -> dict[str, float]:
-    """``{"run", "setup", "total", "switches"}`` of a path of phases (module docstring)."""
+    """``{"run", "setup", "total", "switches"}`` of a path of phases (module docstring).
+
+    Set-up of a step = its non-hardware part (integration, retrieval store) when the design
+    changes, or its growth when the design stays; plus the servers it needs beyond those already
+    bought on the same infrastructure (reused across designs, never resold)."""
     run = setup = 0.0
     switches = 0
     previous: str | None = None
-    paid = 0.0  # highest set-up cost paid so far on the current design
+    other_paid = 0.0  # non-hardware set-up paid so far on the current design
+    owned: dict[str, float] = {}  # servers bought per infrastructure
     for step in steps:
+        other = step.setup_cost - step.hardware_cost
+        infra = step.infrastructure or step.design
         if step.design != previous:
             if previous is not None:
                 switches += 1
-            setup += step.setup_cost
-            paid = step.setup_cost
+            setup += other
+            other_paid = other
         else:
-            setup += max(0.0, step.setup_cost - paid)
-            paid = max(paid, step.setup_cost)
+            setup += max(0.0, other - other_paid)
+            other_paid = max(other_paid, other)
+        setup += max(0.0, step.hardware_cost - owned.get(infra, 0.0))
+        owned[infra] = max(owned.get(infra, 0.0), step.hardware_cost)
         run += step.months * step.run_monthly_cost
         previous = step.design
     return {"run": run, "setup": setup, "total": run + setup, "switches": float(switches)}
@@ -76,11 +92,26 @@ def run_monthly(row: Mapping[str, Any]) -> float:
     return _num(row.get("monthly_cost")) - (0.0 if capex != capex else capex)
 
 
+def hardware_cost(row: Mapping[str, Any], horizon_months: float) -> float:
+    """The purchase of owned servers in a row's set-up cost: ``cost_capex`` is that purchase
+    amortised over the horizon (estimators.cost.capex_usd_per_month), so × horizon_months."""
+    capex = _num(row.get("cost_capex"))
+    return 0.0 if capex != capex else capex * horizon_months
+
+
+def infrastructure(row: Mapping[str, Any]) -> str:
+    """Servers another design can reuse: owned ones, same site (region) and GPU."""
+    if row.get("hosting") != "on_premise":
+        return ""
+    return f"on_premise|{row.get('region')}|{row.get('gpu')}"
+
+
 def summarise(
     phases: Sequence[Mapping[str, Any]],
     frames: Sequence[Any],
     picks: Sequence[str | None],
     extra_designs: Sequence[str] = (),
+    horizon_months: float = 0.0,
 ) -> dict[str, Any]:
     """From the scored frame and recommended ``config_id`` of each phase: the per-phase entries,
     the switches, the path cost and the cost of staying on each recommended design (plus
@@ -111,7 +142,14 @@ def summarise(
         entries.append(entry)
         if row is not None:
             steps.append(
-                Step(pick, float(phase["months"]), run_monthly(row), _num(row.get("setup_cost")))
+                Step(
+                    pick,
+                    float(phase["months"]),
+                    run_monthly(row),
+                    _num(row.get("setup_cost")),
+                    hardware_cost(row, horizon_months),
+                    infrastructure(row),
+                )
             )
             if previous is not None and previous[0] != pick:
                 switches.append(
@@ -124,6 +162,8 @@ def summarise(
                         else previous[0],
                         "to_label": row.get("label"),
                         "setup_cost": _num(row.get("setup_cost")),
+                        # what the switch pays: servers already owned on the site are reused
+                        "setup_paid": path_cost(steps)["setup"] - path_cost(steps[:-1])["setup"],
                     }
                 )
             previous = (pick, phase["name"])
@@ -151,7 +191,14 @@ def summarise(
         )
     stay.sort(key=lambda s: (not s["feasible_every_phase"], s["total"], s["config_id"]))
     best_stay = next((s for s in stay if s["feasible_every_phase"]), None)
+    # the switches pay off only if the path costs less than staying on the best single design
+    advice = None
+    if path is not None:
+        advice = "switch" if best_stay is None or path["total"] < best_stay["total"] else "stay"
+        if not switches:
+            advice = "stay"
     return {
+        "advice": advice,
         "phases": entries,
         "switches": switches,
         "path": path,
@@ -231,7 +278,7 @@ def plan(
         picks.append(None if rec.best is None else rec.best["config_id"])
         fragile.append(bool(rec.fragile) if rec.best is not None else False)
     extra = [recommendation_id] if recommendation_id else []
-    out = summarise(phases, frames, picks, extra)
+    out = summarise(phases, frames, picks, extra, float(client.usage.horizon_months))
     for entry, is_fragile in zip(out["phases"], fragile, strict=True):
         entry["recommendation"] = stages.recommendation_of(entry.pop("row"))
         entry["fragile"] = is_fragile
