@@ -458,6 +458,22 @@ def test_workbench_formats_tables_in_french_and_in_euros() -> None:
     assert row["Hébergement"] == t.option("hosting", "on_premise")
 
 
+def test_workbench_shows_a_limit_in_its_metric_unit() -> None:
+    from llmdecide import i18n, present
+
+    t = i18n.Translator("en")
+    rows = [
+        {"pillar": "precision", "metric": "accuracy", "limit": 0.9},
+        {"pillar": "cost", "metric": "monthly_cost", "limit": 6000},
+    ]
+    frame = present.table(rows, t, "USD")
+    assert list(frame["Limit"]) == [
+        i18n.format_percent(0.9, "en", 1),  # "90.0%"
+        i18n.format_money(6000, "USD", "en"),  # "$6,000"
+    ]
+    assert list(frame["Pillar"]) == ["Precision", "Cost"]
+
+
 def test_every_notebook_02_display_has_a_one_line_so_what(lawfirm_choices: Any) -> None:
     from llmdecide import present
 

@@ -48,6 +48,9 @@ def cell(value: Any, column: str, t: i18n.Translator, currency: str) -> str:
         return t(f"pillars.{value}") if t.has(f"pillars.{value}") else str(value)
     if column in OPTION_COLUMNS or column == "option":
         return t.option(column, value) if column != "option" else str(value)
+    base = column.removesuffix("_low").removesuffix("_high")
+    if base != column and isinstance(value, (int, float)):
+        return cell(value, base, t, currency)
     if isinstance(value, (int, float)):
         known = (
             column in i18n.MONEY_METRICS
@@ -88,6 +91,12 @@ def table(
     out = pd.DataFrame(
         {header(c, t): [cell(v, c, t, currency) for v in frame[c]] for c in frame.columns}
     )
+    if "limit" in frame.columns and "metric" in frame.columns:
+        # a limit is shown in its metric's unit (3 s, 90,0 %, 6 000 €)
+        out[header("limit", t)] = [
+            cell(v, str(m), t, currency)
+            for v, m in zip(frame["limit"], frame["metric"], strict=True)
+        ]
     return out
 
 
@@ -257,7 +266,8 @@ def _per_choice(wb: Workbench) -> tuple[str, Any]:
     charts = wb.stage.per_choice_charts
     body: list[Any] = []
     for choice, rows in wb.data["per_choice"].items():
-        body.append(wb.table(rows, columns))
+        named = [{**r, "option": wb.t.option(choice, r.get("option"))} for r in rows]
+        body.append(wb.table(named, columns))
         if choice in charts:
             body.append(charts[choice])
     return wb.t("workbench.per_choice"), body
@@ -429,8 +439,9 @@ def _projection(wb: Workbench) -> tuple[str, Any]:
 @_view("levers")
 def _levers(wb: Workbench) -> tuple[str, Any]:
     levers = wb.data.get("levers") or []
+    region_chart = [wb.stage.region_chart] if wb.data.get("regions") else []
     if not levers:
-        return wb.t("workbench.levers_none"), wb.stage.region_chart
+        return wb.t("workbench.levers_none"), region_chart
     best = max(levers, key=lambda r: r.get("saving_kgco2e") or 0.0)
     sentence = wb.t(
         "workbench.levers",
@@ -441,7 +452,7 @@ def _levers(wb: Workbench) -> tuple[str, Any]:
         cost=i18n.format_money(best["cost_difference"], wb.currency, wb.language),
     )
     columns = ("lever", "option", "saving_kgco2e", "cost_difference", "p95_latency_s", "accuracy")
-    return sentence, [wb.table(levers, columns), wb.stage.region_chart]
+    return sentence, [wb.table(levers, columns), *region_chart]
 
 
 @_view("measured")
@@ -456,5 +467,15 @@ def _measured(wb: Workbench) -> tuple[str, Any]:
 @_view("run_footprint")
 def _run_footprint(wb: Workbench) -> tuple[str, Any]:
     f = wb.data.get("run_footprint") or {}
-    rows = [{"key": k, "value": v} for k, v in f.items() if not isinstance(v, (dict, list))]
-    return wb.t("workbench.run_footprint"), wb.table(rows)
+    if not f:
+        return wb.t("workbench.measured_none"), []
+    energy_wh = (i18n.number_or_none(f.get("energy_kwh")) or 0.0) * 1000
+    grams = (i18n.number_or_none(f.get("emissions_kg")) or 0.0) * 1000
+    sentence = wb.t(
+        "workbench.run_footprint",
+        energy=i18n.format_quantity(energy_wh, "Wh", wb.language),
+        emissions=i18n.format_quantity(grams, "gCO₂e", wb.language),
+        duration=i18n.format_duration(f.get("duration_s"), wb.language),
+        country=f.get("country") or wb.t("na"),
+    )
+    return sentence, []
