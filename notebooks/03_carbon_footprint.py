@@ -14,48 +14,46 @@
 # Projected emissions of every configuration (operational + embodied, API models through EcoLogits),
 # the levers that lower them (region, low-carbon contract, batch, quantisation, smaller model), and
 # what was measured: this run itself (codecarbon, offline), the client's pilot and probe when given.
+#
+# Each display starts with its "so what" line, in the client's language and currency
+# (`llmdecide.present`); the charts are the report's (`llmdecide.charts`).
 
 # %% tags=["parameters"]
 params_path = "../params/clients/example-retail.yaml"
 output_dir = "../reports/.lab/example-retail"
 
 # %%
-from llmdecide import stages
+from llmdecide import present, stages
 
 footprint = stages.carbon_footprint(params_path, output_dir)
+wb = present.workbench(footprint)
 
 # %% [markdown]
 # ## Grid intensity of the allowed regions (codecarbon's bundled data)
 
 # %%
-footprint.intensity
+wb.show("intensity")
 
 # %% [markdown]
-# ## Projected emissions per configuration
+# ## Projected emissions of the recommendation
 
 # %%
-footprint.projection
-
-# %%
-footprint.projection_chart
+wb.show("projection")
 
 # %% [markdown]
 # ## Levers
 
 # %%
-footprint.levers
-
-# %%
-footprint.region_chart
+wb.show("levers")
 
 # %% [markdown]
 # ## Measured
 
 # %%
-footprint.measured
+wb.show("measured")
 
 # %% [markdown]
 # ## This run's own footprint (codecarbon `OfflineEmissionsTracker`)
 
 # %%
-footprint.run_footprint
+wb.show("run_footprint")

@@ -83,6 +83,8 @@ def build_results(
         "min_probability_meets_limits": choices.get("min_probability_meets_limits"),
         "variants": choices.get("variants", []),
         "limit_sensitivity": choices.get("limit_sensitivity", []),
+        # issue 15 items 5-7: the pilot plan, the risk questions, the phases (SPEC §4)
+        **plans_of(choices),
         "limits": critical["limits"],
         "priorities": critical["priorities"],
         "priorities_method": critical["method"],
@@ -100,6 +102,35 @@ def build_results(
         "inputs_sha256": inputs_sha256,
         "versions": versions(catalog_sha256),
     }
+
+
+PHASE_KEYS = (
+    "name",
+    "months",
+    "start_month",
+    "requests_per_day",
+    "peak_requests_per_second",
+    "recommendation",
+    "recommendation_label",
+    "monthly_cost",
+    "setup_cost",
+    "probability_meets_limits",
+    "fragile",
+)
+
+
+def plans_of(choices: Mapping[str, Any]) -> dict[str, Any]:
+    """``pilot_plan``, ``risks``, and — when the params give phases — ``phases`` (one entry per
+    phase, SPEC §4) and ``phase_path`` (switches, path cost, cost of staying on one design)."""
+    out: dict[str, Any] = {
+        "pilot_plan": choices.get("pilot_plan"),
+        "risks": choices.get("risks"),
+    }
+    plan = choices.get("phase_plan")
+    if plan:
+        out["phases"] = [{k: p.get(k) for k in PHASE_KEYS} for p in plan["phases"]]
+        out["phase_path"] = {k: v for k, v in plan.items() if k != "phases"}
+    return out
 
 
 EVALUATION_SIZES = (100, 300, 1000)

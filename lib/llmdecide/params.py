@@ -50,6 +50,7 @@ __all__ = [
     "Options",
     "Pairwise",
     "Pilot",
+    "Phase",
     "Probe",
     "Report",
     "Usage",
@@ -328,6 +329,17 @@ class CriticalPerformance(_Section):
         return self
 
 
+class Phase(_Section):
+    """One project phase (experimentation, deployment, industrialisation…) and its volume."""
+
+    name: Line = Field(description="phase name shown on the report")
+    months: Number = Field(gt=0, le=120, description="how long the phase lasts (months)")
+    requests_per_day: Number = Field(gt=0, le=1e10, description="mean requests per day")
+    peak_requests_per_second: Number = Field(
+        gt=0, le=1e6, description="requests per second at the daily peak"
+    )
+
+
 class Usage(_Section):
     """Usage hypotheses at project start (replaced by measurements when they arrive)."""
 
@@ -351,6 +363,11 @@ class Usage(_Section):
         le=1_000_000,
         description="part of each prompt shared by every request (system prompt, tools): "
         "cacheable by prompt caching",
+    )
+    phases: list[Phase] | None = Field(
+        None,
+        description="optional project phases, each with its own volume: the report recommends "
+        "a configuration per phase and says when to switch",
     )
 
     @property
@@ -380,6 +397,28 @@ class Usage(_Section):
                 "the peak, or lower requests_per_day, or raise active_hours_per_day",
                 "peak_requests_per_second",
             )
+        return self
+
+    @model_validator(mode="after")
+    def _phases_coherent(self) -> Usage:
+        seen: dict[str, int] = {}
+        for i, phase in enumerate(self.phases or []):
+            if phase.name in seen:
+                raise _custom(
+                    f"the phase name {phase.name!r} is already used by phases[{seen[phase.name]}]; "
+                    "give each phase its own name",
+                    f"phases[{i}].name",
+                )
+            seen[phase.name] = i
+            average = phase.requests_per_day / (self.active_hours_per_day * 3600)
+            if phase.peak_requests_per_second < average * (1 - 1e-9):
+                raise _custom(
+                    f"the peak ({phase.peak_requests_per_second:g} requests/s) is below the "
+                    f"average over the active hours ({phase.requests_per_day:g} requests / "
+                    f"({self.active_hours_per_day:g} h × 3600 s) = {average:.3g} requests/s); "
+                    "raise the peak or lower requests_per_day",
+                    f"phases[{i}].peak_requests_per_second",
+                )
         return self
 
 

@@ -738,6 +738,7 @@ def sections(
     ]
     if context["results"].get("to_evaluate"):
         out.append({"id": "evaluation-plan", "title": t("evaluation_plan.title"), "children": []})
+    out += plan_sections(context["results"], t)
     if context["measurements"] or context["changes"]:
         out.append({"id": "measurements", "title": t("measurements.title"), "children": []})
     if context["results"].get("calibration"):
@@ -746,6 +747,20 @@ def sections(
         {"id": "sources", "title": t("sources.title"), "children": []},
         {"id": "appendix", "title": t("appendix.title"), "children": []},
     ]
+    return out
+
+
+def plan_sections(results: Mapping[str, Any], t: i18n.Translator) -> list[dict[str, Any]]:
+    """Table-of-contents entries of the pilot plan, the phase plan and the risks (issue 15,
+    items 5-7), each present when ``results.json`` has something to show (as the partials)."""
+    pilot = results.get("pilot_plan") or {}
+    out = []
+    if pilot.get("designs") or pilot.get("close_to_limit"):
+        out.append({"id": "pilot-plan", "title": t("pilot_plan.title"), "children": []})
+    if results.get("phases"):
+        out.append({"id": "phases", "title": t("phases.title"), "children": []})
+    if (results.get("risks") or {}).get("designs"):
+        out.append({"id": "risks", "title": t("risks.title"), "children": []})
     return out
 
 

@@ -73,7 +73,7 @@ def load_inputs(params_path: Path | str, display_path: str | None = None) -> Inp
     cat = catalog_mod.load()
     params_mod.check_against_catalog(client, cat, display)
 
-    hypotheses = client.usage.model_dump()
+    hypotheses = client.usage.model_dump(exclude={"phases"})  # phases: stages.plan_data
     usage = dict(hypotheses)
     usage_measured = None
     emissions_measured = None
@@ -561,6 +561,40 @@ def decision_data(scored: Any, labels: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
+def plan_data(
+    inputs: Inputs,
+    scored: Any,
+    frame: pd.DataFrame,
+    intensity: Mapping[str, float],
+    labels: Mapping[str, str],
+) -> dict[str, Any]:
+    """The issue-15 plans (items 5-7): ``pilot_plan`` (what the pilot must measure, models to
+    evaluate whose proxy straddles the limit), ``risks`` (the CISO / DPO / legal questions of the
+    recommendation and the runner-up) and ``phase_plan`` (None without ``usage.phases``)."""
+    from llmdecide import phases, pilot, risks
+
+    client = inputs.client
+    rec = scored.recommendation
+    designs = {}
+    for role, row in (("recommendation", rec.best), ("runner_up", rec.runner_up)):
+        if row is not None:
+            designs[role] = {
+                **(recommendation_of(row) or {}),
+                "label": labels.get(row["config_id"], row["config_id"]),
+            }
+    best_id = rec.best["config_id"] if rec.best is not None else None
+    return {
+        "pilot_plan": pilot.pilot_plan(
+            scored,
+            dict(inputs.catalog.method),
+            client.constraints.max_setup_cost,
+            extra_limits=dict(client.critical_performance.extra_limits),
+        ),
+        "risks": risks.risks(designs, inputs.catalog, client),
+        "phase_plan": phases.plan(inputs, frame, intensity, best_id),
+    }
+
+
 def technical_choices(params_path: Path | str, output_dir: Path | str) -> ChoicesStage:
     """Notebook 02: enumerate, size, cost and score every configuration; recommend."""
     from llmdecide import configurations as conf
@@ -726,6 +760,7 @@ def technical_choices(params_path: Path | str, output_dir: Path | str) -> Choice
             "seed": int(method["monte_carlo_seed"]),
         },
         "intensity": {r: g.as_dict() for r, g in grid.items()},
+        **plan_data(inputs, scored, frame, intensity, labels),
     }
     if calib is not None:
         data["calibration"] = calibration_section(
