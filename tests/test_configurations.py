@@ -93,11 +93,13 @@ def test_cloud_configuration_by_hand(ctx: conf.Context) -> None:
     # the search met the limits at the peak, below the utilisation ceiling
     assert row["p95_latency_s"] <= 3.0
     assert row["peak_utilisation"] <= cat.method["max_peak_utilisation"]
-    r = row["replicas"]
+    r = row["serving_replicas"]
     assert r >= 1 and r == int(r)
-    # GPU-hours: 1 GPU × (r replicas × 16 h + 1 always-on replica × 8 h) × 30.4 days
+    # the example keeps one spare replica (operations.availability.spare_replicas: 1)
+    assert row["replicas"] == r + 1
+    # GPU-hours: 1 GPU × ((r + 1 spare) × 16 h + (1 always-on + 1 spare) × 8 h) × 30.4 days
     days = cat.assumption("days_per_month").value.value
-    hours = 1 * (r * 16 + 1 * 8) * days
+    hours = 1 * ((r + 1) * 16 + (1 + 1) * 8) * days
     assert row["gpu_hours_per_month"] == pytest.approx(hours)
     # the cheapest USA offer (per GPU-hour), converted to EUR; no USA H100 offer publishes a
     # commitment price, so on demand
@@ -111,7 +113,7 @@ def test_cloud_configuration_by_hand(ctx: conf.Context) -> None:
         / cat.usd_per("EUR")
     )
     assert row["monthly_cost"] == pytest.approx(row["cost_compute"] + staff)
-    assert row["gpus_total"] == r * 1
+    assert row["gpus_total"] == (r + 1) * 1
 
 
 def test_on_premise_configuration_by_hand(ctx: conf.Context) -> None:
@@ -193,8 +195,9 @@ def test_the_search_keeps_the_fewest_replicas(ctx: conf.Context) -> None:
         ctx.client, ctx.catalog, conf.scaled_usage(ctx.usage, 8.0), ctx.intensity_g_per_kwh
     )
     row = _row(ctx, CLOUD)
-    r = int(row["replicas"])
+    r = int(row["serving_replicas"])  # the sized replicas (the example adds one spare)
     assert r > 1
+    assert row["replicas"] == r + 1
     from llmdecide.evaluation import self_hosted
 
     rows = self_hosted.Rows([CLOUD])

@@ -592,6 +592,55 @@ def break_even(
     }
 
 
+def tco_data(
+    inputs: Inputs, frame: pd.DataFrame, best: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """What the total cost of ownership rests on, for results.json and the report: staff per
+    hosting (the client's figure or the catalog's), availability, the commitments offered, the
+    client quotes (what each prices, the figures it touches, how many configurations it priced),
+    the recommendation's figures that come from a quote, and the warnings on these inputs."""
+    from llmdecide import configurations as conf
+    from llmdecide.evaluation.hosting import tco
+    from llmdecide.params import tco_warnings
+
+    client = inputs.client
+    ctx = conf.make_context(client, inputs.catalog, dict(inputs.usage), {})
+    per_fte = tco.staff_cost_usd_per_fte_month(ctx, conf.VALUE) / ctx.usd_per_unit
+    staff = {
+        h: {
+            "fte": tco.staff_fte(ctx, h, conf.VALUE),
+            "cost_per_fte_month": per_fte,
+            "fte_source": (
+                "client" if getattr(client.operations.staff_fte, h) is not None else "catalog"
+            ),
+            "cost_source": (
+                "client" if client.operations.staff_cost_per_fte_month is not None else "catalog"
+            ),
+        }
+        for h in ("api", "cloud", "on_premise")
+    }
+    spares, sites = tco.availability(ctx)
+    quotes = tco.quotes_used(client, frame)
+    quoted: list[str] = []
+    if best is not None:
+        one = frame[frame["config_id"] == best["config_id"]]
+        for q, used in zip(client.quotes, quotes, strict=True):
+            rows = tco._rows_priced(q, one)
+            if rows is not None and bool(rows.any()):
+                quoted.extend(f for f in used["figures"] if f not in quoted)
+    return {
+        "staff": staff,
+        "availability": {"sites": sites, "spare_replicas": spares},
+        "commitments": tco.offered_commitments(ctx),
+        "quotes": quotes,
+        "recommendation_quoted": quoted,
+        "recommendation_commitment": (
+            str(best["cloud_commitment"]) if best is not None and best["hosting"] == "cloud" else None
+        ),
+        "warnings": tco_warnings(client, inputs.display_path),
+    }
+
+
 def _labelled(row: Mapping[str, Any] | None, labels: Mapping[str, str]) -> dict[str, Any] | None:
     """A configuration as results.json shows one beside the recommendation."""
     if row is None:
@@ -788,6 +837,7 @@ def technical_choices(params_path: Path | str, output_dir: Path | str) -> Choice
         "client_point": {k: v / total for k, v in client_weights.items()},
         "sensitivity": sens,
         "break_even": break_even(inputs, frame, best, intensity),
+        "tco": tco_data(inputs, frame, best),
         "cost_breakdown": cost_breakdown,
         "closest": [
             {**c, "label": labels.get(c["config_id"], c["config_id"])} for c in scored.closest
