@@ -110,7 +110,20 @@ def offered_commitments(ctx: Context) -> list[str]:
 def cloud_price_usd(ctx: Context, gpu: str, region: str, commitment: str) -> tuple[float, bool]:
     """(price per GPU-hour in USD, from a client quote) for a commitment: the client's quote for
     the GPU (and region), else the cheapest catalog offer publishing that price × the region's
-    ``cloud_price_factor``; NaN when neither exists."""
+    ``cloud_price_factor``; NaN when neither exists, or when the price is not below the shorter
+    commitment's (a longer commitment is only worth offering when it lowers the price)."""
+    price, quoted = _own_cloud_price_usd(ctx, gpu, region, commitment)
+    shorter = COMMITMENTS[: COMMITMENTS.index(commitment)]
+    for term in shorter:
+        other = _own_cloud_price_usd(ctx, gpu, region, term)[0]
+        if not math.isnan(other) and not price < other:
+            return math.nan, quoted
+    return price, quoted
+
+
+def _own_cloud_price_usd(
+    ctx: Context, gpu: str, region: str, commitment: str
+) -> tuple[float, bool]:
     quotes = [
         x
         for x in ctx.client.quotes
