@@ -427,3 +427,23 @@ def test_tco_data_lists_the_quotes_and_what_they_touch(tmp_path: Path) -> None:
     ]
     assert got["recommendation_quoted"] == ["cost_compute", "monthly_cost"]
     assert got["availability"] == {"sites": 1, "spare_replicas": 1}
+
+
+def test_validate_warns_of_a_commitment_beyond_the_horizon_and_exits_0(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from llmdecide.cli import app
+
+    data = _retail()
+    data["usage"]["horizon_months"] = 12
+    data["options"]["cloud_commitment"] = ["on_demand", "3y"]
+    path = tmp_path / "client.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    result = CliRunner().invoke(app, ["validate", str(path)])
+    assert result.exit_code == 0
+    stderr = " ".join(result.stderr.split())
+    assert "warning:" in stderr
+    assert (
+        "options.cloud_commitment[1]: a 3y commitment (36 months) is longer than "
+        "usage.horizon_months (12): not offered" in stderr
+    )

@@ -553,10 +553,31 @@ QUOTE_ALLOWED = {
 }
 
 
+def _sites(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool) and value < 1:
+        raise _custom(
+            f"expected 1 site or more (1: one site; 2: a second site running the whole fleet), "
+            f"got {value}; write 1 for a single site"
+        )
+    return value
+
+
+def _price(unit: str) -> Any:
+    def check(value: Any) -> Any:
+        if isinstance(value, int | float) and not isinstance(value, bool) and value <= 0:
+            raise _custom(
+                f"a price is a positive number ({unit}, client currency), got {_show(value)}; "
+                "write the price the client was quoted"
+            )
+        return value
+
+    return BeforeValidator(check)
+
+
 class Availability(_Section):
     """Spare replicas (N + k) and sites (each site runs the whole fleet)."""
 
-    sites: Integer = Field(
+    sites: Annotated[int, BeforeValidator(_sites), BeforeValidator(_no_bool)] = Field(
         1, ge=1, le=10, description="sites that each run the whole fleet (2: a second site)"
     )
     spare_replicas: Integer = Field(
@@ -601,6 +622,10 @@ class Operations(_Section):
     )
 
 
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
+
+
 class Quote(_Section):
     """A client's own price; it overrides the catalog's and the report labels it "client quote".
     Prices are in the client currency."""
@@ -616,15 +641,16 @@ class Quote(_Section):
         "on_demand", description="commitment the cloud price is for"
     )
     model: Name | None = Field(None, description="API model (api_discount; default: every one)")
-    price: Annotated[float, Field(gt=0, le=1e4), BeforeValidator(_no_bool)] | None = Field(
-        None, description="price per GPU-hour (cloud_gpu_hour), client currency"
-    )
-    price_per_gpu: Annotated[float, Field(gt=0, le=1e7), BeforeValidator(_no_bool)] | None = Field(
-        None, description="server price per GPU, its server share included (server)"
-    )
-    price_per_kwh: Annotated[float, Field(gt=0, le=10), BeforeValidator(_no_bool)] | None = Field(
-        None, description="electricity price per kWh (electricity)"
-    )
+    price: (
+        Annotated[float, Field(gt=0, le=1e4), _price("per GPU-hour"), BeforeValidator(_no_bool)]
+        | None
+    ) = Field(None, description="price per GPU-hour (cloud_gpu_hour), client currency")
+    price_per_gpu: (
+        Annotated[float, Field(gt=0, le=1e7), _price("per GPU"), BeforeValidator(_no_bool)] | None
+    ) = Field(None, description="server price per GPU, its server share included (server)")
+    price_per_kwh: (
+        Annotated[float, Field(gt=0, le=10), _price("per kWh"), BeforeValidator(_no_bool)] | None
+    ) = Field(None, description="electricity price per kWh (electricity)")
     discount: Annotated[float, Field(ge=0, lt=1), BeforeValidator(_no_bool)] | None = Field(
         None, description="share taken off the API price list (api_discount): 0.2 for 20 %"
     )
@@ -634,12 +660,12 @@ class Quote(_Section):
     def _fields_of_kind(self) -> Quote:
         for name in QUOTE_FIELDS[self.kind]:
             if getattr(self, name) is None:
-                raise _custom(f"a {self.kind} quote needs {name}; add it", name)
+                raise _custom(f"{_article(self.kind)} {self.kind} quote needs {name}; add it", name)
         allowed = QUOTE_ALLOWED[self.kind] | {"kind", "note"}
         for name in ("gpu", "region", "model", "price", "price_per_gpu", "price_per_kwh"):
             if getattr(self, name) is not None and name not in allowed:
                 raise _custom(
-                    f"{name} does not apply to a {self.kind} quote (it takes "
+                    f"{name} does not apply to {_article(self.kind)} {self.kind} quote (it takes "
                     f"{', '.join(sorted(QUOTE_ALLOWED[self.kind]))}); remove it",
                     name,
                 )
@@ -830,8 +856,9 @@ class ClientParams(_Section):
         priced: dict[tuple[Any, ...], int] = {}
         for i, q in enumerate(self.quotes):
             if q.target in priced:
+                what = " ".join(str(x) for x in q.target if x is not None)
                 raise _custom(
-                    f"quotes[{priced[q.target]}] already prices the same thing; keep one",
+                    f"quotes[{priced[q.target]}] already prices the same thing ({what}); keep one",
                     f"quotes[{i}]",
                 )
             priced[q.target] = i

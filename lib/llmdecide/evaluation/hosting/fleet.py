@@ -43,7 +43,8 @@ def running_profile(
     active = fleet["active_h"]
     base_r = np.minimum(r, fleet["min_replicas"])
     with np.errstate(invalid="ignore", divide="ignore"):
-        run_h = np.nan_to_num(np.asarray(fleet["replica_h_per_day"], float) / r)
+        run_h = np.asarray(fleet["replica_h_per_day"], float) / r
+    run_h = np.where(np.isfinite(run_h), run_h, 0.0)  # rows the sizing ruled out
     realtime = fleet["realtime"]
     peak = tp * (r + spares) * sites
     peak_h = np.where(realtime, active, run_h)
