@@ -418,6 +418,7 @@ def test_tco_data_lists_the_quotes_and_what_they_touch(tmp_path: Path) -> None:
             "index": 0,
             "kind": "cloud_gpu_hour",
             "label": "cloud GPU-hour H100-SXM FRA on_demand",
+            "names": "H100-SXM FRA on_demand",
             "value": 2.4,
             "unit": "EUR",
             "figures": ["cost_compute", "monthly_cost"],
@@ -447,3 +448,53 @@ def test_validate_warns_of_a_commitment_beyond_the_horizon_and_exits_0(tmp_path:
         "options.cloud_commitment[1]: a 3y commitment (36 months) is longer than "
         "usage.horizon_months (12): not offered" in stderr
     )
+
+
+def test_the_report_labels_client_quotes_and_quoted_parts() -> None:
+    import json
+    from html import unescape
+
+    from llmdecide import report
+
+    fixture = ROOT / "tests" / "fixtures" / "report_context.json"
+    context = json.loads(fixture.read_text(encoding="utf-8"))
+    context["client"].update(language="en", currency="EUR")
+    choices = context["choices"]
+    choices["cost_breakdown"] = {**choices["cost_breakdown"], "staff": 9000.0, "compute": 3000.0}
+    choices["tco"] = {
+        "staff": {
+            h: {
+                "fte": f,
+                "cost_per_fte_month": 9000.0,
+                "fte_source": "client",
+                "cost_source": "client",
+            }
+            for h, f in (("api", 0.2), ("cloud", 1.0), ("on_premise", 1.5))
+        },
+        "availability": {"sites": 2, "spare_replicas": 1},
+        "commitments": ["on_demand", "1y"],
+        "quotes": [
+            {
+                "index": 0,
+                "kind": "cloud_gpu_hour",
+                "label": "cloud GPU-hour H100-SXM FRA on_demand",
+                "names": "H100-SXM FRA on_demand",
+                "value": 2.4,
+                "unit": "EUR",
+                "figures": ["cost_compute", "monthly_cost"],
+                "configurations": 3,
+                "note": "",
+            }
+        ],
+        "recommendation_quoted": ["cost_compute", "monthly_cost"],
+        "recommendation_commitment": "1y",
+        "warnings": ["client.yaml: quotes[0].gpu: X is not in options.gpus"],
+    }
+    html = report.render_html(context)
+    assert 'data-quote="client"' in html
+    text = " ".join(unescape(html).split())
+    assert "Client quote: cloud GPU-hour H100-SXM FRA on_demand: 2.40 EUR" in text
+    assert "(client quote)" in text  # the quoted part of the breakdown
+    assert "2 site(s), 1 spare replica(s)" in text
+    assert "The recommendation's cloud price: 1-year commitment." in text
+    assert "Warning: client.yaml: quotes[0].gpu" in text

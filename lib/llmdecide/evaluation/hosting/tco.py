@@ -198,6 +198,12 @@ def quotes_used(client: ClientParams, frame: Any) -> list[dict[str, Any]]:
                 "index": i,
                 "kind": q.kind,
                 "label": quote_label(q),
+                "names": " ".join(
+                    x
+                    for x in (q.gpu, q.region, q.model)
+                    + ((q.commitment,) if q.kind == "cloud_gpu_hour" else ())
+                    if x
+                ),
                 "value": quote_value(q),
                 "unit": "share" if q.kind == "api_discount" else client.client.currency,
                 "figures": [*QUOTE_FIGURES[q.kind], "monthly_cost"],
