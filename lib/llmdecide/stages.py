@@ -592,9 +592,7 @@ def break_even(
     }
 
 
-def tco_data(
-    inputs: Inputs, frame: pd.DataFrame, best: Mapping[str, Any] | None
-) -> dict[str, Any]:
+def tco_data(inputs: Inputs, frame: pd.DataFrame, best: Mapping[str, Any] | None) -> dict[str, Any]:
     """What the total cost of ownership rests on, for results.json and the report: staff per
     hosting (the client's figure or the catalog's), availability, the commitments offered, the
     client quotes (what each prices, the figures it touches, how many configurations it priced),
@@ -625,7 +623,7 @@ def tco_data(
     if best is not None:
         one = frame[frame["config_id"] == best["config_id"]]
         for q, used in zip(client.quotes, quotes, strict=True):
-            rows = tco._rows_priced(q, one)
+            rows = tco.rows_priced(q, one)
             if rows is not None and bool(rows.any()):
                 quoted.extend(f for f in used["figures"] if f not in quoted)
     return {
@@ -635,7 +633,9 @@ def tco_data(
         "quotes": quotes,
         "recommendation_quoted": quoted,
         "recommendation_commitment": (
-            str(best["cloud_commitment"]) if best is not None and best["hosting"] == "cloud" else None
+            str(best["cloud_commitment"])
+            if best is not None and best["hosting"] == "cloud"
+            else None
         ),
         "warnings": tco_warnings(client, inputs.display_path),
     }

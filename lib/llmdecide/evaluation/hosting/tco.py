@@ -192,7 +192,7 @@ def quotes_used(client: ClientParams, frame: Any) -> list[dict[str, Any]]:
     configurations it priced (for results.json and the report's "client quote" line)."""
     out = []
     for i, q in enumerate(client.quotes):
-        rows = _rows_priced(q, frame)
+        rows = rows_priced(q, frame)
         out.append(
             {
                 "index": i,
@@ -214,7 +214,7 @@ def quotes_used(client: ClientParams, frame: Any) -> list[dict[str, Any]]:
     return out
 
 
-def _rows_priced(q: Quote, frame: Any) -> Any:
+def rows_priced(q: Quote, frame: Any) -> Any:
     if frame is None or len(frame) == 0:
         return None
     hosting = {
