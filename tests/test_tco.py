@@ -498,3 +498,16 @@ def test_the_report_labels_client_quotes_and_quoted_parts() -> None:
     assert "2 site(s), 1 spare replica(s)" in text
     assert "The recommendation's cloud price: 1-year commitment." in text
     assert "Warning: client.yaml: quotes[0].gpu" in text
+
+
+def test_the_cost_chart_shows_the_staff() -> None:
+    import json
+
+    from llmdecide import charts
+
+    chart = charts.cost_breakdown_chart(
+        {"compute": 3000.0, "staff": 9000.0, "api": 0.0}, language="en", currency="EUR"
+    )
+    text = json.dumps(chart.to_dict())
+    assert '"component": "Staff"' in text and '"component": "GPU compute"' in text
+    assert '"component": "API calls"' not in text  # components at zero are left out
