@@ -65,8 +65,15 @@ def test_api_configuration_by_hand(ctx: conf.Context) -> None:
     days = cat.assumption("days_per_month").value.value  # 30.4
     # monthly = price × 40 000 × 30.4 / 1.16 USD per EUR
     expected = float(price.total_price) * 40_000 * days / cat.usd_per("EUR")
-    assert row["monthly_cost"] == pytest.approx(expected)
     assert row["cost_api"] == pytest.approx(expected)
+    # staff: 0.2 FTE of integration upkeep × 12 200 USD per FTE-month / 1.16 = 2 103 EUR
+    staff = (
+        cat.assumption("staff_fte_api").value.value
+        * cat.assumption("staff_cost_per_fte_month_usd").value.value
+        / cat.usd_per("EUR")
+    )
+    assert row["cost_staff"] == pytest.approx(staff)
+    assert row["monthly_cost"] == pytest.approx(expected + staff)
     assert math.isnan(row["gpus_per_replica"])
 
 
@@ -86,17 +93,27 @@ def test_cloud_configuration_by_hand(ctx: conf.Context) -> None:
     # the search met the limits at the peak, below the utilisation ceiling
     assert row["p95_latency_s"] <= 3.0
     assert row["peak_utilisation"] <= cat.method["max_peak_utilisation"]
-    r = row["replicas"]
+    r = row["serving_replicas"]
     assert r >= 1 and r == int(r)
-    # GPU-hours: 1 GPU × (r replicas × 16 h + 1 always-on replica × 8 h) × 30.4 days
+    # the example keeps one spare replica (operations.availability.spare_replicas: 1)
+    assert row["replicas"] == r + 1
+    # GPU-hours: 1 GPU × ((r + 1 spare) × 16 h + (1 always-on + 1 spare) × 8 h) × 30.4 days
     days = cat.assumption("days_per_month").value.value
-    hours = 1 * (r * 16 + 1 * 8) * days
+    hours = 1 * ((r + 1) * 16 + (1 + 1) * 8) * days
     assert row["gpu_hours_per_month"] == pytest.approx(hours)
-    # the cheapest USA offer (per GPU-hour), converted to EUR
+    # the cheapest USA offer (per GPU-hour), converted to EUR; no USA H100 offer publishes a
+    # commitment price, so on demand
     price = min(o.price_per_gpu_hour_usd for o in cat.offers_for("H100-SXM", "USA"))
+    assert row["cloud_commitment"] == "on_demand"
     assert row["cost_compute"] == pytest.approx(hours * price / cat.usd_per("EUR"))
-    assert row["monthly_cost"] == pytest.approx(row["cost_compute"])
-    assert row["gpus_total"] == r * 1
+    # staff: 1 FTE × 12 200 USD / 1.16 = 10 517 EUR a month
+    staff = (
+        cat.assumption("staff_fte_cloud").value.value
+        * cat.assumption("staff_cost_per_fte_month_usd").value.value
+        / cat.usd_per("EUR")
+    )
+    assert row["monthly_cost"] == pytest.approx(row["cost_compute"] + staff)
+    assert row["gpus_total"] == (r + 1) * 1
 
 
 def test_on_premise_configuration_by_hand(ctx: conf.Context) -> None:
@@ -178,8 +195,9 @@ def test_the_search_keeps_the_fewest_replicas(ctx: conf.Context) -> None:
         ctx.client, ctx.catalog, conf.scaled_usage(ctx.usage, 8.0), ctx.intensity_g_per_kwh
     )
     row = _row(ctx, CLOUD)
-    r = int(row["replicas"])
+    r = int(row["serving_replicas"])  # the sized replicas (the example adds one spare)
     assert r > 1
+    assert row["replicas"] == r + 1
     from llmdecide.evaluation import self_hosted
 
     rows = self_hosted.Rows([CLOUD])

@@ -672,6 +672,8 @@ def test_json_schema_describes_every_section() -> None:
         "measurements",
         "carbon",
         "report",
+        "operations",
+        "quotes",
     }
     assert schema["additionalProperties"] is False
     assert all(d.get("additionalProperties") is False for d in schema["$defs"].values())

@@ -58,11 +58,18 @@ def test_supermarket_self_hosts_a_small_quantised_model_at_volume(tmp_path: Path
     assert rec["model"] in SMALL_MODELS
     assert rec["optimisation"] in ("fp8", "int8", "int4", "fp4")
     be = d["break_even"]
-    assert be["requests_per_day"] is not None and be["requests_per_day"] < 2_000_000
-    cheapest_api = min(
-        r["monthly_cost"] for r in d["per_choice"]["hosting"] if r["option"] == "api"
-    )
-    assert d["estimates"]["monthly_cost"] < cheapest_api
+    # total cost of ownership (issue 13): the engineer who runs the service (1 FTE, about
+    # 10 500 EUR a month) costs more than the GPUs; the API's cost is its tokens. The crossing
+    # sits near the client's two million requests a day (not at a small fraction of it), and
+    # both sides of it are precise enough (limit 0.6)
+    assert be["requests_per_day"] is not None
+    assert 1_000_000 < be["requests_per_day"] < 4_000_000
+    assert be["drivers"]["api_main"] == "tokens"
+    assert be["drivers"]["self_hosted_main"] == "staff"
+    assert be["precision"]["api_basis"] == be["precision"]["self_hosted_basis"] == "meets_limit"
+    # the GPUs alone cost far less than the API's tokens at this volume
+    own = be["drivers"]["self_hosted"]
+    assert own["gpus"] < be["drivers"]["api"]["tokens"] / 2
 
 
 def test_weekly_digest_runs_in_batch(tmp_path: Path) -> None:

@@ -53,7 +53,7 @@ PERFORMANCE_COLUMNS = {
     "turnaround_h": "turnaround_h",
 }
 PILLARS = ("performance", "precision", "cost", "carbon")
-COST_COMPONENTS = ("compute", "api", "rag", "energy", "operations", "capex")
+COST_COMPONENTS = ("compute", "api", "staff", "rag", "energy", "operations", "capex")
 
 
 # -- helpers -------------------------------------------------------------------------------------

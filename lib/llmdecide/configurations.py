@@ -425,7 +425,10 @@ def evaluate_candidates(ctx: Context, cands: Sequence[Candidate]) -> pd.DataFram
     if own.any():
         sizing = self_hosted.Sizing(
             batch_cap=value["batch_per_replica"].to_numpy(dtype=float)[own],
-            replicas=np.nan_to_num(value["replicas"].to_numpy(dtype=float)[own]),
+            # the sized replicas, without the spares and sites the bill adds
+            replicas=np.nan_to_num(
+                value.get("serving_replicas", value["replicas"]).to_numpy(dtype=float)[own]
+            ),
         )
     ends = [evaluate_many(ctx, cands, s, sizing) for s in (OPTIMISTIC, PESSIMISTIC)]
     frame = pd.DataFrame(

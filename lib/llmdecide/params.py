@@ -47,11 +47,13 @@ __all__ = [
     "CriticalPerformance",
     "Evaluation",
     "Measurements",
+    "Operations",
     "Options",
     "Pairwise",
     "Phase",
     "Pilot",
     "Probe",
+    "Quote",
     "Report",
     "Usage",
     "UseCase",
@@ -59,6 +61,7 @@ __all__ = [
     "json_schema",
     "load",
     "resolve_path",
+    "tco_warnings",
     "write_schema",
 ]
 
@@ -520,6 +523,13 @@ class Options(_Section):
         description="batch mode: how many times a day the backlog is processed (the worst-case "
         "wait is the active hours divided by it)",
     )
+    cloud_commitment: list[Literal["on_demand", "1y", "3y"]] | None = Field(
+        None,
+        min_length=1,
+        description="cloud price commitments to consider, where the offer publishes the price "
+        "and usage.horizon_months covers the term (default: every one the horizon covers)",
+        json_schema_extra=_one_or_many,
+    )
 
     @field_validator(
         "hosting",
@@ -533,6 +543,7 @@ class Options(_Section):
         "kv_cache",
         "reasoning_effort",
         "prompt_caching",
+        "cloud_commitment",
         mode="before",
     )
     @classmethod
@@ -559,10 +570,155 @@ class Options(_Section):
         "kv_cache",
         "reasoning_effort",
         "prompt_caching",
+        "cloud_commitment",
     )
     @classmethod
     def _no_duplicates(cls, value: list[Any] | None) -> list[Any] | None:
         return _dedupe(value)
+
+
+COMMITMENT_MONTHS = {"on_demand": 0, "1y": 12, "3y": 36}
+QUOTE_KINDS = ("cloud_gpu_hour", "server", "electricity", "api_discount")
+QUOTE_FIELDS = {
+    "cloud_gpu_hour": ("gpu", "price"),
+    "server": ("gpu", "price_per_gpu"),
+    "electricity": ("price_per_kwh",),
+    "api_discount": ("discount",),
+}
+QUOTE_ALLOWED = {
+    "cloud_gpu_hour": {"gpu", "region", "commitment", "price"},
+    "server": {"gpu", "price_per_gpu"},
+    "electricity": {"region", "price_per_kwh"},
+    "api_discount": {"model", "discount"},
+}
+
+
+def _sites(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool) and value < 1:
+        raise _custom(
+            f"expected 1 site or more (1: one site; 2: a second site running the whole fleet), "
+            f"got {value}; write 1 for a single site"
+        )
+    return value
+
+
+def _price(unit: str) -> Any:
+    def check(value: Any) -> Any:
+        if isinstance(value, int | float) and not isinstance(value, bool) and value <= 0:
+            raise _custom(
+                f"a price is a positive number ({unit}, client currency), got {_show(value)}; "
+                "write the price the client was quoted"
+            )
+        return value
+
+    return BeforeValidator(check)
+
+
+class Availability(_Section):
+    """Spare replicas (N + k) and sites (each site runs the whole fleet)."""
+
+    sites: Annotated[int, BeforeValidator(_sites), BeforeValidator(_no_bool)] = Field(
+        1, ge=1, le=10, description="sites that each run the whole fleet (2: a second site)"
+    )
+    spare_replicas: Integer = Field(
+        0, ge=0, le=100, description="replicas kept beyond the sizing at each site (N + k)"
+    )
+
+
+StaffFte = Annotated[float, Field(ge=0, le=100), BeforeValidator(_no_bool)]
+
+
+class StaffByHosting(_Section):
+    """People running the service, per hosting type (default: the catalog's assumption)."""
+
+    api: StaffFte | None = Field(None, description="FTE for an API configuration")
+    cloud: StaffFte | None = Field(None, description="FTE for a cloud configuration")
+    on_premise: StaffFte | None = Field(None, description="FTE for an on-premise configuration")
+
+
+def _staff_shape(value: Any) -> Any:
+    """A single number applies to the self-hosted types (the API keeps its own share)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if not 0 <= value <= 100:
+            raise _custom(f"expected a number of people >= 0 and <= 100, got {_show(value)}")
+        return {"cloud": value, "on_premise": value}
+    return value
+
+
+class Operations(_Section):
+    """Self-hosted total cost of ownership: staff and availability."""
+
+    staff_fte: Annotated[StaffByHosting, BeforeValidator(_staff_shape)] = Field(
+        default_factory=lambda: StaffByHosting.model_validate({}),
+        description="people running the service: one number (cloud and on premise) or "
+        "{api, cloud, on_premise} (default: catalog assumption by hosting)",
+    )
+    staff_cost_per_fte_month: (
+        Annotated[float, Field(gt=0, le=1e7), BeforeValidator(_no_bool)] | None
+    ) = Field(None, description="loaded monthly cost of one FTE (client currency)")
+    availability: Availability = Field(
+        default_factory=lambda: Availability.model_validate({}),
+        description="spare replicas and sites of the self-hosted fleet",
+    )
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
+
+
+class Quote(_Section):
+    """A client's own price; it overrides the catalog's and the report labels it "client quote".
+    Prices are in the client currency."""
+
+    kind: Literal["cloud_gpu_hour", "server", "electricity", "api_discount"] = Field(
+        description="what is quoted"
+    )
+    gpu: Name | None = Field(None, description="GPU (cloud_gpu_hour, server)")
+    region: Iso3 | None = Field(
+        None, description="ISO-3 region (cloud_gpu_hour, electricity; default: every region)"
+    )
+    commitment: Literal["on_demand", "1y", "3y"] = Field(
+        "on_demand", description="commitment the cloud price is for"
+    )
+    model: Name | None = Field(None, description="API model (api_discount; default: every one)")
+    price: (
+        Annotated[float, Field(gt=0, le=1e4), _price("per GPU-hour"), BeforeValidator(_no_bool)]
+        | None
+    ) = Field(None, description="price per GPU-hour (cloud_gpu_hour), client currency")
+    price_per_gpu: (
+        Annotated[float, Field(gt=0, le=1e7), _price("per GPU"), BeforeValidator(_no_bool)] | None
+    ) = Field(None, description="server price per GPU, its server share included (server)")
+    price_per_kwh: (
+        Annotated[float, Field(gt=0, le=10), _price("per kWh"), BeforeValidator(_no_bool)] | None
+    ) = Field(None, description="electricity price per kWh (electricity)")
+    discount: Annotated[float, Field(ge=0, lt=1), BeforeValidator(_no_bool)] | None = Field(
+        None, description="share taken off the API price list (api_discount): 0.2 for 20 %"
+    )
+    note: str | None = Field(None, max_length=2000, description="who quoted it, when")
+
+    @model_validator(mode="after")
+    def _fields_of_kind(self) -> Quote:
+        for name in QUOTE_FIELDS[self.kind]:
+            if getattr(self, name) is None:
+                raise _custom(f"{_article(self.kind)} {self.kind} quote needs {name}; add it", name)
+        allowed = QUOTE_ALLOWED[self.kind] | {"kind", "note"}
+        for name in ("gpu", "region", "model", "price", "price_per_gpu", "price_per_kwh"):
+            if getattr(self, name) is not None and name not in allowed:
+                raise _custom(
+                    f"{name} does not apply to {_article(self.kind)} {self.kind} quote (it takes "
+                    f"{', '.join(sorted(QUOTE_ALLOWED[self.kind]))}); remove it",
+                    name,
+                )
+        if self.kind != "cloud_gpu_hour" and "commitment" in self.model_fields_set:
+            raise _custom(
+                "commitment applies to cloud_gpu_hour quotes only; remove it", "commitment"
+            )
+        return self
+
+    @property
+    def target(self) -> tuple[Any, ...]:
+        """What the quote prices (two quotes may not price the same thing)."""
+        return (self.kind, self.gpu, self.region, self.commitment, self.model)
 
 
 class Evaluation(_Section):
@@ -752,6 +908,8 @@ class ClientParams(_Section):
     constraints: Constraints
     options: Options = Field(default_factory=lambda: Options.model_validate({}))
     evaluations: list[Evaluation] = Field(default_factory=list)
+    operations: Operations = Field(default_factory=lambda: Operations.model_validate({}))
+    quotes: list[Quote] = Field(default_factory=list)
     measurements: Measurements = Field(default_factory=lambda: Measurements.model_validate({}))
     carbon: Carbon = Field(default_factory=lambda: Carbon.model_validate({}))
     report: Report = Field(default_factory=lambda: Report.model_validate({}))
@@ -781,6 +939,15 @@ class ClientParams(_Section):
                     f"evaluations[{i}]",
                 )
             seen[key] = i
+        priced: dict[tuple[Any, ...], int] = {}
+        for i, q in enumerate(self.quotes):
+            if q.target in priced:
+                what = " ".join(str(x) for x in q.target if x is not None)
+                raise _custom(
+                    f"quotes[{priced[q.target]}] already prices the same thing ({what}); keep one",
+                    f"quotes[{i}]",
+                )
+            priced[q.target] = i
         return self
 
     @property
@@ -1354,6 +1521,7 @@ def check_against_catalog(client: ClientParams, catalog: Any, file: str | Path) 
     ):
         problems.append(_unknown(file, "carbon.country", country, regions, " of regions"))
 
+    problems.extend(_quote_problems(client, file, gpus, regions, api_models))
     problems.extend(_parallelism_problems(client, catalog, file))
     problems.extend(_pilot_problems(client, catalog, file))
     problems.extend(_contradictions(client, file, open_models, api_models))
@@ -1417,6 +1585,62 @@ def _pilot_problems(client: ClientParams, catalog: Any, file: str) -> list[Probl
                 )
             )
     return problems
+
+
+def _quote_problems(
+    client: ClientParams, file: str, gpus: list[str], regions: list[str], api_models: list[str]
+) -> list[Problem]:
+    """A quote names a GPU, region or API model of the catalog (validated like the catalog)."""
+    problems = []
+    for i, q in enumerate(client.quotes):
+        if q.gpu is not None and gpus and q.gpu not in gpus:
+            problems.append(_unknown(file, f"quotes[{i}].gpu", q.gpu, gpus, " of GPUs"))
+        if q.region is not None and regions and q.region not in regions:
+            problems.append(_unknown(file, f"quotes[{i}].region", q.region, regions, " of regions"))
+        if q.model is not None and api_models and q.model not in api_models:
+            problems.append(
+                _unknown(file, f"quotes[{i}].model", q.model, api_models, " of API models")
+            )
+    return problems
+
+
+def tco_warnings(client: ClientParams, file: str | Path) -> list[str]:
+    """Legal but likely wrong cost-of-ownership inputs (warnings, not errors): a quote for a GPU,
+    region or model the client's options leave out (it prices nothing), a commitment longer than
+    the horizon (not offered)."""
+    file = str(file)
+    out = []
+    options, horizon = client.options, client.usage.horizon_months
+    regions = client.constraints.regions
+    for i, q in enumerate(client.quotes):
+        if q.gpu is not None and options.gpus is not None and q.gpu not in options.gpus:
+            out.append(
+                f"{file}: quotes[{i}].gpu: {q.gpu} is not in options.gpus: this quote prices "
+                "no configuration; add the GPU to options.gpus or remove the quote"
+            )
+        if q.region is not None and q.region not in regions:
+            out.append(
+                f"{file}: quotes[{i}].region: {q.region} is not in constraints.regions: this "
+                "quote prices no configuration; add the region or remove the quote"
+            )
+        if q.model is not None and options.models is not None and q.model not in options.models:
+            out.append(
+                f"{file}: quotes[{i}].model: {q.model} is not in options.models: this quote "
+                "prices no configuration; add the model or remove the quote"
+            )
+        if q.kind == "cloud_gpu_hour" and COMMITMENT_MONTHS[q.commitment] > horizon:
+            out.append(
+                f"{file}: quotes[{i}].commitment: a {q.commitment} commitment is longer than "
+                f"usage.horizon_months ({horizon}): not offered, the quote is unused"
+            )
+    for i, c in enumerate(options.cloud_commitment or []):
+        if COMMITMENT_MONTHS[c] > horizon:
+            out.append(
+                f"{file}: options.cloud_commitment[{i}]: a {c} commitment ({COMMITMENT_MONTHS[c]} "
+                f"months) is longer than usage.horizon_months ({horizon}): not offered; raise the "
+                "horizon or remove it"
+            )
+    return out
 
 
 def _parallelism_problems(client: ClientParams, catalog: Any, file: str) -> list[Problem]:

@@ -450,38 +450,147 @@ def _same_except(
     return frame[mask] if mask is not None else frame
 
 
+BREAK_EVEN_CANDIDATES = 4
+"""Configurations costed per side of the break-even (the cheapest at the client's volume among
+those of the right precision, and the recommendation on its own side)."""
+DRIVER_PARTS = {
+    "tokens": ("cost_api",),
+    "gpus": ("cost_compute", "cost_capex", "cost_energy", "cost_operations"),
+    "staff": ("cost_staff",),
+    "retrieval": ("cost_rag",),
+}
+"""What drives a side's cost at the crossing: the cost columns grouped in words."""
+
+
+def _precision_side(side: pd.DataFrame, limit: float | None) -> tuple[pd.DataFrame, str]:
+    """The rows of one side of the break-even of the client's precision: those meeting the limit
+    (``"meets_limit"``), else those of the closest precision (``"closest"``); an unknown
+    precision never passes (``"no_limit"``: every row, when there is no precision limit)."""
+    if limit is None:
+        return side, "no_limit"
+    acc = side["accuracy"].astype(float)
+    meets = side[acc >= limit]
+    if not meets.empty:
+        return meets, "meets_limit"
+    known = side[acc.notna()]
+    if known.empty:
+        return side, "closest"
+    best = known["accuracy"].astype(float).max()
+    return known[known["accuracy"].astype(float) >= best - 1e-12], "closest"
+
+
+def _side_costs(
+    base: Any,
+    rows: pd.DataFrame,
+    make: Any,
+) -> list[dict[str, Any]]:
+    """Per row: its cost parts (client currency) at every break-even volume, re-sized (and at its
+    cheapest commitment) at each: ``[{label, monthly: [...], parts: [{column: value}, ...]}]``."""
+    import math
+
+    import numpy as np
+
+    from llmdecide import configurations as conf
+    from llmdecide.estimators import cost
+    from llmdecide.evaluation import self_hosted
+
+    factors = list(BREAK_EVEN_FACTORS)
+    columns = ("monthly_cost", *COST_COLUMNS)
+    out = []
+    for _, row in rows.iterrows():
+        cand = conf.Candidate.of(row)
+        per_volume: list[dict[str, float]] = []
+        if cand.hosting != "api":
+            cols = self_hosted.evaluate(
+                base, [cand] * len(factors), conf.VALUE, volume=np.array(factors, dtype=float)
+            )
+            for i, excluded in enumerate(cols["excluded_because"]):
+                per_volume.append(
+                    {
+                        k: cost.to_currency(
+                            math.nan if excluded else float(cols[k][i]), base.usd_per_unit
+                        )
+                        for k in columns
+                    }
+                )
+        else:
+            for f in factors:
+                r = conf.evaluate_one(make(conf.scaled_usage(base.usage, f)), cand, conf.VALUE)
+                bad = bool(r.get("excluded_because"))
+                per_volume.append(
+                    {
+                        k: cost.to_currency(
+                            math.nan if bad else float(r.get(k, math.nan)), base.usd_per_unit
+                        )
+                        for k in columns
+                    }
+                )
+        out.append({"label": row["label"], "accuracy": row["accuracy"], "costs": per_volume})
+    return out
+
+
+def _cheapest_line(curves: list[dict[str, Any]]) -> tuple[list[float], list[int]]:
+    """At each volume, the cheapest configuration of a side: its monthly cost and its index."""
+    import math
+
+    costs, which = [], []
+    for i in range(len(BREAK_EVEN_FACTORS)):
+        values = [c["costs"][i]["monthly_cost"] for c in curves]
+        finite = [(v, j) for j, v in enumerate(values) if v == v]
+        if not finite:
+            costs.append(math.nan)
+            which.append(0)
+            continue
+        v, j = min(finite)
+        costs.append(v)
+        which.append(j)
+    return costs, which
+
+
+def _drivers(parts: Mapping[str, float]) -> dict[str, float]:
+    """A side's cost at one volume grouped by what drives it (tokens, GPUs, staff, retrieval)."""
+    return {
+        name: float(sum(parts.get(c, 0.0) or 0.0 for c in cols if parts.get(c) == parts.get(c)))
+        for name, cols in DRIVER_PARTS.items()
+    }
+
+
 def break_even(
     inputs: Inputs,
     frame: pd.DataFrame,
     best: Mapping[str, Any] | None,
     intensity: Mapping[str, float],
 ) -> dict[str, Any] | None:
-    """API vs self-hosted monthly cost over volumes: the recommendation's counterpart on the other
-    side (best-scoring, else cheapest), costed at scaled volumes; the crossing volume."""
+    """API vs self-hosted monthly cost over volumes, like with like: on each side the
+    configurations that meet the client's precision limit (else the closest in precision, said
+    in ``precision``), in the recommendation's mode and output format; the few cheapest at the
+    client's volume (and the recommendation on its side) are re-sized at every volume with their
+    staff, availability and cheapest commitment, and each side's line is its cheapest at each
+    volume. The crossing volume, and what drives each side's cost there."""
+    import pandas as pd
+
     from llmdecide import configurations as conf
-    from llmdecide.estimators import cost
+    from llmdecide.estimators import cost as cost_mod
 
     if best is None:
         return None
     mode = best["deployment_mode"]
     pool = frame[(frame["deployment_mode"] == mode) & frame["excluded_because"].fillna("").eq("")]
-    alike = pool[(pool["rag"] == best["rag"]) & (pool["output_format"] == best["output_format"])]
-    apis = alike[alike["hosting"] == "api"]
-    own = alike[alike["hosting"] != "api"]
+    alike = pool[pool["output_format"] == best["output_format"]]
+    cp = inputs.client.critical_performance
+    limit = float(cp.precision.limit) if cp.precision is not None else None
+    apis, api_basis = _precision_side(alike[alike["hosting"] == "api"], limit)
+    own, own_basis = _precision_side(alike[alike["hosting"] != "api"], limit)
     if apis.empty or own.empty:
         return None
 
-    def pick_row(side: pd.DataFrame) -> Mapping[str, Any]:
-        """The recommendation itself on its own side, else that side's best (then cheapest)."""
+    def shortlist(side: pd.DataFrame) -> pd.DataFrame:
+        ranked = side.sort_values(["monthly_cost", "config_id"])
+        keep = ranked.head(BREAK_EVEN_CANDIDATES)
         same = side[side["config_id"] == best["config_id"]]
-        if not same.empty:
-            return same.iloc[0]
-        ranked = side.sort_values(
-            ["score", "monthly_cost", "config_id"], ascending=[False, True, True]
-        )
-        return ranked.iloc[0]
-
-    api_row, own_row = pick_row(apis), pick_row(own)
+        if not same.empty and best["config_id"] not in set(keep["config_id"]):
+            keep = pd.concat([same, keep.head(BREAK_EVEN_CANDIDATES - 1)])
+        return keep
 
     usage = dict(inputs.usage)
     measured = inputs.usage_measured is not None
@@ -492,19 +601,98 @@ def break_even(
         )
 
     base = make(usage)
-    api_cost = conf.cost_curve(base, conf.Candidate.of(api_row), BREAK_EVEN_FACTORS, make)
-    own_cost = conf.cost_curve(base, conf.Candidate.of(own_row), BREAK_EVEN_FACTORS, make)
+    api_curves = _side_costs(base, shortlist(apis), make)
+    own_curves = _side_costs(base, shortlist(own), make)
+    api_cost, api_which = _cheapest_line(api_curves)
+    own_cost, own_which = _cheapest_line(own_curves)
     volumes = [usage["requests_per_day"] * f for f in BREAK_EVEN_FACTORS]
-    crossing = cost.break_even_requests_per_day(volumes, api_cost, own_cost)
+    crossing = cost_mod.break_even_requests_per_day(volumes, api_cost, own_cost)
+    # the side's configuration at the crossing (else at the client's volume)
+    at = BREAK_EVEN_FACTORS.index(1.0)
+    if crossing is not None:
+        at = min(range(len(volumes)), key=lambda i: abs(volumes[i] - crossing))
+    api_at, own_at = api_curves[api_which[at]], own_curves[own_which[at]]
+    drivers = {
+        "requests_per_day": volumes[at],
+        "api": _drivers(api_at["costs"][at]),
+        "self_hosted": _drivers(own_at["costs"][at]),
+    }
+    drivers["api_main"] = max(drivers["api"], key=drivers["api"].get)
+    drivers["self_hosted_main"] = max(drivers["self_hosted"], key=drivers["self_hosted"].get)
     return {
-        "api_label": api_row["label"],
-        "self_hosted_label": own_row["label"],
+        "api_label": api_at["label"],
+        "self_hosted_label": own_at["label"],
         "requests_per_day": crossing,
         "current_requests_per_day": usage["requests_per_day"],
+        "precision": {
+            "limit": limit,
+            "api_basis": api_basis,
+            "self_hosted_basis": own_basis,
+            "api_accuracy": _na(api_at["accuracy"]),
+            "self_hosted_accuracy": _na(own_at["accuracy"]),
+        },
+        "drivers": drivers,
         "curve": [
-            {"requests_per_day": v, "api_monthly_cost": a, "self_hosted_monthly_cost": s}
-            for v, a, s in zip(volumes, api_cost, own_cost, strict=True)
+            {
+                "requests_per_day": v,
+                "api_monthly_cost": a,
+                "self_hosted_monthly_cost": s,
+                "api_label": api_curves[ia]["label"],
+                "self_hosted_label": own_curves[io]["label"],
+            }
+            for v, a, s, ia, io in zip(
+                volumes, api_cost, own_cost, api_which, own_which, strict=True
+            )
         ],
+    }
+
+
+def tco_data(inputs: Inputs, frame: pd.DataFrame, best: Mapping[str, Any] | None) -> dict[str, Any]:
+    """What the total cost of ownership rests on, for results.json and the report: staff per
+    hosting (the client's figure or the catalog's), availability, the commitments offered, the
+    client quotes (what each prices, the figures it touches, how many configurations it priced),
+    the recommendation's figures that come from a quote, and the warnings on these inputs."""
+    from llmdecide import configurations as conf
+    from llmdecide.evaluation.hosting import tco
+    from llmdecide.params import tco_warnings
+
+    client = inputs.client
+    ctx = conf.make_context(client, inputs.catalog, dict(inputs.usage), {})
+    per_fte = tco.staff_cost_usd_per_fte_month(ctx, conf.VALUE) / ctx.usd_per_unit
+    staff = {
+        h: {
+            "fte": tco.staff_fte(ctx, h, conf.VALUE),
+            "cost_per_fte_month": per_fte,
+            "fte_source": (
+                "client" if getattr(client.operations.staff_fte, h) is not None else "catalog"
+            ),
+            "cost_source": (
+                "client" if client.operations.staff_cost_per_fte_month is not None else "catalog"
+            ),
+        }
+        for h in ("api", "cloud", "on_premise")
+    }
+    spares, sites = tco.availability(ctx)
+    quotes = tco.quotes_used(client, frame)
+    quoted: list[str] = []
+    if best is not None:
+        one = frame[frame["config_id"] == best["config_id"]]
+        for q, used in zip(client.quotes, quotes, strict=True):
+            rows = tco.rows_priced(q, one)
+            if rows is not None and bool(rows.any()):
+                quoted.extend(f for f in used["figures"] if f not in quoted)
+    return {
+        "staff": staff,
+        "availability": {"sites": sites, "spare_replicas": spares},
+        "commitments": tco.offered_commitments(ctx),
+        "quotes": quotes,
+        "recommendation_quoted": quoted,
+        "recommendation_commitment": (
+            str(best["cloud_commitment"])
+            if best is not None and best["hosting"] == "cloud"
+            else None
+        ),
+        "warnings": tco_warnings(client, inputs.display_path),
     }
 
 
@@ -744,6 +932,7 @@ def technical_choices(params_path: Path | str, output_dir: Path | str) -> Choice
         "client_point": {k: v / total for k, v in client_weights.items()},
         "sensitivity": sens,
         "break_even": break_even(inputs, frame, best, intensity),
+        "tco": tco_data(inputs, frame, best),
         "cost_breakdown": cost_breakdown,
         "closest": [
             {**c, "label": labels.get(c["config_id"], c["config_id"])} for c in scored.closest

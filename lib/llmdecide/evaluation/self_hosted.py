@@ -645,6 +645,7 @@ def evaluate(
     columns["wh_per_1k_output_tokens"] = energy_est.wh_per_1k_output_tokens(
         kwh, out * requests_month
     )
-    for name in ("replicas", "gpus_total"):
-        columns[name] = np.where(valid, columns[name], nan)
+    for key in ("replicas", "gpus_total", "servers", "serving_replicas"):
+        if key in columns:
+            columns[key] = np.where(valid, columns[key], nan)
     return columns

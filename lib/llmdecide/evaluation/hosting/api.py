@@ -1,5 +1,6 @@
-"""Third-party API: a price per request (genai-prices), latency from the model's TTFT and output
-speed, footprint per request (EcoLogits). No fleet to size."""
+"""Third-party API: a price per request (genai-prices, less the client's quoted discount), latency
+from the model's TTFT and output speed, footprint per request (EcoLogits), and the integration /
+operations share of staff. No fleet to size."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from llmdecide.estimators import api, cost, energy
 from llmdecide.evaluation import precision, retrieval, workload
 from llmdecide.evaluation.context import OPTIMISTIC, VALUE, Context, pick
+from llmdecide.evaluation.hosting import tco
 
 if TYPE_CHECKING:
     from llmdecide.configurations import Candidate
@@ -80,7 +82,10 @@ def evaluate(ctx: Context, c: Candidate, scenario: str) -> dict[str, Any]:
         usd_request = api.api_usd_per_request(
             model_ref, rec.provider, prompt, out, batch, ctx.prices_as_of
         )
+    # a client's negotiated discount off the price list (quotes: api_discount)
+    usd_request *= 1.0 - tco.api_discount(ctx, c.model)
     api_usd = cost.api_usd_per_month(usd_request, requests_month)
+    staff = tco.staff_cost_usd(ctx, "api", scenario)
     rag_month, rag_setup = retrieval.rag_costs_usd(ctx, c.rag, u, scenario)
     zone = api.ecologits_datacenter_zone(rec.ecologits_provider)
     impacts = api.api_impacts_per_request(
@@ -137,8 +142,8 @@ def evaluate(ctx: Context, c: Candidate, scenario: str) -> dict[str, Any]:
         "cost_energy": 0.0,
         "cost_operations": 0.0,
         "cost_capex": 0.0,
-        "cost_staff": 0.0,
-        "monthly_cost": api_usd + rag_month,
+        "cost_staff": staff,
+        "monthly_cost": api_usd + rag_month + staff,
         "setup_cost": ctx.assumption("setup_cost_api_usd", scenario, "low") + rag_setup,
         "energy_kwh_per_month": kwh,
         "wh_per_1k_output_tokens": energy.wh_per_1k_output_tokens(kwh, t.output * requests_month),

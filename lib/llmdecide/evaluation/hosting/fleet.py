@@ -30,14 +30,35 @@ def by_key(keys: list[Any], fn: Any) -> list[Any]:
     return out
 
 
-def gpu_hours_per_month(fleet: Mapping[str, Any]) -> Array:
-    """Real time: peak replicas over the active hours, the always-on minimum otherwise
-    (autoscaling); batch: the replica-hours the backlog needs (GPUs released between runs)."""
-    tp, r, days = fleet["tp"], fleet["replicas"], fleet["days"]
+def running_profile(
+    fleet: Mapping[str, Any], spares: int = 0, sites: int = 1
+) -> tuple[Array, Array, Array, Array]:
+    """(peak GPUs, their hours per day, base GPUs, their hours per day) of the running fleet.
+
+    Real time: the peak replicas during the active hours, the always-on minimum otherwise
+    (autoscaling); batch: the replicas of a run during the run hours (the backlog's
+    replica-hours / replicas), none otherwise. Availability runs k spares beside the replicas at
+    every moment the fleet runs, at each of S sites: (r + k) × S."""
+    tp, r = fleet["tp"], fleet["replicas"]
     active = fleet["active_h"]
-    real_time = tp * (r * active + np.minimum(r, fleet["min_replicas"]) * (HOURS_PER_DAY - active))
-    batch = tp * fleet["replica_h_per_day"]
-    return np.where(fleet["realtime"], real_time, batch) * days
+    base_r = np.minimum(r, fleet["min_replicas"])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        run_h = np.asarray(fleet["replica_h_per_day"], float) / r
+    run_h = np.where(np.isfinite(run_h), run_h, 0.0)  # rows the sizing ruled out
+    realtime = fleet["realtime"]
+    peak = tp * (r + spares) * sites
+    peak_h = np.where(realtime, active, run_h)
+    base = np.where(realtime, tp * (base_r + spares) * sites, 0.0)
+    base_h = np.where(realtime, HOURS_PER_DAY - active, 0.0)
+    return peak, peak_h, base, base_h
+
+
+def gpu_hours_per_month(fleet: Mapping[str, Any], spares: int = 0, sites: int = 1) -> Array:
+    """GPU-hours of the running fleet (``running_profile``) over the month. Without spares and
+    with one site: real time tp × (r × active h + min(r, m) × (24 − active h)) × days; batch the
+    replica-hours the backlog needs (GPUs released between runs)."""
+    peak, peak_h, base, base_h = running_profile(fleet, spares, sites)
+    return (peak * peak_h + base * base_h) * fleet["days"]  # type: ignore[no-any-return]
 
 
 def pue(ctx: Context, regions: list[str], scenario: str) -> Array:
@@ -56,16 +77,26 @@ def server_w_per_gpu(ctx: Context, gpus: list[str]) -> Array:
 
 
 def energy_kwh_per_month(
-    ctx: Context, rows: Rows, fleet: Mapping[str, Any], scenario: str, keep_all_on: bool
+    ctx: Context,
+    rows: Rows,
+    fleet: Mapping[str, Any],
+    scenario: str,
+    keep_all_on: bool,
+    on_gpu_h_per_day: Array | None = None,
 ) -> Array:
     """Facility energy: busy GPUs at the power their steps draw, idle GPUs at idle power (the
-    minimum replicas on rented GPUs, every owned GPU), with the server share and the PUE."""
+    minimum replicas and the spares on rented GPUs, every owned GPU), with the server share and
+    the PUE. ``on_gpu_h_per_day``: GPU-hours the fleet is powered a day (default: the sized
+    replicas around the clock when ``keep_all_on``, the autoscaled fleet otherwise)."""
     tp, r, days = fleet["tp"], fleet["replicas"], fleet["days"]
     active = fleet["active_h"]
     server = server_w_per_gpu(ctx, rows.col("gpu"))
     p = pue(ctx, rows.col("region"), scenario)
     busy_gpu_h = np.where(fleet["realtime"], tp * r * active, tp * fleet["replica_h_per_day"])
-    if keep_all_on:
+    if on_gpu_h_per_day is not None:
+        with np.errstate(invalid="ignore"):
+            idle_gpu_h = np.nan_to_num(on_gpu_h_per_day - busy_gpu_h)
+    elif keep_all_on:
         idle_gpu_h = tp * r * HOURS_PER_DAY - busy_gpu_h
     else:
         idle_gpu_h = np.where(
