@@ -502,21 +502,7 @@ def labels(frame: pd.DataFrame) -> list[str]:
     return out
 
 
-LABEL_COLUMNS = (
-    "hosting",
-    "region",
-    "gpu",
-    "gpus_per_replica",
-    "replicas",
-    "model",
-    "optimisation",
-    "kv_cache",
-    "reasoning_effort",
-    "prompt_caching",
-    "rag",
-    "output_format",
-    "deployment_mode",
-)
+LABEL_COLUMNS = CHOICES  # a label names every choice (n/a ones are left out)
 
 
 def scaled_usage(usage: Mapping[str, float], factor: float) -> dict[str, float]:
