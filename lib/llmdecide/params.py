@@ -442,6 +442,23 @@ class Constraints(_Section):
         return list(dict.fromkeys(value))
 
 
+_LIST_OPTIONS = (
+    "hosting",
+    "gpus",
+    "models",
+    "optimisation",
+    "rag",
+    "output_format",
+    "deployment_mode",
+    "gpus_per_replica",
+    "kv_cache",
+    "reasoning_effort",
+    "prompt_caching",
+    "cloud_commitment",
+)
+"""The options given as a list of candidates (one value is read as a list of one; no repeats)."""
+
+
 class Options(_Section):
     """Candidates for each technical choice; an omitted key means every catalog entry that fits."""
 
@@ -531,21 +548,7 @@ class Options(_Section):
         json_schema_extra=_one_or_many,
     )
 
-    @field_validator(
-        "hosting",
-        "gpus",
-        "models",
-        "optimisation",
-        "rag",
-        "output_format",
-        "deployment_mode",
-        "gpus_per_replica",
-        "kv_cache",
-        "reasoning_effort",
-        "prompt_caching",
-        "cloud_commitment",
-        mode="before",
-    )
+    @field_validator(*_LIST_OPTIONS, mode="before")
     @classmethod
     def _one_value_is_a_list(cls, value: Any, info: ValidationInfo) -> Any:
         if info.field_name == "prompt_caching":
@@ -558,20 +561,7 @@ class Options(_Section):
             return value
         return _as_list(value)
 
-    @field_validator(
-        "hosting",
-        "gpus",
-        "models",
-        "optimisation",
-        "rag",
-        "output_format",
-        "deployment_mode",
-        "gpus_per_replica",
-        "kv_cache",
-        "reasoning_effort",
-        "prompt_caching",
-        "cloud_commitment",
-    )
+    @field_validator(*_LIST_OPTIONS)
     @classmethod
     def _no_duplicates(cls, value: list[Any] | None) -> list[Any] | None:
         return _dedupe(value)

@@ -287,6 +287,13 @@ def _values(frame: pd.DataFrame, column: str) -> FloatArray:
     return pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
+def _feasible_mask(frame: pd.DataFrame) -> BoolArray:
+    """The ``feasible`` column as booleans (every row feasible when the column is absent)."""
+    if "feasible" not in frame.columns:
+        return np.ones(len(frame), dtype=bool)
+    return frame["feasible"].to_numpy(dtype=bool)
+
+
 def _strings(frame: pd.DataFrame, column: str) -> npt.NDArray[np.str_]:
     if column not in frame.columns:
         return np.full(len(frame), "", dtype=str)
@@ -755,11 +762,7 @@ def pareto_front(frame: pd.DataFrame, criteria: Sequence[Criterion]) -> pd.Serie
     All criteria take part (performance, precision, cost and carbon), whatever their weight.
     ``frame`` needs ``feasible`` (from :func:`reject`); without it every row counts as feasible.
     """
-    feasible = (
-        frame["feasible"].to_numpy(dtype=bool)
-        if "feasible" in frame.columns
-        else np.ones(len(frame), dtype=bool)
-    )
+    feasible = _feasible_mask(frame)
     keep = np.zeros(len(frame), dtype=bool)
     idx = np.flatnonzero(feasible)
     if idx.size:
@@ -806,11 +809,7 @@ def per_choice(
         best_values = {c: strs[c][where[0]] for c in present}
     else:
         best_values = {c: "" if best.get(c) is None else str(best.get(c)) for c in present}
-    feasible = (
-        scored["feasible"].to_numpy(dtype=bool)
-        if "feasible" in scored.columns
-        else np.ones(len(scored), dtype=bool)
-    )
+    feasible = _feasible_mask(scored)
     scores = _values(scored, "score") if "score" in scored.columns else np.full(len(scored), np.nan)
     violation = (
         _values(scored, "total_violation")
@@ -899,11 +898,7 @@ def winner_map(
     limit reaches it when there are any (as :func:`recommend_robust` decides).
     """
     grid = simplex_grid(steps)
-    feasible = (
-        scored["feasible"].to_numpy(dtype=bool)
-        if "feasible" in scored.columns
-        else np.ones(len(scored), dtype=bool)
-    )
+    feasible = _feasible_mask(scored)
     idx = np.flatnonzero(feasible)
     if idx.size == 0:
         return []
@@ -1160,11 +1155,7 @@ def robust_order(scored: pd.DataFrame, min_probability: float) -> npt.NDArray[np
     others; within each group, by ``score`` descending, then ``config_id`` ascending (as
     :func:`score` breaks ties). Without a probability column every row counts as robust.
     """
-    feasible = (
-        scored["feasible"].to_numpy(dtype=bool)
-        if "feasible" in scored.columns
-        else np.ones(len(scored), dtype=bool)
-    )
+    feasible = _feasible_mask(scored)
     idx = np.flatnonzero(feasible)
     if idx.size == 0:
         return idx
@@ -1457,11 +1448,7 @@ class Decider:
             if "total_violation" in scored.columns
             else np.zeros(len(scored))
         )
-        feasible = (
-            scored["feasible"].to_numpy(dtype=bool)
-            if "feasible" in scored.columns
-            else np.ones(len(scored), dtype=bool)
-        )
+        feasible = _feasible_mask(scored)
         self.base = np.isfinite(violation) & (feasible | (violation > 0))
         columns = [c.column for c in self.criteria] + [c.column for c in self.checks]
         self.x = {c: _values(scored, c) for c in dict.fromkeys(columns)}
