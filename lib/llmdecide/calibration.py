@@ -320,27 +320,6 @@ def _self_hosted(
 # ------------------------------------------------------------------------------------- API
 
 
-def _api_speed(catalog: Catalog, model: str) -> tuple[float, float]:
-    """The catalog's TTFT and speed of an API model (as the API evaluation reads them)."""
-    from llmdecide.estimators import api
-
-    rec = catalog.api_models[model]
-    measured = api.ecologits_deployment(rec.ecologits_provider, rec.ecologits_id or model)
-    if rec.ttft_s is not None:
-        ttft = float(rec.ttft_s.value)
-    elif measured is not None:
-        ttft = measured[0]
-    else:
-        ttft = float(catalog.assumption("api_ttft_s").value.value)
-    if rec.output_tokens_per_s is not None:
-        tps = float(rec.output_tokens_per_s.value)
-    elif measured is not None:
-        tps = measured[1]
-    else:
-        tps = float(catalog.assumption("api_output_tokens_per_s").value.value)
-    return ttft, tps
-
-
 API_BOUNDS = {"ttft_s": (1e-3, 120.0), "output_tokens_per_s": (0.5, 10_000.0)}
 """Physical bounds only: an API pilot's measured speed replaces the catalog's."""
 
@@ -348,7 +327,11 @@ API_BOUNDS = {"ttft_s": (1e-3, 120.0), "output_tokens_per_s": (0.5, 10_000.0)}
 def _api(client: ClientParams, catalog: Catalog, trace: PilotTrace) -> Calibration:
     pilot = client.measurements.pilot
     assert pilot is not None
-    ttft0, tps0 = _api_speed(catalog, pilot.model)
+    from llmdecide.evaluation.context import VALUE
+    from llmdecide.evaluation.hosting import api as api_hosting
+
+    # the catalog's speed as the API evaluation reads it
+    ttft0, tps0 = api_hosting.speed(catalog, pilot.model, VALUE)
     start = {"ttft_s": ttft0, "output_tokens_per_s": tps0}
     data: dict[str, Any] = {
         "pilot": pilot_dict(pilot),

@@ -18,9 +18,10 @@ if TYPE_CHECKING:
 SECONDS_PER_HOUR = 3600.0
 
 
-def _speed(ctx: Context, rec: Any, model: str, scenario: str) -> tuple[float, float]:
-    """(TTFT s, output tokens/s): the catalog's ranges, else EcoLogits' deployment figures,
-    else the catalog's generic assumptions."""
+def speed(catalog: Any, model: str, scenario: str) -> tuple[float, float]:
+    """(TTFT s, output tokens/s) of an API model at the scenario: the catalog's ranges, else
+    EcoLogits' deployment figures, else the catalog's generic assumptions."""
+    rec = catalog.api_models[model]
     measured = api.ecologits_deployment(rec.ecologits_provider, rec.ecologits_id or model)
     ttft_range = getattr(rec, "ttft_s", None)
     tps_range = getattr(rec, "output_tokens_per_s", None)
@@ -29,13 +30,13 @@ def _speed(ctx: Context, rec: Any, model: str, scenario: str) -> tuple[float, fl
     elif measured is not None:
         ttft = measured[0]
     else:
-        ttft = ctx.assumption("api_ttft_s", scenario, "low")
+        ttft = pick(catalog.assumption("api_ttft_s").value, scenario, "low")
     if tps_range is not None:
         tps = pick(tps_range, scenario, "high")
     elif measured is not None:
         tps = measured[1]
     else:
-        tps = ctx.assumption("api_output_tokens_per_s", scenario, "high")
+        tps = pick(catalog.assumption("api_output_tokens_per_s").value, scenario, "high")
     return ttft, tps
 
 
@@ -49,7 +50,7 @@ def evaluate(ctx: Context, c: Candidate, scenario: str) -> dict[str, Any]:
     excluded = t.unknown or workload.context_problem(ctx, c.model, t)
     if excluded:
         return {"excluded_because": excluded}
-    ttft, tps = _speed(ctx, rec, c.model, scenario)
+    ttft, tps = speed(cat, c.model, scenario)
     p95_factor = ctx.assumption("queueing_factor", scenario, "low")
     fixed = workload.fixed_latency_s(ctx, c.rag, scenario)
     # reasoning tokens are generated before the answer: the user waits for them
