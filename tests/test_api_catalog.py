@@ -6,19 +6,19 @@ on-demand price, and the offers waiting for new GPU records load once those reco
 from __future__ import annotations
 
 import itertools
-import shutil
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from _catalog_edit import copy_catalog as _copy
+from _catalog_edit import edit as _edit
+from _catalog_edit import problems as _problems
 from llmdecide import catalog
-from llmdecide.errors import CatalogError
 
 ROOT = Path(__file__).resolve().parents[1]
 FOLDER = ROOT / "params" / "catalog"
@@ -205,26 +205,6 @@ def test_api_model_validation() -> None:
     for fields in bad:
         with pytest.raises(ValidationError):
             catalog.ApiModel.model_validate(fields)
-
-
-def _copy(tmp_path: Path) -> Path:
-    target = tmp_path / "catalog"
-    shutil.copytree(FOLDER, target)
-    return target
-
-
-def _edit(folder: Path, file: str, change: Any) -> None:
-    path = folder / file
-    data = yaml.safe_load(path.read_text("utf-8"))
-    change(data)
-    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), "utf-8")
-
-
-def _problems(folder: Path) -> dict[str, str]:
-    with pytest.raises(CatalogError) as caught:
-        catalog.load(folder)
-    assert caught.value.exit_code == 2
-    return {p.key_path: str(p) for p in caught.value.problems}
 
 
 def test_a_bad_api_record_names_file_and_key(tmp_path: Path) -> None:

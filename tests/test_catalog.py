@@ -3,7 +3,6 @@ pinned genai-prices and EcoLogits packages resolve, clear errors on bad data."""
 
 from __future__ import annotations
 
-import shutil
 import time
 from datetime import date
 from pathlib import Path
@@ -14,6 +13,9 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from _catalog_edit import copy_catalog as _copy
+from _catalog_edit import edit as _edit
+from _catalog_edit import problems as _problems
 from llmdecide import catalog
 from llmdecide.errors import CatalogError
 
@@ -39,26 +41,6 @@ def _raw_records() -> list[tuple[str, str, Any]]:
         else:
             out.extend((file, f"{kind}.{name}", rec) for name, rec in body.items())
     return out
-
-
-def _copy(tmp_path: Path) -> Path:
-    target = tmp_path / "catalog"
-    shutil.copytree(FOLDER, target)
-    return target
-
-
-def _edit(folder: Path, file: str, change: Any) -> None:
-    path = folder / file
-    data = yaml.safe_load(path.read_text("utf-8"))
-    change(data)
-    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), "utf-8")
-
-
-def _problems(folder: Path) -> dict[str, str]:
-    with pytest.raises(CatalogError) as caught:
-        catalog.load(folder)
-    assert caught.value.exit_code == 2
-    return {p.key_path: str(p) for p in caught.value.problems}
 
 
 # ------------------------------------------------------------------------------------------------
