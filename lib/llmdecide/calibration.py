@@ -131,6 +131,17 @@ def pilot_dict(pilot: Pilot) -> dict[str, Any]:
     return {k: getattr(pilot, k) for k in keys}
 
 
+def _fitted(fit: cal.FactorFit, idx: np.ndarray) -> dict[str, Any]:
+    """The fields of an accepted fit (self-hosted or API) in calibration.json."""
+    return {
+        "factors": fit.as_dict(),
+        "not_seen": fit.not_seen,
+        "residual_log_sd": fit.residual_log_sd,
+        "requests_fitted": int(min(len(idx), fit.requests_used)),
+        "refused": "",
+    }
+
+
 def _load(trace: PilotTrace, replicas: int) -> dict[str, float]:
     rate = cal.local_rate_rps(trace.timestamp_s)
     return {
@@ -306,13 +317,7 @@ def _self_hosted(
     m_after = cal.scaled_step_model(m0, start, fit.values)
     data["sizing_after"] = cal.mean_workload_figures(m_after, engine, w, rate, quantile).as_dict()
     data.update(
-        predicted_before=before.as_dict(),
-        predicted_after=after.as_dict(),
-        factors=fit.as_dict(),
-        not_seen=fit.not_seen,
-        residual_log_sd=fit.residual_log_sd,
-        requests_fitted=int(min(len(idx), fit.requests_used)),
-        refused="",
+        predicted_before=before.as_dict(), predicted_after=after.as_dict(), **_fitted(fit, idx)
     )
     return Calibration(data, calibrated_catalog(catalog, data))
 
@@ -354,14 +359,7 @@ def _api(client: ClientParams, catalog: Catalog, trace: PilotTrace) -> Calibrati
         )
         return Calibration(data, None)
     after = cal.api_figures(fit.values["ttft_s"], fit.values["output_tokens_per_s"], out)
-    data.update(
-        predicted_after=after.as_dict(),
-        factors=fit.as_dict(),
-        not_seen=fit.not_seen,
-        residual_log_sd=fit.residual_log_sd,
-        requests_fitted=int(min(len(idx), fit.requests_used)),
-        refused="",
-    )
+    data.update(predicted_after=after.as_dict(), **_fitted(fit, idx))
     return Calibration(data, calibrated_catalog(catalog, data))
 
 

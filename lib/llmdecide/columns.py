@@ -21,20 +21,7 @@ CHOICES = (
     "output_format",
     "deployment_mode",
 )
-CHOICE_TABLES = (
-    "hosting",
-    "region",
-    "gpu",
-    "gpus_per_replica",
-    "model",
-    "optimisation",
-    "kv_cache",
-    "reasoning_effort",
-    "prompt_caching",
-    "rag",
-    "output_format",
-    "deployment_mode",
-)
+CHOICE_TABLES = tuple(c for c in CHOICES if c != "replicas")
 """The choices with options of their own (per-choice tables; SPEC §1.2 with infrastructure split
 into region, GPU and GPUs per replica, optimisation into weights and KV cache); ``CHOICES`` adds
 the replicas the sizing search decides."""
