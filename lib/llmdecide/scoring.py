@@ -1846,10 +1846,6 @@ def run(
     scored = score(reject(frame, hard, max_setup_cost), crits)
     scored["probability_meets_limits"] = monte_carlo(scored, hard, max_setup_cost, samples, seed)
     scored["pareto"] = pareto_front(scored, crits)
-    rec = recommend(scored, crits)
-    closest = [] if rec.best is not None else closest_to_feasible(scored, hard, max_setup_cost)
-    points = winner_map(scored, crits, steps)
-    # --------------------------------------------------------------------------------------------
     raw_min = _get(method, "min_probability_meets_limits")
     min_probability = (
         0.0 if raw_min is None else _method_number(method, "min_probability_meets_limits")
