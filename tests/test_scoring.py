@@ -319,6 +319,29 @@ def test_closest_counts_setup_cost_against_its_budget() -> None:
     assert closest[0]["relax"][0]["relax_by_pct"] == 50.0
 
 
+def test_closest_names_an_extra_limit_that_alone_excludes_everything() -> None:
+    # Every row meets the three pillar limits; only the extra TPOT limit (50 ms) is broken.
+    # "what to relax" must name it: tpot 60 ms vs 50 -> (60 - 50) / 50 = 20 %; 55 ms -> 10 %.
+    df = frame(
+        {"config_id": "slow", "tpot_p95_ms": 60.0},
+        {"config_id": "nearly", "tpot_p95_ms": 55.0},
+    )
+    result = scoring.run(df, LIMITS, COST_FIRST, METHOD, None, extra_limits={"tpot_p95_ms": 50})
+    assert result.recommendation.best is None
+    assert [x["config_id"] for x in result.closest] == ["nearly", "slow"]
+    assert result.closest[0]["relax"] == [
+        {
+            "pillar": "performance",
+            "column": "tpot_p95_ms",
+            "value": 55.0,
+            "limit": 50.0,
+            "relax_to": 55.0,
+            "relax_by_pct": 10.0,
+        }
+    ]
+    assert result.closest[1]["total_relax_pct"] == 20.0
+
+
 # --------------------------------------------------------------------------------------------
 # Pareto
 # --------------------------------------------------------------------------------------------

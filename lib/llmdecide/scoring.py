@@ -1851,7 +1851,7 @@ def run(
         0.0 if raw_min is None else _method_number(method, "min_probability_meets_limits")
     )
     rec = recommend_robust(scored, crits, min_probability)
-    closest = [] if rec.best is not None else closest_to_feasible(scored, crits, max_setup_cost)
+    closest = [] if rec.best is not None else closest_to_feasible(scored, hard, max_setup_cost)
     points = winner_map(scored, crits, steps, min_probability)
     best_id = rec.best["config_id"] if rec.best else None
     centre: dict[str, Any] | None = rec.best
