@@ -140,7 +140,7 @@ def summarise(
             "row": row,
         }
         entries.append(entry)
-        if row is not None:
+        if row is not None and pick is not None:
             steps.append(
                 Step(
                     pick,
@@ -173,10 +173,10 @@ def summarise(
     stay = []
     designs = list(dict.fromkeys([*(p for p in picks if p is not None), *extra_designs]))
     for design in designs:
-        rows = [f.loc[design].to_dict() if design in f.index else None for f in by_id]
-        feasible = all(r is not None and bool(r.get("feasible")) for r in rows)
-        if not all(r is not None for r in rows):
+        rows = [f.loc[design].to_dict() for f in by_id if design in f.index]
+        if len(rows) < len(by_id):
             continue
+        feasible = all(bool(r.get("feasible")) for r in rows)
         run = sum(float(p["months"]) * run_monthly(r) for p, r in zip(phases, rows, strict=True))
         setup = max(_num(r.get("setup_cost")) for r in rows)
         stay.append(

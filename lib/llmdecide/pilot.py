@@ -131,7 +131,7 @@ def measurements_for(
     robust while the measured value is on that side of v*)."""
     outcomes = column_outcomes(row, checks, draws)
     shares = variance_shares(outcomes)
-    out = []
+    out: list[dict[str, Any]] = []
     for column, yc in outcomes.items():
         mine = [c for c in checks if c.column == column]
         hib = mine[0].higher_is_better

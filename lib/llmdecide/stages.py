@@ -612,13 +612,15 @@ def break_even(
     if crossing is not None:
         at = min(range(len(volumes)), key=lambda i: abs(volumes[i] - crossing))
     api_at, own_at = api_curves[api_which[at]], own_curves[own_which[at]]
+    api_drivers = _drivers(api_at["costs"][at])
+    own_drivers = _drivers(own_at["costs"][at])
     drivers = {
         "requests_per_day": volumes[at],
-        "api": _drivers(api_at["costs"][at]),
-        "self_hosted": _drivers(own_at["costs"][at]),
+        "api": api_drivers,
+        "self_hosted": own_drivers,
+        "api_main": max(api_drivers, key=api_drivers.__getitem__),
+        "self_hosted_main": max(own_drivers, key=own_drivers.__getitem__),
     }
-    drivers["api_main"] = max(drivers["api"], key=drivers["api"].get)
-    drivers["self_hosted_main"] = max(drivers["self_hosted"], key=drivers["self_hosted"].get)
     return {
         "api_label": api_at["label"],
         "self_hosted_label": own_at["label"],
@@ -776,7 +778,7 @@ def plan_data(
             scored,
             dict(inputs.catalog.method),
             client.constraints.max_setup_cost,
-            extra_limits=dict(client.critical_performance.extra_limits),
+            extra_limits={str(k): v for k, v in client.critical_performance.extra_limits.items()},
         ),
         "risks": risks.risks(designs, inputs.catalog, client),
         "phase_plan": phases.plan(inputs, frame, intensity, best_id),
@@ -1000,7 +1002,7 @@ def calibration_section(
         weights,
         dict(catalog_before.method),
         client.constraints.max_setup_cost,
-        extra_limits=dict(client.critical_performance.extra_limits),
+        extra_limits={str(k): v for k, v in client.critical_performance.extra_limits.items()},
     )
     before = scored.recommendation.best
     before_id = before["config_id"] if before is not None else None

@@ -645,7 +645,7 @@ def evaluate(
     columns["wh_per_1k_output_tokens"] = energy_est.wh_per_1k_output_tokens(
         kwh, out * requests_month
     )
-    for key in ("replicas", "gpus_total", "servers", "serving_replicas"):
-        if key in columns:
-            columns[key] = np.where(valid, columns[key], nan)
+    for col in ("replicas", "gpus_total", "servers", "serving_replicas"):
+        if col in columns:
+            columns[col] = np.where(valid, columns[col], nan)
     return columns

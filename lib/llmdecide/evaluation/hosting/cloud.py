@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from llmdecide.catalog import Commitment
 from llmdecide.estimators import carbon
 from llmdecide.evaluation.context import Context
 from llmdecide.evaluation.hosting import fleet as common
@@ -42,7 +43,7 @@ def committed_cost_usd(
 
 
 def cheapest_commitment(
-    prices: Mapping[str, Any],
+    prices: Mapping[Commitment, Any],
     peak_gpus: Any,
     peak_h_per_month: Any,
     base_gpus: Any,

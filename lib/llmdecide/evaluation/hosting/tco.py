@@ -10,12 +10,13 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+from llmdecide.catalog import Commitment
 from llmdecide.evaluation.context import Context
 
 if TYPE_CHECKING:
     from llmdecide.params import ClientParams, Quote
 
-COMMITMENTS = ("on_demand", "1y", "3y")
+COMMITMENTS: tuple[Commitment, ...] = ("on_demand", "1y", "3y")
 COMMITMENT_MONTHS = {"on_demand": 0, "1y": 12, "3y": 36}
 QUOTE_FIGURES = {
     "cloud_gpu_hour": ("cost_compute",),
@@ -97,17 +98,18 @@ def find_quote(client: ClientParams, kind: str, **names: str | None) -> Quote | 
     return max(found, key=lambda q: sum(getattr(q, k) is not None for k in names))
 
 
-def offered_commitments(ctx: Context) -> list[str]:
+def offered_commitments(ctx: Context) -> list[Commitment]:
     """The commitments considered: on demand always (one can always pay by the hour), the
     client's others (default: 1y and 3y) when ``usage.horizon_months`` covers the term."""
     horizon = float(ctx.usage.get("horizon_months", ctx.client.usage.horizon_months))
     asked = ctx.client.options.cloud_commitment or list(COMMITMENTS)
-    return ["on_demand"] + [
-        c for c in COMMITMENTS[1:] if c in asked and COMMITMENT_MONTHS[c] <= horizon
-    ]
+    first: list[Commitment] = ["on_demand"]
+    return first + [c for c in COMMITMENTS[1:] if c in asked and COMMITMENT_MONTHS[c] <= horizon]
 
 
-def cloud_price_usd(ctx: Context, gpu: str, region: str, commitment: str) -> tuple[float, bool]:
+def cloud_price_usd(
+    ctx: Context, gpu: str, region: str, commitment: Commitment
+) -> tuple[float, bool]:
     """(price per GPU-hour in USD, from a client quote) for a commitment: the client's quote for
     the GPU (and region), else the cheapest catalog offer publishing that price × the region's
     ``cloud_price_factor``; NaN when neither exists, or when the price is not below the shorter
@@ -122,7 +124,7 @@ def cloud_price_usd(ctx: Context, gpu: str, region: str, commitment: str) -> tup
 
 
 def _own_cloud_price_usd(
-    ctx: Context, gpu: str, region: str, commitment: str
+    ctx: Context, gpu: str, region: str, commitment: Commitment
 ) -> tuple[float, bool]:
     quotes = [
         x
@@ -168,12 +170,13 @@ def api_discount(ctx: Context, model: str) -> float:
 
 def quote_label(q: Quote) -> str:
     """What a quote prices, in names (language-neutral)."""
-    parts = {
+    by_kind: dict[str, list[str | None]] = {
         "cloud_gpu_hour": ["cloud GPU-hour", q.gpu, q.region or "", q.commitment],
         "server": ["server per GPU", q.gpu],
         "electricity": ["electricity per kWh", q.region or ""],
         "api_discount": ["API discount", q.model or ""],
-    }[q.kind]
+    }
+    parts = by_kind[q.kind]
     return " ".join(p for p in parts if p)
 
 
