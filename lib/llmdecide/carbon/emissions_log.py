@@ -159,9 +159,6 @@ def read_emissions_logs(
       unreadable, raises ``MeasurementError`` (one problem per file); unreadable rows of an
       otherwise good file are skipped, counted in ``bad_rows`` and named in ``notes``.
     """
-    # lazy: pandas is kept out of kernel start-up (stages imports this module)
-    import pandas as pd
-
     files = [Path(paths)] if isinstance(paths, str | Path) else [Path(p) for p in paths]
     if not files:
         raise MeasurementError.single(
@@ -171,6 +168,25 @@ def read_emissions_logs(
         raise MeasurementError.single(
             file_for_errors, key_path, f"hours_per_month must be > 0, got {hours_per_month!r}"
         )
+    rows, bad_rows, notes = _read_logs(files, file_for_errors, key_path)
+    dedup, duplicates = _one_row_per_run(rows)
+    if duplicates:
+        notes.append(
+            f"{duplicates} row(s) were intermediate writes of a run already counted (same run_id); "
+            "only each run's last total is summed"
+        )
+    days_per_month = hours_per_month / 24.0
+    return _summary(files, dedup, days_per_month, bad_rows, duplicates, notes)
+
+
+def _read_logs(
+    files: list[Path], file_for_errors: str, key_path: str
+) -> tuple[pd.DataFrame, int, list[str]]:
+    """The readable rows of every file, their count of skipped rows and a note per such file;
+    ``MeasurementError`` with one problem per file that cannot be read at all."""
+    # lazy: pandas is kept out of kernel start-up (stages imports this module)
+    import pandas as pd
+
     frames, problems, notes = [], [], []
     bad_rows = 0
     for i, path in enumerate(files):
@@ -190,40 +206,56 @@ def read_emissions_logs(
             )
     if problems:
         raise MeasurementError(problems)
+    return pd.concat(frames, ignore_index=True), bad_rows, notes
 
-    rows = pd.concat(frames, ignore_index=True)
+
+def _one_row_per_run(rows: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Each run's longest row (its last total) and the rows without a run_id, in time order;
+    plus how many intermediate rows were dropped."""
+    # lazy: pandas is kept out of kernel start-up (stages imports this module)
+    import pandas as pd
+
     with_id = rows[rows["run_id"] != ""]
     keep = with_id.sort_values("duration_s").drop_duplicates("run_id", keep="last")
     dedup = pd.concat([keep, rows[rows["run_id"] == ""]]).sort_values(["end", "file"])
-    duplicates = len(rows) - len(dedup)
-    if duplicates:
-        notes.append(
-            f"{duplicates} row(s) were intermediate writes of a run already counted (same run_id); "
-            "only each run's last total is summed"
+    return dedup, len(rows) - len(dedup)
+
+
+def _totals_by(runs: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Runs, kWh, kgCO2e and seconds per value of column ``by``."""
+    grouped = (
+        runs.groupby(by, sort=True)
+        .agg(
+            runs=("energy_kwh", "size"),
+            energy_kwh=("energy_kwh", "sum"),
+            kgco2e=("kgco2e", "sum"),
+            duration_s=("duration_s", "sum"),
         )
+        .reset_index()
+    )
+    grouped["runs"] = grouped["runs"].astype(int)
+    return grouped
+
+
+def _summary(
+    files: list[Path],
+    dedup: pd.DataFrame,
+    days_per_month: float,
+    bad_rows: int,
+    duplicates: int,
+    notes: list[str],
+) -> EmissionsSummary:
+    """Totals, per-day means and the monthly projection of the counted runs."""
+    # lazy: pandas is kept out of kernel start-up (stages imports this module)
+    import pandas as pd
+
     dedup = dedup.reset_index(drop=True)
     dedup["day"] = dedup["end"].dt.date.map(lambda d: d.isoformat())
     start = (dedup["end"] - pd.to_timedelta(dedup["duration_s"], unit="s")).min()
     first_day, last_day = start.date(), dedup["end"].max().date()
     days_covered = (last_day - first_day).days + 1
-    days_per_month = hours_per_month / 24.0
     total_kwh = float(dedup["energy_kwh"].sum())
     total_kg = float(dedup["kgco2e"].sum())
-
-    def _grouped(by: str) -> pd.DataFrame:
-        grouped = (
-            dedup.groupby(by, sort=True)
-            .agg(
-                runs=("energy_kwh", "size"),
-                energy_kwh=("energy_kwh", "sum"),
-                kgco2e=("kgco2e", "sum"),
-                duration_s=("duration_s", "sum"),
-            )
-            .reset_index()
-        )
-        grouped["runs"] = grouped["runs"].astype(int)
-        return grouped
-
     countries = sorted({c for c in dedup["country_iso_code"] if c})
     versions = sorted({v for v in dedup["codecarbon_version"] if v})
     if len(countries) > 1:
@@ -256,7 +288,7 @@ def read_emissions_logs(
         codecarbon_versions=versions,
         bad_rows=bad_rows,
         duplicate_rows=duplicates,
-        per_project=_grouped("project_name"),
-        per_day=_grouped("day"),
+        per_project=_totals_by(dedup, "project_name"),
+        per_day=_totals_by(dedup, "day"),
         notes=notes,
     )
