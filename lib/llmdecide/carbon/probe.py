@@ -14,7 +14,7 @@ import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from llmdecide.carbon.tracking import TrackerRun, track
 from llmdecide.errors import MeasurementError
@@ -138,8 +138,6 @@ def run_probe(
     output_dir.mkdir(parents=True, exist_ok=True)
     stdout_path = output_dir / "probe.stdout.txt"
     stderr_path = output_dir / "probe.stderr.txt"
-    failure: str | None = None
-    exit_code = -1
     with (
         track(
             country_iso3,
@@ -151,38 +149,9 @@ def run_probe(
         open(stdout_path, "wb") as out,
         open(stderr_path, "wb") as err,
     ):
-        try:
-            proc = subprocess.Popen(
-                argv,
-                shell=shell,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=err,
-                cwd=cwd,
-                start_new_session=True,
-            )
-        except FileNotFoundError:
-            failure = (
-                f"command not found: {shown!r}"
-                + (f" (cwd {cwd})" if cwd else "")
-                + "; check the program name and that it is on PATH, or give its full path"
-            )
-        except PermissionError:
-            failure = f"{shown!r} cannot be executed (permission denied); check the program's mode"
-        except OSError as exc:
-            failure = f"{shown!r} could not start ({exc.strerror or exc})"
-        else:
-            try:
-                exit_code = proc.wait(timeout=timeout_s)
-            except subprocess.TimeoutExpired:
-                _kill(proc)
-                failure = (
-                    f"{shown!r} did not finish within {timeout_s:g} s and was stopped; raise "
-                    f"{key_path}.timeout_s or make the probe shorter (fewer requests)"
-                )
-            except BaseException:
-                _kill(proc)
-                raise
+        exit_code, failure = _start_and_wait(
+            argv, shell, shown, cwd, timeout_s, f"{key_path}.timeout_s", out, err
+        )
     if failure is None and exit_code != 0:
         failure = (
             f"{shown!r} failed with exit status {exit_code}"
@@ -191,6 +160,63 @@ def run_probe(
         )
     if failure is not None:
         raise MeasurementError.single(file_for_errors, f"{key_path}.command", failure)
+    return _probe_result(shown, exit_code, requests, run, stdout_path, stderr_path)
+
+
+def _start_and_wait(
+    argv: str | list[str],
+    shell: bool,
+    shown: str,
+    cwd: Path | None,
+    timeout_s: float,
+    timeout_key: str,
+    out: BinaryIO,
+    err: BinaryIO,
+) -> tuple[int, str | None]:
+    """Run the probe in its own process group; its exit status (-1 when it did not exit by
+    itself) and why it failed to start or finish in time (``None`` when it did)."""
+    try:
+        proc = subprocess.Popen(
+            argv,
+            shell=shell,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            cwd=cwd,
+            start_new_session=True,
+        )
+    except FileNotFoundError:
+        return -1, (
+            f"command not found: {shown!r}"
+            + (f" (cwd {cwd})" if cwd else "")
+            + "; check the program name and that it is on PATH, or give its full path"
+        )
+    except PermissionError:
+        return -1, f"{shown!r} cannot be executed (permission denied); check the program's mode"
+    except OSError as exc:
+        return -1, f"{shown!r} could not start ({exc.strerror or exc})"
+    try:
+        return proc.wait(timeout=timeout_s), None
+    except subprocess.TimeoutExpired:
+        _kill(proc)
+        return -1, (
+            f"{shown!r} did not finish within {timeout_s:g} s and was stopped; raise "
+            f"{timeout_key} or make the probe shorter (fewer requests)"
+        )
+    except BaseException:
+        _kill(proc)
+        raise
+
+
+def _probe_result(
+    shown: str,
+    exit_code: int,
+    requests: int | None,
+    run: TrackerRun,
+    stdout_path: Path,
+    stderr_path: Path,
+) -> ProbeResult:
+    """The probe's totals from its tracker run, and per request when the count is known."""
 
     def per(value: float, scale: float = 1.0) -> float | None:
         return value * scale / requests if requests else None
