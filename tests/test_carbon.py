@@ -1,4 +1,4 @@
-"""carbon.py against the real, pinned codecarbon: offline, no mocks.
+"""llmdecide.carbon against the real, pinned codecarbon: offline, no mocks.
 
 The tracker runs are real (codecarbon's OfflineEmissionsTracker on this machine); the first one in
 the process pays codecarbon's hardware detection (about a second), the others are fast.
@@ -16,8 +16,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from llmdecide import carbon
+from llmdecide.carbon import emissions_log, grid, probe, tracking
 from llmdecide.errors import CarbonError, MeasurementError
+from llmdecide.estimators import carbon_checked
 
 LIB = Path(__file__).resolve().parents[1] / "lib" / "llmdecide"
 COUNTRIES = ["FRA", "USA", "DEU", "SWE", "IRL"]
@@ -32,10 +33,10 @@ def _busy(seconds: float) -> int:
 
 
 @pytest.fixture(scope="module")
-def tracked(tmp_path_factory: pytest.TempPathFactory) -> carbon.TrackerRun:
+def tracked(tmp_path_factory: pytest.TempPathFactory) -> tracking.TrackerRun:
     """One real tracker run of 0.6 s of arithmetic, shared by the tests that read its output."""
     out = tmp_path_factory.mktemp("tracked")
-    with carbon.track("FRA", out, "llmdecide-test") as run:
+    with tracking.track("FRA", out, "llmdecide-test") as run:
         _busy(0.6)
     return run
 
@@ -51,14 +52,14 @@ def test_intensity_is_codecarbons_own_figure(iso3: str) -> None:
     from codecarbon.external.geography import GeoMetadata
     from codecarbon.input import DataSource
 
-    got = carbon.grid_intensity_g_per_kwh(iso3)
+    got = grid.grid_intensity_g_per_kwh(iso3)
     # what codecarbon's tracker computes for 1 kWh in that country (its private-infra path), in g
     theirs_g = 1000 * Emissions(DataSource()).get_private_infra_emissions(
         Energy.from_energy(kWh=1.0), GeoMetadata(country_iso_code=iso3)
     )
     # and the published figure in codecarbon's bundled data file, read here without codecarbon
     bundled = json.loads(
-        files("codecarbon").joinpath(carbon.COUNTRY_DATA_FILE).read_text(encoding="utf-8")
+        files("codecarbon").joinpath(grid.COUNTRY_DATA_FILE).read_text(encoding="utf-8")
     )[iso3]
     assert got.g_per_kwh == pytest.approx(theirs_g, rel=1e-12)
     assert got.g_per_kwh == pytest.approx(bundled["carbon_intensity"], rel=1e-12)
@@ -69,13 +70,13 @@ def test_intensity_is_codecarbons_own_figure(iso3: str) -> None:
 
 
 def test_intensity_orders_countries_as_expected() -> None:
-    g = {c: carbon.grid_intensity_g_per_kwh(c).g_per_kwh for c in COUNTRIES}
+    g = {c: grid.grid_intensity_g_per_kwh(c).g_per_kwh for c in COUNTRIES}
     # nuclear/hydro grids are far cleaner than gas/coal ones
     assert g["SWE"] < g["FRA"] < 100 < g["IRL"] < g["USA"] < g["DEU"]
 
 
 def test_cloud_region_intensity_is_codecarbons_row() -> None:
-    got = carbon.cloud_region_intensity("gcp", "europe-west9")
+    got = grid.cloud_region_intensity("gcp", "europe-west9")
     from codecarbon.input import DataSource
 
     table = DataSource().get_cloud_emissions_data()
@@ -87,26 +88,26 @@ def test_cloud_region_intensity_is_codecarbons_row() -> None:
 
 def test_unknown_country_says_which_and_suggests() -> None:
     with pytest.raises(CarbonError) as err:
-        carbon.grid_intensity_g_per_kwh("France")
+        grid.grid_intensity_g_per_kwh("France")
     message = str(err.value)
     assert "'France'" in message and "Did you mean FRA (France)?" in message
     assert "ISO 3166-1 alpha-3" in message and err.value.exit_code == 2
     with pytest.raises(CarbonError, match=r"'DUE'.*Did you mean DEU\?"):
-        carbon.grid_intensity_g_per_kwh("DUE")
+        grid.grid_intensity_g_per_kwh("DUE")
 
 
 def test_unknown_cloud_region_and_provider() -> None:
     with pytest.raises(CarbonError, match=r"'europe-west99'.*Did you mean europe-west"):
-        carbon.cloud_region_intensity("gcp", "europe-west99")
+        grid.cloud_region_intensity("gcp", "europe-west99")
     with pytest.raises(CarbonError, match=r"'aws'.*gcp only.*ISO-3"):
-        carbon.cloud_region_intensity("aws", "eu-west-3")
+        grid.cloud_region_intensity("aws", "eu-west-3")
 
 
 # ---------------------------------------------------------------------------------------------
 # Tracker
 
 
-def test_tracker_measures_a_short_cpu_task_offline(tracked: carbon.TrackerRun) -> None:
+def test_tracker_measures_a_short_cpu_task_offline(tracked: tracking.TrackerRun) -> None:
     run = tracked
     assert run.done and run.country_iso3 == "FRA" and run.country_name == "France"
     assert run.duration_s >= 0.6
@@ -115,9 +116,7 @@ def test_tracker_measures_a_short_cpu_task_offline(tracked: carbon.TrackerRun) -
         run.cpu_energy_kwh + run.ram_energy_kwh + run.gpu_energy_kwh
     )
     # codecarbon applied France's bundled intensity, the one we report
-    assert run.intensity_g_per_kwh == pytest.approx(
-        carbon.grid_intensity_g_per_kwh("FRA").g_per_kwh
-    )
+    assert run.intensity_g_per_kwh == pytest.approx(grid.grid_intensity_g_per_kwh("FRA").g_per_kwh)
     assert run.cpu_method in {"intel_rapl", "cpu_load", "constant", "apple_powermetrics"}
     assert run.cpu_method_detail.startswith(("measured", "estimated"))
     assert run.tracking_mode == "process" and run.settings["country_iso_code"] == "FRA"
@@ -173,12 +172,10 @@ def test_stray_codecarbon_config_changes_nothing(
     assert get_hierarchical_config()["project_name"] == "hostile"
 
     # ...our tracker does not
-    with carbon.track("FRA", out, "ours") as run:
+    with tracking.track("FRA", out, "ours") as run:
         _busy(0.05)
     assert run.country_iso3 == "FRA" and run.tracking_mode == "process"
-    assert run.intensity_g_per_kwh == pytest.approx(
-        carbon.grid_intensity_g_per_kwh("FRA").g_per_kwh
-    )
+    assert run.intensity_g_per_kwh == pytest.approx(grid.grid_intensity_g_per_kwh("FRA").g_per_kwh)
     assert list(elsewhere.iterdir()) == [] and not (cwd / "emissions.csv").exists()
     row = pd.read_csv(out / "emissions.csv").iloc[0]
     assert (row["country_iso_code"], row["project_name"], row["pue"]) == ("FRA", "ours", 1.0)
@@ -192,13 +189,13 @@ def test_stray_codecarbon_config_changes_nothing(
 
 
 def test_tracker_rejects_unknown_country_before_measuring(tmp_path: Path) -> None:
-    with pytest.raises(CarbonError, match="'FRX'"), carbon.track("FRX", tmp_path, "x"):
+    with pytest.raises(CarbonError, match="'FRX'"), tracking.track("FRX", tmp_path, "x"):
         pass
     assert not (tmp_path / "emissions.csv").exists()
 
 
 def test_tracker_still_writes_its_row_when_the_block_fails(tmp_path: Path) -> None:
-    with pytest.raises(ZeroDivisionError), carbon.track("SWE", tmp_path, "failing") as run:
+    with pytest.raises(ZeroDivisionError), tracking.track("SWE", tmp_path, "failing") as run:
         _ = 1 / 0
     assert run.done and (tmp_path / "emissions.csv").exists()
 
@@ -207,8 +204,8 @@ def test_tracker_still_writes_its_row_when_the_block_fails(tmp_path: Path) -> No
 # Emissions logs
 
 
-def test_reads_a_real_codecarbon_log(tracked: carbon.TrackerRun) -> None:
-    summary = carbon.read_emissions_logs(
+def test_reads_a_real_codecarbon_log(tracked: tracking.TrackerRun) -> None:
+    summary = emissions_log.read_emissions_logs(
         [tracked.emissions_csv], "p.yaml", "measurements.emissions_log", hours_per_month=730
     )
     assert summary.runs == 1 and summary.bad_rows == 0 and summary.duplicate_rows == 0
@@ -240,7 +237,7 @@ V1_LOG = """timestamp,project_name,duration,emissions,energy_consumed
 def test_sums_per_project_and_day_and_projects_a_month(tmp_path: Path) -> None:
     (tmp_path / "v2.csv").write_text(V2_LOG)
     (tmp_path / "v1.csv").write_text(V1_LOG)
-    summary = carbon.read_emissions_logs(
+    summary = emissions_log.read_emissions_logs(
         [tmp_path / "v2.csv", tmp_path / "v1.csv"], "p.yaml", "m", hours_per_month=730
     )
     # r1 was written twice (a flush at 09:30, its total at 10:00): only the total counts;
@@ -270,7 +267,7 @@ def test_broken_logs_raise_one_problem_per_file(tmp_path: Path) -> None:
     (tmp_path / "header.csv").write_text("timestamp,duration,emissions,energy_consumed\n")
     names = ["usage.csv", "empty.csv", "binary.csv", "header.csv", "missing.csv"]
     with pytest.raises(MeasurementError) as err:
-        carbon.read_emissions_logs(
+        emissions_log.read_emissions_logs(
             [tmp_path / n for n in names], "params/clients/acme.yaml", "m.log", hours_per_month=730
         )
     problems = err.value.problems
@@ -292,22 +289,22 @@ def test_broken_logs_raise_one_problem_per_file(tmp_path: Path) -> None:
 def test_operational_and_embodied_by_hand() -> None:
     # 1 000 kWh a month on a 400 g/kWh grid, 30 % of it under a 20 g/kWh contract:
     # 0.7 × 1000 × 400 = 280 000 g, plus 0.3 × 1000 × 20 = 6 000 g  →  286 kg (market-based)
-    assert carbon.operational_kgco2e(1000, 400, 0.3, 20) == pytest.approx(286.0)
+    assert carbon_checked.operational_kgco2e(1000, 400, 0.3, 20) == pytest.approx(286.0)
     # no contract intensity given: the contracted share counts as 0 g/kWh → 280 kg
-    assert carbon.operational_kgco2e(1000, 400, 0.3) == pytest.approx(280.0)
+    assert carbon_checked.operational_kgco2e(1000, 400, 0.3) == pytest.approx(280.0)
     # location-based (no contract): 1000 × 400 g = 400 kg
-    assert carbon.operational_kgco2e(1000, 400) == pytest.approx(400.0)
+    assert carbon_checked.operational_kgco2e(1000, 400) == pytest.approx(400.0)
     # 8 GPUs of 150 kgCO2e each over 5 years: 1 200 kg / 60 months = 20 kg a month
-    assert carbon.embodied_kgco2e_per_month(150, 8, 5) == pytest.approx(20.0)
+    assert carbon_checked.embodied_kgco2e_per_month(150, 8, 5) == pytest.approx(20.0)
     # together: 286 + 20 = 306 kgCO2e a month
-    total = carbon.operational_kgco2e(1000, 400, 0.3, 20) + carbon.embodied_kgco2e_per_month(
-        150, 8, 5
-    )
+    total = carbon_checked.operational_kgco2e(
+        1000, 400, 0.3, 20
+    ) + carbon_checked.embodied_kgco2e_per_month(150, 8, 5)
     assert total == pytest.approx(306.0)
     with pytest.raises(ValueError, match="renewable_share"):
-        carbon.operational_kgco2e(1, 1, 1.5)
+        carbon_checked.operational_kgco2e(1, 1, 1.5)
     with pytest.raises(ValueError, match="life_years"):
-        carbon.embodied_kgco2e_per_month(1, 1, 0)
+        carbon_checked.embodied_kgco2e_per_month(1, 1, 0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -316,14 +313,14 @@ def test_operational_and_embodied_by_hand() -> None:
 
 def test_probe_gives_energy_per_request(tmp_path: Path) -> None:
     code = "import time\nend = time.time() + 0.3\nwhile time.time() < end: pass\nprint('done')"
-    result = carbon.run_probe([sys.executable, "-c", code], 30, "IRL", tmp_path, requests=10)
+    result = probe.run_probe([sys.executable, "-c", code], 30, "IRL", tmp_path, requests=10)
     assert result.exit_code == 0 and result.duration_s >= 0.3
     assert result.energy_kwh > 0 and result.measurement.tracking_mode == "machine"
     assert result.kwh_per_request == pytest.approx(result.energy_kwh / 10)
     assert result.wh_per_request == pytest.approx(result.energy_kwh * 1000 / 10)
     assert result.gco2e_per_request == pytest.approx(result.emissions_kgco2e * 1000 / 10)
     assert result.emissions_kgco2e == pytest.approx(
-        result.energy_kwh * carbon.grid_intensity_g_per_kwh("IRL").g_per_kwh / 1000
+        result.energy_kwh * grid.grid_intensity_g_per_kwh("IRL").g_per_kwh / 1000
     )
     assert Path(result.stdout_path).read_text().strip() == "done"
     row = pd.read_csv(tmp_path / "emissions.csv").iloc[-1]
@@ -333,7 +330,7 @@ def test_probe_gives_energy_per_request(tmp_path: Path) -> None:
 def test_probe_that_times_out_is_killed_and_reported(tmp_path: Path) -> None:
     started = time.perf_counter()
     with pytest.raises(MeasurementError) as err:
-        carbon.run_probe(
+        probe.run_probe(
             [sys.executable, "-c", "import time; time.sleep(60)"], 0.5, "FRA", tmp_path, None
         )
     assert time.perf_counter() - started < 10
@@ -344,18 +341,18 @@ def test_probe_that_times_out_is_killed_and_reported(tmp_path: Path) -> None:
 def test_probe_failures_say_how_to_fix(tmp_path: Path) -> None:
     fail = "import sys; sys.stderr.write('endpoint refused'); sys.exit(3)"
     with pytest.raises(MeasurementError, match=r"exit status 3(.|\n)*endpoint refused"):
-        carbon.run_probe([sys.executable, "-c", fail], 30, "FRA", tmp_path, 5)
+        probe.run_probe([sys.executable, "-c", fail], 30, "FRA", tmp_path, 5)
     with pytest.raises(MeasurementError, match=r"command not found.*PATH"):
-        carbon.run_probe(["llmdecide-no-such-program", "--x"], 30, "FRA", tmp_path, 5)
+        probe.run_probe(["llmdecide-no-such-program", "--x"], 30, "FRA", tmp_path, 5)
     with pytest.raises(MeasurementError, match="shell: true applies to a command given as one"):
-        carbon.run_probe(["echo", "x"], 30, "FRA", tmp_path, 5, shell=True)
+        probe.run_probe(["echo", "x"], 30, "FRA", tmp_path, 5, shell=True)
 
 
 def test_probe_string_runs_without_shell_unless_asked(tmp_path: Path) -> None:
-    plain = carbon.run_probe("echo 'a b' | tr", 30, "FRA", tmp_path / "plain", None)
+    plain = probe.run_probe("echo 'a b' | tr", 30, "FRA", tmp_path / "plain", None)
     # no shell: the pipe is a plain argument of echo
     assert Path(plain.stdout_path).read_text().strip() == "a b | tr"
-    piped = carbon.run_probe("echo hi | tr a-z A-Z", 30, "FRA", tmp_path / "sh", None, shell=True)
+    piped = probe.run_probe("echo hi | tr a-z A-Z", 30, "FRA", tmp_path / "sh", None, shell=True)
     assert Path(piped.stdout_path).read_text().strip() == "HI"
 
 
@@ -367,13 +364,14 @@ def test_codecarbon_is_imported_only_by_carbon_and_lazily() -> None:
     offenders = [
         p.name
         for p in LIB.rglob("*.py")
-        if p.name != "carbon.py"
+        if p.relative_to(LIB).parts[0] != "carbon"
         and "codecarbon" in p.read_text().replace("# codecarbon", "")
         and ("import codecarbon" in p.read_text() or "from codecarbon" in p.read_text())
     ]
     assert offenders == []
-    probe = "import sys, llmdecide.carbon; print('codecarbon' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    modules = "llmdecide.carbon.grid, llmdecide.carbon.tracking, llmdecide.carbon.emissions_log"
+    check = f"import sys, {modules}, llmdecide.carbon.probe; print('codecarbon' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
 
@@ -381,9 +379,7 @@ def test_cpu_model_comes_from_proc_cpuinfo_as_py_cpuinfo_reports_it() -> None:
     """The fast lookup (no py-cpuinfo subprocess) gives py-cpuinfo's own answer on Linux."""
     import cpuinfo
 
-    from llmdecide import carbon
-
-    fast = carbon._proc_cpu_model()
+    fast = tracking._proc_cpu_model()
     if fast is None:
         pytest.skip("environment: no /proc/cpuinfo model name on this machine (not Linux?)")
     assert fast == cpuinfo.get_cpu_info().get("brand_raw")

@@ -26,7 +26,8 @@ import yaml
 from markupsafe import escape
 
 from _reference_run import REPO, RETAIL, SLUG, copy_reference, reference_root, tree
-from llmdecide import carbon, publish, rerender, runner
+from llmdecide import publish, rerender, runner
+from llmdecide.carbon import probe
 from llmdecide.errors import InputError, LlmdecideError, MeasurementError, RunError
 
 PAYLOAD = "<script>alert(1)</script> \"><img src=x onerror=alert(1)> {{ 7*7 }} {% raw %} & 'q'"
@@ -241,12 +242,12 @@ def test_no_probe_runs_unless_declared(tmp_path_factory: pytest.TempPathFactory)
 def test_the_shell_is_used_only_when_asked(tmp_path: Path) -> None:
     marker = tmp_path / "PWNED"
     command = f'{shlex.quote(sys.executable)} -c "print(1)" ; touch {shlex.quote(str(marker))}'
-    carbon.run_probe(command, 60, "FRA", tmp_path / "no-shell", None, shell=False)
+    probe.run_probe(command, 60, "FRA", tmp_path / "no-shell", None, shell=False)
     assert not marker.exists(), "a string probe went through the shell without shell: true"
-    carbon.run_probe(command, 60, "FRA", tmp_path / "shell", None, shell=True)
+    probe.run_probe(command, 60, "FRA", tmp_path / "shell", None, shell=True)
     assert marker.exists(), "shell: true did not run the command through the shell"
     with pytest.raises(MeasurementError, match="shell: true applies to a command given as one"):
-        carbon.run_probe(["echo", "x"], 60, "FRA", tmp_path / "list", None, shell=True)
+        probe.run_probe(["echo", "x"], 60, "FRA", tmp_path / "list", None, shell=True)
 
 
 def _sleepers(seconds: str) -> list[psutil.Process]:
@@ -261,7 +262,7 @@ def test_a_probe_past_its_timeout_is_stopped_with_a_clear_error(tmp_path: Path) 
     seconds = "37.25"  # unusual, to find the process afterwards
     started = time.monotonic()
     with pytest.raises(MeasurementError) as caught:
-        carbon.run_probe(f"sleep {seconds}", 1, "FRA", tmp_path, None)
+        probe.run_probe(f"sleep {seconds}", 1, "FRA", tmp_path, None)
     assert time.monotonic() - started < 20
     assert caught.value.exit_code == 2
     assert "did not finish within 1 s and was stopped" in str(caught.value)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from llmdecide import publish
+from llmdecide.carbon.tracking import track
 from llmdecide.errors import InputError, LlmdecideError, NotebookError, Problem, RunError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -230,13 +231,13 @@ def run(
         try:
             began = datetime.now(UTC)
             parameters = {"params_path": str(params_path), "output_dir": str(build)}
-            from llmdecide import assemble, carbon, report
+            from llmdecide import assemble, report
 
             # codecarbon measures the report's generation (this process and its kernels) up to
             # the results; notebook 03 also measures its own part (both rows in emissions.csv).
             client = inputs.client
             country = client.carbon.country or client.constraints.regions[0]
-            with carbon.track(country, build, assemble.RUN_PROJECT) as run:
+            with track(country, build, assemble.RUN_PROJECT) as run:
                 run_notebooks(build, parameters, step)
                 started = time.perf_counter()
                 context = assemble.write_results(

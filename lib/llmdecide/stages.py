@@ -14,6 +14,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llmdecide import results
+from llmdecide.carbon.emissions_log import read_emissions_logs
+from llmdecide.carbon.grid import grid_intensity_g_per_kwh
+from llmdecide.carbon.probe import run_probe
+from llmdecide.carbon.tracking import track
 from llmdecide.columns import CHOICE_TABLES, CHOICES, COST_COLUMNS, CRITERIA_COLUMNS
 from llmdecide.errors import InputError, MeasurementError
 
@@ -107,12 +111,10 @@ def load_inputs(params_path: Path | str, display_path: str | None = None) -> Inp
         except InputError as exc:
             problems.extend(exc.problems)
     if m is not None and m.emissions_log:
-        from llmdecide import carbon
-
         paths = m.emissions_log if isinstance(m.emissions_log, list) else [m.emissions_log]
         resolved = [params_mod.resolve_path(params_path, p) for p in paths]
         try:
-            emissions_measured = carbon.read_emissions_logs(
+            emissions_measured = read_emissions_logs(
                 resolved,
                 file_for_errors=display,
                 key_path="measurements.emissions_log",
@@ -204,9 +206,7 @@ def limits_of(client: ClientParams) -> dict[str, dict[str, Any] | None]:
 
 def intensities(inputs: Inputs) -> dict[str, Any]:
     """Grid intensity (codecarbon bundled data) of every allowed region."""
-    from llmdecide import carbon
-
-    return {r: carbon.grid_intensity_g_per_kwh(r) for r in inputs.client.constraints.regions}
+    return {r: grid_intensity_g_per_kwh(r) for r in inputs.client.constraints.regions}
 
 
 def _table(records: Any, columns: list[str] | None = None) -> pd.DataFrame:
@@ -1167,8 +1167,6 @@ def levers(
 def carbon_footprint(params_path: Path | str, output_dir: Path | str) -> CarbonStage:
     """Notebook 03: grid intensity, projected emissions with ranges, levers; measured footprint
     (the run itself under codecarbon's tracker, the client's pilot logs and probe)."""
-    from llmdecide import carbon
-
     output_dir = Path(output_dir)
     inputs = load_inputs(params_path)
     if inputs.client.measurements.pilot is not None:  # the catalog notebook 02 calibrated
@@ -1176,7 +1174,7 @@ def carbon_footprint(params_path: Path | str, output_dir: Path | str) -> CarbonS
         inputs = calibrated_inputs(inputs, stage.get("calibration"))
     client = inputs.client
     country = client.carbon.country or client.constraints.regions[0]  # set by validation
-    with carbon.track(country, output_dir, "llmdecide-notebook-03") as run:
+    with track(country, output_dir, "llmdecide-notebook-03") as run:
         choices = results.read_stage(output_dir, "technical_choices")
         frame = configurations_frame(output_dir)
         for col in ("region", "gpu", "optimisation", "excluded_because", "rejected_because"):
@@ -1210,7 +1208,7 @@ def carbon_footprint(params_path: Path | str, output_dir: Path | str) -> CarbonS
         probe = None
         if client.carbon.probe is not None:
             pr = client.carbon.probe
-            result = carbon.run_probe(
+            result = run_probe(
                 pr.command,
                 pr.timeout_s,
                 country,
