@@ -294,7 +294,7 @@ def test_every_offer_region_and_the_european_regions_exist() -> None:
     assert set(EUROPE) | {"USA"} <= set(CAT.regions)
 
 
-@pytest.mark.parametrize("region", ["FRA", "DEU", "SWE", "GBR", "USA"])
+@pytest.mark.parametrize("region", ["FRA", "DEU", "SWE", "GBR", "ESP", "USA"])
 def test_a_client_in_this_region_gets_a_cloud_option(region: str) -> None:
     """The issue's regression: a French client allowed FRA/IRL/DEU got no cloud option."""
     assert any(CAT.offers_for(gpu, region) for gpu in CAT.gpus), region
@@ -391,3 +391,15 @@ def test_hand_checked_converted_prices() -> None:
     assert h100.price_per_gpu_hour_usd == 3.05  # 2.73 EUR x 1.1172 = 3.0500
     assert CAT.regions["FRA"].electricity_price_usd_per_kwh == 0.173  # 0.155 x 1.1172 = 0.1732
     assert CAT.regions["GBR"].electricity_price_usd_per_kwh == 0.308  # 0.23 GBP x 1.3399 = 0.3082
+
+
+def test_new_european_and_single_gpu_offers() -> None:
+    # AWS eu-south-2 (Spain): p5en.48xlarge 68.35968 USD/h / 8 H200 = 8.54496 per GPU-hour
+    (madrid,) = [o for o in CAT.offers_for("H200-SXM", "ESP") if o.provider == "aws"]
+    assert madrid.price_per_gpu_hour_usd == pytest.approx(68.35968 / 8)
+    # g6e.xlarge eu-south-2: 1-year reserved 1.23543 below on demand 1.961
+    (l40s,) = CAT.offers_for("L40S", "ESP")
+    assert (l40s.price_per_gpu_hour_usd, l40s.price_per_gpu_hour_usd_1y) == (1.961, 1.23543)
+    # p5.4xlarge: one H100 at the p5.48xlarge price per GPU-hour (55.04 / 8 = 6.88 in us-east-1)
+    single = [o for o in CAT.offers_for("H100-SXM", "USA") if o.instance == "p5.4xlarge"]
+    assert [(o.gpus_per_instance, o.price_per_gpu_hour_usd) for o in single] == [(1, 55.04 / 8)]
