@@ -6,6 +6,7 @@ on-demand price, and the offers waiting for new GPU records load once those reco
 from __future__ import annotations
 
 import itertools
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -293,7 +294,7 @@ def test_every_offer_region_and_the_european_regions_exist() -> None:
     assert set(EUROPE) | {"USA"} <= set(CAT.regions)
 
 
-@pytest.mark.parametrize("region", ["FRA", "DEU", "SWE", "GBR", "USA"])
+@pytest.mark.parametrize("region", ["FRA", "DEU", "SWE", "GBR", "ESP", "USA"])
 def test_a_client_in_this_region_gets_a_cloud_option(region: str) -> None:
     """The issue's regression: a French client allowed FRA/IRL/DEU got no cloud option."""
     assert any(CAT.offers_for(gpu, region) for gpu in CAT.gpus), region
@@ -330,3 +331,75 @@ def test_new_gpus_have_cloud_offers_cheapest_first() -> None:
     for gpu in NEW_GPUS:
         if gpu != "MI325X":  # no published offer found (docs/catalog.md)
             assert any(o.gpu == gpu for o in CAT.cloud_offers), gpu
+
+
+# ------------------------------------------------------------------------------------------------
+# Currency rates and the prices converted at them (issue 12 item 4: rates with their date)
+
+
+def test_currency_rates_are_the_ecb_reference_rates_of_one_day() -> None:
+    eur, gbp = CAT.currency_rates["EUR"], CAT.currency_rates["GBP"]
+    # ECB 30 October 2026: 1.1172 USD and 0.83380 GBP per EUR
+    assert eur.usd_per_unit == 1.1172
+    # GBP is the cross rate of the same day: 1.1172 / 0.83380 = 1.33989 -> 1.3399
+    assert gbp.usd_per_unit == pytest.approx(1.1172 / 0.83380, abs=5e-5)
+    assert eur.date == gbp.date == datetime(2026, 10, 30).date()
+    assert CAT.usd_per("gbp") == gbp.usd_per_unit
+
+
+_CONVERTED = re.compile(r"([\d.]+) (EUR/h|EUR/kWh|p/kWh) x ([\d.]+) USD/(EUR|GBP) \(catalog rate")
+
+
+def _converted_records() -> list[tuple[str, float, float, str, float]]:
+    """(name, catalog figure, original figure, currency, rate written) of every record whose
+    note says it was converted at the catalog's rate."""
+    out = []
+    for i, offer in enumerate(CAT.cloud_offers):
+        for m in _CONVERTED.finditer(offer.note or ""):
+            out.append(
+                (f"cloud_offers[{i}]", offer.price_per_gpu_hour_usd, float(m[1]), m[4], float(m[3]))
+            )
+    for code, region in CAT.regions.items():
+        for m in _CONVERTED.finditer(region.note or ""):
+            pence = m[2] == "p/kWh"
+            original = float(m[1]) / (100 if pence else 1)
+            out.append(
+                (
+                    f"regions.{code}",
+                    region.electricity_price_usd_per_kwh,
+                    original,
+                    m[4],
+                    float(m[3]),
+                )
+            )
+    return out
+
+
+def test_converted_prices_follow_the_catalog_rate() -> None:
+    """A refreshed rate that leaves a converted price behind fails here, naming the record."""
+    records = _converted_records()
+    # the 3 Scaleway EUR prices and the 7 European electricity prices (6 EUR, 1 GBP)
+    assert len(records) == 10
+    for name, figure, original, currency, rate in records:
+        assert rate == CAT.usd_per(currency), name
+        # catalog figures are rounded to at most 3 decimals
+        assert figure == pytest.approx(original * rate, abs=5e-4), name
+
+
+def test_hand_checked_converted_prices() -> None:
+    (h100,) = [o for o in CAT.offers_for("H100-PCIe", "FRA") if o.provider == "scaleway"]
+    assert h100.price_per_gpu_hour_usd == 3.05  # 2.73 EUR x 1.1172 = 3.0500
+    assert CAT.regions["FRA"].electricity_price_usd_per_kwh == 0.173  # 0.155 x 1.1172 = 0.1732
+    assert CAT.regions["GBR"].electricity_price_usd_per_kwh == 0.308  # 0.23 GBP x 1.3399 = 0.3082
+
+
+def test_new_european_and_single_gpu_offers() -> None:
+    # AWS eu-south-2 (Spain): p5en.48xlarge 68.35968 USD/h / 8 H200 = 8.54496 per GPU-hour
+    (madrid,) = [o for o in CAT.offers_for("H200-SXM", "ESP") if o.provider == "aws"]
+    assert madrid.price_per_gpu_hour_usd == pytest.approx(68.35968 / 8)
+    # g6e.xlarge eu-south-2: 1-year reserved 1.23543 below on demand 1.961
+    (l40s,) = CAT.offers_for("L40S", "ESP")
+    assert (l40s.price_per_gpu_hour_usd, l40s.price_per_gpu_hour_usd_1y) == (1.961, 1.23543)
+    # p5.4xlarge: one H100 at the p5.48xlarge price per GPU-hour (55.04 / 8 = 6.88 in us-east-1)
+    single = [o for o in CAT.offers_for("H100-SXM", "USA") if o.instance == "p5.4xlarge"]
+    assert [(o.gpus_per_instance, o.price_per_gpu_hour_usd) for o in single] == [(1, 55.04 / 8)]

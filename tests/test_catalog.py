@@ -219,7 +219,7 @@ def test_lookup_of_a_misspelt_name_suggests_the_right_one() -> None:
     with pytest.raises(CatalogError, match="Did you mean FRA"):
         cat.region("fra")
     with pytest.raises(CatalogError, match="not in the catalog of currency rates"):
-        cat.usd_per("GBP")
+        cat.usd_per("JPY")
 
 
 def test_range_validation_error_is_clear(tmp_path: Path) -> None:

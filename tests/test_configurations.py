@@ -2,7 +2,7 @@
 the comments), and properties of the sizing search over the configuration space.
 
 The client is the retail example (40 000 requests/day, peak 12/s, 600 input and 200 output
-tokens, 16 active hours, 36 months, EUR at 1.16 USD). Figures read from the catalog are named
+tokens, 16 active hours, 36 months, EUR at 1.1172 USD). Figures read from the catalog are named
 in the comments with their value at the time of writing; the test reads them again so that a
 catalog update changes the expectation, not the arithmetic.
 """
@@ -63,10 +63,10 @@ def test_api_configuration_by_hand(ctx: conf.Context) -> None:
         genai_request_timestamp=ctx.prices_as_of,
     )
     days = cat.assumption("days_per_month").value.value  # 30.4
-    # monthly = price × 40 000 × 30.4 / 1.16 USD per EUR
+    # monthly = price × 40 000 × 30.4 / 1.1172 USD per EUR
     expected = float(price.total_price) * 40_000 * days / cat.usd_per("EUR")
     assert row["cost_api"] == pytest.approx(expected)
-    # staff: 0.2 FTE of integration upkeep × 12 200 USD per FTE-month / 1.16 = 2 103 EUR
+    # staff: 0.2 FTE of integration upkeep × 11 800 USD per FTE-month / 1.1172 = 2 112 EUR
     staff = (
         cat.assumption("staff_fte_api").value.value
         * cat.assumption("staff_cost_per_fte_month_usd").value.value
@@ -106,7 +106,7 @@ def test_cloud_configuration_by_hand(ctx: conf.Context) -> None:
     price = min(o.price_per_gpu_hour_usd for o in cat.offers_for("H100-SXM", "USA"))
     assert row["cloud_commitment"] == "on_demand"
     assert row["cost_compute"] == pytest.approx(hours * price / cat.usd_per("EUR"))
-    # staff: 1 FTE × 12 200 USD / 1.16 = 10 517 EUR a month
+    # staff: 1 FTE × 11 800 USD / 1.1172 = 10 562 EUR a month
     staff = (
         cat.assumption("staff_fte_cloud").value.value
         * cat.assumption("staff_cost_per_fte_month_usd").value.value

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RETAIL = ROOT / "params" / "clients" / "example-retail.yaml"
 LAWFIRM = ROOT / "params" / "clients" / "example-lawfirm.yaml"
 DAYS = 30.4  # days_per_month
-EUR = 1.16  # USD per EUR (catalog)
+EUR = 1.1172  # USD per EUR (catalog: ECB 2026-10-30)
 
 CLOUD_L40S = conf.Candidate(
     "cloud", "FRA", "L40S", 1, "llama-3.1-8b", "fp8", "fp16", "none", "text", "real_time"
@@ -198,10 +198,10 @@ def test_cloud_tco_by_hand(tmp_path: Path) -> None:
     # running GPUs: (r + 1) × 2 for 16 h, (1 + 1) × 2 = 4 for 8 h, over 30.4 days
     peak, base = (r + 1) * 2, 4
     assert row["gpu_hours_per_month"] == pytest.approx((peak * 16 + base * 8) * DAYS)
-    # prices in USD: on demand 1.55; 1-year 1.00 EUR × 1.16 = 1.16. Cheapest of: on demand;
+    # prices in USD: on demand 1.55; 1-year 1.00 EUR × 1.1172 = 1.1172. Cheapest of: on demand;
     # 1y on the base 4 GPUs (each paid 729.6 h a month) + the rest on demand; 1y on all the
     # peak GPUs
-    od, one = 1.55, 1.16
+    od, one = 1.55, 1.1172
     options = {
         "on_demand": od * (peak * 16 + base * 8) * DAYS,
         "1y": min(base * 729.6 * one + od * (peak - base) * 16 * DAYS, peak * 729.6 * one),
@@ -217,7 +217,7 @@ def test_cloud_tco_by_hand(tmp_path: Path) -> None:
 
 
 def test_on_premise_tco_by_hand(tmp_path: Path) -> None:
-    """L40S (4 a server) with one spare at two sites; 1.5 FTE (catalog) at 12 200 USD."""
+    """L40S (4 a server) with one spare at two sites; 1.5 FTE (catalog) at 11 800 USD."""
     data = _with(_retail(), operations={"availability": {"sites": 2, "spare_replicas": 1}})
     row = _row(_context(tmp_path, data), OWN_L40S)
     r = row["serving_replicas"]
@@ -232,18 +232,18 @@ def test_on_premise_tco_by_hand(tmp_path: Path) -> None:
     assert row["cost_operations"] == pytest.approx(servers * 4 * 250 / EUR)
     # set-up: 30 000 USD of project + every server bought
     assert row["setup_cost"] == pytest.approx((30000 + servers * 4 * 15000) / EUR)
-    # staff: 1.5 FTE × 12 200 USD = 18 300 USD = 15 776 EUR
-    assert row["cost_staff"] == pytest.approx(1.5 * 12200 / EUR)
-    # energy: kWh × 0.18 USD/kWh (France)
-    assert row["cost_energy"] == pytest.approx(row["energy_kwh_per_month"] * 0.18 / EUR)
+    # staff: 1.5 FTE × 11 800 USD = 17 700 USD = 15 843 EUR
+    assert row["cost_staff"] == pytest.approx(1.5 * 11800 / EUR)
+    # energy: kWh × 0.173 USD/kWh (France)
+    assert row["cost_energy"] == pytest.approx(row["energy_kwh_per_month"] * 0.173 / EUR)
     parts = sum(row[c] for c in COST_COLUMNS)
     assert row["monthly_cost"] == pytest.approx(parts)
 
 
 def test_api_tco_carries_its_integration_share_and_a_quoted_discount(tmp_path: Path) -> None:
     base = _row(_context(tmp_path, _retail()), API)
-    # 0.2 FTE (catalog) × 12 200 USD = 2 440 USD = 2 103.45 EUR
-    assert base["cost_staff"] == pytest.approx(0.2 * 12200 / EUR)
+    # 0.2 FTE (catalog) × 11 800 USD = 2 360 USD = 2 112.42 EUR
+    assert base["cost_staff"] == pytest.approx(0.2 * 11800 / EUR)
     data = _with(
         _retail(), quotes=[{"kind": "api_discount", "model": "gpt-4o-mini", "discount": 0.25}]
     )
