@@ -549,3 +549,36 @@ def test_moe_records_are_consistent() -> None:
     for name, m in catalog.load().open_models.items():
         if m.experts is None:
             assert m.active_params_b == m.params_b, name  # dense
+
+
+def test_moe_routing_times_must_not_be_negative() -> None:
+    rec = _record("efficiencies", "vllm")
+    rec["moe_routed_token_ns"] = {"value": 1.0, "low": -1.0, "high": 2.0}
+    with pytest.raises(ValueError, match="moe_routed_token_ns must be >= 0"):
+        catalog.Efficiency.model_validate(rec)
+    rec["moe_routed_token_ns"] = None  # null: not modelled
+    catalog.Efficiency.model_validate(rec)
+
+
+def test_compute_efficiency_vs_bf16_is_a_fraction_named_in_the_load_error(tmp_path: Path) -> None:
+    folder = _copy(tmp_path)
+    _edit(
+        folder,
+        "quantisations.yaml",
+        lambda d: d["quantisations"]["fp4"].update(compute_efficiency_vs_bf16=1.6),
+    )
+    problems = _problems(folder)
+    assert "quantisations.yaml: quantisations.fp4: " in problems["quantisations.fp4"]
+    assert "compute_efficiency_vs_bf16 is a fraction" in problems["quantisations.fp4"]
+
+
+def test_sourced_kernel_factors_read_from_the_measurements() -> None:
+    cat = catalog.load()
+    eff = cat.efficiencies["vllm"]
+    # medians of the vLLM 0.19.0 series of ai-dynamo/aiconfigurator (efficiencies.yaml note)
+    assert eff.moe_layer_latency_us.value == pytest.approx(21.8)
+    assert eff.moe_routed_token_ns.value == pytest.approx(11.5)
+    # NVFP4 GEMMs reach ~0.42 of the FP4 peak where BF16 reaches ~0.70: ratio ~0.6
+    assert cat.quantisations["fp4"].compute_efficiency_vs_bf16.value == pytest.approx(0.6)
+    assert cat.quantisations["fp8"].compute_efficiency_vs_bf16.value == pytest.approx(0.79)
+    assert cat.quantisations["fp16"].compute_efficiency_vs_bf16 is None  # bf16 itself

@@ -149,3 +149,82 @@ def test_step_model_from_figures() -> None:
     assert float(m.decode_compute_s_per_token) == pytest.approx(16e-6)
     # attention per pair: 4 × 32 × 4 096 / (1e15 × 0.5 × 2) = 0.524 ns
     assert float(m.attention_s_per_pair) == pytest.approx(4 * 32 * 4096 / 1e15)
+
+
+def _moe_figures(**over: float) -> serving.StepModel:
+    """Qwen3-30B-A3B-like figures on one B200-like GPU (round numbers for hand arithmetic)."""
+    figures: dict[str, float] = dict(
+        gpus=1,
+        dense_weights_fp16_gb=3.0,  # 1.5 B non-expert parameters
+        expert_weights_fp16_gb=58.0,  # 29 B routed-expert parameters
+        experts=128,
+        experts_per_token=8,
+        weight_read_speedup=1.0,
+        active_params_b=3.3125,  # 1.5 + 29 × 8 / 128 = 1.5 + 1.8125
+        kv_bytes_per_token=0.0,
+        attention_layers=48,
+        attention_width=4096,
+        hidden_size=2048,
+        layers=48,
+        bandwidth_gb_s=8000,
+        bandwidth_efficiency=0.75,
+        tflops=9000,
+        bf16_tflops=2250,
+        mfu_decode=0.35,
+        mfu_prefill=0.5,
+        link_gb_s_per_direction=1.0,
+        link_efficiency=1.0,
+        hop_latency_s=0.0,
+        overhead_s=0.0,
+        compute_path_efficiency=0.6,
+        moe_layer_latency_s=20e-6,
+        moe_routed_token_s=10e-9,
+    )
+    figures.update(over)
+    return replica.step_model(**figures)  # type: ignore[arg-type]
+
+
+def test_moe_routing_is_a_fixed_latency_per_layer_and_a_time_per_routed_token() -> None:
+    m = _moe_figures()
+    # fixed: 48 layers × 20 µs = 0.96 ms per step
+    assert float(m.moe_s_per_step) == pytest.approx(0.96e-3)
+    # per token: dispatch 48 × 8 × 10 ns = 3.84 µs; grouped GEMM 2 × 1.8125e9 /
+    # (9 000e12 × 0.6 × 0.5) = 1.343 µs: dispatch-bound, the longer one (3.84 µs)
+    assert float(m.moe_s_per_token) == pytest.approx(3.84e-6)
+    # the routed experts' FLOPs left the roofline: decode compute is the 1.5 B dense part only,
+    # 2 × 1.5e9 / (9 000e12 × 0.6 × 0.35) = 1.587 µs (fp4 path at 0.6 of its peak's share)
+    assert float(m.decode_compute_s_per_token) == pytest.approx(3e9 / (9000e12 * 0.6 * 0.35))
+    # 1 000 decodes, no context: memory 3 GB / 6 000 GB/s + 58 GB × share(1 000 ≈ 1) / 6 000
+    # = 0.5 + 9.667 = 10.167 ms > compute 1.587 ms; + MoE 0.96 + 1 000 × 3.84 µs = 4.8 ms
+    share = float(serving.distinct_share(1000, 128, 8))
+    assert float(m.step_s(1000, 0)) == pytest.approx(
+        (3.0 + 58.0 * share) / 6000 + 0.96e-3 + 1000 * 3.84e-6
+    )
+
+
+def test_large_experts_are_gemm_bound_and_dense_models_have_no_routing() -> None:
+    # 8 experts of 5.5 B (Mixtral-like), 2 per token: GEMM 2 × 11e9 / (1 000e12 × 1 × 0.5)
+    # = 44 µs per token, far above the dispatch 32 × 2 × 10 ns = 0.64 µs
+    m = _moe_figures(
+        expert_weights_fp16_gb=88.0,
+        experts=8,
+        experts_per_token=2,
+        active_params_b=12.5,
+        layers=32,
+        tflops=1000,
+        compute_path_efficiency=1.0,
+    )
+    assert float(m.moe_s_per_token) == pytest.approx(2 * 11e9 / (1000e12 * 0.5))
+    dense = _moe_figures(expert_weights_fp16_gb=0.0, experts=0, experts_per_token=0)
+    assert float(dense.moe_s_per_step) == 0.0 and float(dense.moe_s_per_token) == 0.0
+    # and the dense compute keeps every active parameter
+    assert float(dense.decode_compute_s_per_token) == pytest.approx(
+        2 * 3.3125e9 / (9000e12 * 0.6 * 0.35)
+    )
+
+
+def test_moe_routing_time_rises_with_the_dispatch_time_per_pair() -> None:
+    steps = [
+        float(_moe_figures(moe_routed_token_s=ns * 1e-9).step_s(256, 0)) for ns in (0, 5, 10, 20)
+    ]
+    assert steps == sorted(steps) and steps[-1] > steps[0]

@@ -133,7 +133,14 @@ def test_float_step_equals_step_model() -> None:
     # dense, MoE (8 experts, 2 per token) and tensor-parallel step models on a grid of steps
     dense, _ = llama_8b_h100()
     tp, _ = llama_70b_h100_tp4()
-    moe = dataclasses.replace(dense, experts_read_s=0.040, experts=8, experts_per_token=2)
+    moe = dataclasses.replace(
+        dense,
+        experts_read_s=0.040,
+        experts=8,
+        experts_per_token=2,
+        moe_s_per_step=1e-3,
+        moe_s_per_token=4e-6,
+    )
     rng = np.random.default_rng(0)
     for m in (dense, tp, moe):
         fast = simulation._Step.of(m)

@@ -560,6 +560,16 @@ class Efficiency(BaseRecord):
     power_fraction_memory_bound: Range
     power_fraction_compute_bound: Range
     reference_gemm_efficiency: Range
+    moe_layer_latency_us: Range | None = Field(
+        None,
+        description="fixed time of one mixture-of-experts layer per step (routing, permutation, "
+        "launches), microseconds; null: not modelled",
+    )
+    moe_routed_token_ns: Range | None = Field(
+        None,
+        description="time per routed (token, expert) pair of a MoE layer when its small grouped "
+        "GEMMs are dispatch-bound, nanoseconds; null: not modelled",
+    )
     token_budget_large_gpu: int = Positive
     token_budget_small_gpu: int = Positive
     max_seqs_large_gpu: int = Positive
@@ -577,8 +587,10 @@ class Efficiency(BaseRecord):
             "power_fraction_compute_bound",
         ):
             _fraction(getattr(self, name), name, positive=True)
-        if self.step_overhead_ms.low < 0:
-            raise ValueError("step_overhead_ms must be >= 0")
+        for name in ("step_overhead_ms", "moe_layer_latency_us", "moe_routed_token_ns"):
+            r = getattr(self, name)
+            if r is not None and r.low < 0:
+                raise ValueError(f"{name} must be >= 0; got low={r.low:g}")
         return self
 
     def compute_scale(self, gpu: Any, scenario_pick: Any = None) -> float:
@@ -614,9 +626,16 @@ class Quantisation(BaseRecord):
     bits: Literal[16, 8, 4]
     compute: Literal["bf16", "fp8", "int8", "fp4"]
     decode_speedup_batch1: Range
+    compute_efficiency_vs_bf16: Range | None = Field(
+        None,
+        description="share of its dense peak the compute path's GEMMs reach, relative to the "
+        "share bf16 GEMMs reach on the same GPU (measured); null: unknown, taken as 1",
+    )
 
     @model_validator(mode="after")
     def _speedup(self) -> Quantisation:
+        if self.compute_efficiency_vs_bf16 is not None:
+            _fraction(self.compute_efficiency_vs_bf16, "compute_efficiency_vs_bf16", positive=True)
         ideal = 16 / self.bits
         if self.decode_speedup_batch1.low < 1 or self.decode_speedup_batch1.high > ideal:
             raise ValueError(

@@ -295,6 +295,9 @@ def _step(
         link_efficiency=link_eff or 1.0,
         hop_latency_s=hop_s,
         overhead_s=overhead,
+        compute_path_efficiency=_num(_attr(q, "compute_efficiency_vs_bf16")) or 1.0,
+        moe_layer_latency_s=(_num(_attr(eff, "moe_layer_latency_us")) or 0.0) * 1e-6,
+        moe_routed_token_s=(_num(_attr(eff, "moe_routed_token_ns")) or 0.0) * 1e-9,
     )
 
 

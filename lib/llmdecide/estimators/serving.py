@@ -8,10 +8,13 @@ token budget of prompt tokens (a chunk of a prefill). Its duration (``StepModel.
 
     memory_s  = dense weights read + routed experts read × share touched + KV cache read
     compute_s = decode tokens × decode cost + prefill tokens × prefill cost + attention pairs
-    step_s    = max(memory_s, compute_s) + TP communication + per-step overhead
+    step_s    = max(memory_s, compute_s) + MoE routing + TP communication + per-step overhead
 
 where a mixture-of-experts layer reads only the experts the step's tokens route to: with E experts
 and k per token, n tokens touch E · (1 − (1 − k/E)ⁿ) distinct experts on average (uniform routing).
+The routed tokens' own work (routing, permutation, the grouped expert GEMMs, un-permutation) runs
+as its own kernels after the dense ones: a fixed latency per step plus a time per token, added
+outside the roofline (``moe_s_per_step``, ``moe_s_per_token``; docs/method.md).
 
 **At a load** of λ requests/s (Poisson) a replica alternates decode-only steps (s_d) and
 mixed steps that also carry a chunk of a prompt (s_p; a prompt needs k of them). Every step gives
@@ -71,7 +74,9 @@ class StepModel:
     values (all layers); ``*_compute_s_per_token``: linear-layer FLOPs of one token at the achieved
     throughput; ``attention_s_per_pair``: attention FLOPs of one (query, cached key) pair;
     ``comm_s_per_step`` / ``comm_s_per_token``: tensor-parallel all-reduce latency and volume;
-    ``overhead_s``: scheduling and launch time per step."""
+    ``moe_s_per_step`` / ``moe_s_per_token``: the mixture-of-experts layers' fixed latency per
+    step (routing and launches) and routed-token time (dispatch or grouped GEMM, whichever is
+    longer; 0 for a dense model); ``overhead_s``: scheduling and launch time per step."""
 
     dense_read_s: ArrayLike
     kv_read_s_per_token: ArrayLike
@@ -83,6 +88,8 @@ class StepModel:
     attention_s_per_pair: ArrayLike = 0.0
     comm_s_per_step: ArrayLike = 0.0
     comm_s_per_token: ArrayLike = 0.0
+    moe_s_per_step: ArrayLike = 0.0
+    moe_s_per_token: ArrayLike = 0.0
     overhead_s: ArrayLike = 0.0
 
     def memory_s(self, tokens: ArrayLike, context_tokens: ArrayLike) -> Array:
@@ -111,7 +118,7 @@ class StepModel:
         prefill_tokens: ArrayLike = 0.0,
         prefill_attention_pairs: ArrayLike = 0.0,
     ) -> Array:
-        """One step: max(memory, compute) + communication + overhead."""
+        """One step: max(memory, compute) + MoE routing + communication + overhead."""
         tokens = _f(decode_seqs) + _f(prefill_tokens)
         memory = self.memory_s(tokens, decode_context_tokens)
         compute = self.compute_s(
@@ -119,10 +126,15 @@ class StepModel:
         )
         return (
             np.maximum(memory, compute)
+            + self.moe_s(tokens)
             + _f(self.comm_s_per_step)
             + _f(self.comm_s_per_token) * tokens
             + _f(self.overhead_s)
         )
+
+    def moe_s(self, tokens: ArrayLike) -> Array:
+        """Routed-token work of the MoE layers: fixed latency + time per token (0 when dense)."""
+        return _f(self.moe_s_per_step) + _f(self.moe_s_per_token) * _f(tokens)
 
 
 @dataclass(frozen=True)

@@ -79,8 +79,8 @@ class _Step:
     decode: float
     prefill: float
     attention: float
-    comm_step: float
-    comm_token: float
+    comm_step: float  # TP all-reduce latency + MoE fixed latency per step
+    comm_token: float  # TP all-reduce volume + MoE routed-token time, per token
     overhead: float
 
     @classmethod
@@ -95,8 +95,11 @@ class _Step:
             decode=_scalar(m.decode_compute_s_per_token, "StepModel.decode_compute_s_per_token"),
             prefill=_scalar(m.prefill_compute_s_per_token, "StepModel.prefill_compute_s_per_token"),
             attention=_scalar(m.attention_s_per_pair, "StepModel.attention_s_per_pair"),
-            comm_step=_scalar(m.comm_s_per_step, "StepModel.comm_s_per_step"),
-            comm_token=_scalar(m.comm_s_per_token, "StepModel.comm_s_per_token"),
+            # the MoE routing terms add like communication: per step and per token
+            comm_step=_scalar(m.comm_s_per_step, "StepModel.comm_s_per_step")
+            + _scalar(m.moe_s_per_step, "StepModel.moe_s_per_step"),
+            comm_token=_scalar(m.comm_s_per_token, "StepModel.comm_s_per_token")
+            + _scalar(m.moe_s_per_token, "StepModel.moe_s_per_token"),
             overhead=_scalar(m.overhead_s, "StepModel.overhead_s"),
         )
 

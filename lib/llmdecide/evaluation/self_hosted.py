@@ -261,6 +261,26 @@ def replica_model(ctx: Context, rows: Rows, kv_token: Array, scenario: str) -> s
         link_efficiency=_per_gpu(ctx, gpus, "interconnect_efficiency", scenario, "high"),
         hop_latency_s=np.array([lat for _, lat in links]),
         overhead_s=_per_gpu(ctx, gpus, "step_overhead_ms", scenario, "low") / 1000.0,
+        compute_path_efficiency=_attr(
+            opts, lambda q: _pick_or(cat.quantisations[q].compute_efficiency_vs_bf16, scenario, 1.0)
+        ),
+        moe_layer_latency_s=_optional_per_gpu(ctx, gpus, "moe_layer_latency_us", scenario) * 1e-6,
+        moe_routed_token_s=_optional_per_gpu(ctx, gpus, "moe_routed_token_ns", scenario) * 1e-9,
+    )
+
+
+def _pick_or(r: Any, scenario: str, unknown: float, good: str = "high") -> float:
+    """``pick`` of an optional catalog Range; ``unknown`` where the catalog has none."""
+    return unknown if r is None else pick(r, scenario, good)
+
+
+def _optional_per_gpu(ctx: Context, gpus: Sequence[str], key: str, scenario: str) -> Array:
+    """An optional time of the engine (low is good) per row; 0 (not modelled) where null."""
+    return _attr(
+        gpus,
+        lambda g: _pick_or(
+            getattr(engine_efficiency(ctx.catalog, g), key, None), scenario, 0.0, "low"
+        ),
     )
 
 
