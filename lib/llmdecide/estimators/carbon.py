@@ -6,8 +6,7 @@ from typing import Any
 
 import numpy as np
 
-G_PER_KG = 1000.0
-MONTHS_PER_YEAR = 12.0
+from llmdecide.units import G_PER_KG, MONTHS_PER_YEAR
 
 
 def operational_kgco2e(

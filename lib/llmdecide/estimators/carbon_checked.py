@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 
+from llmdecide.units import G_PER_KG
+
 
 def operational_kgco2e(
     energy_kwh: float,
@@ -35,7 +37,7 @@ def operational_kgco2e(
         raise ValueError(f"renewable_share must be within 0..1, got {renewable_share!r}")
     grid_g = (1.0 - renewable_share) * energy_kwh * intensity_g_per_kwh
     contract_g = renewable_share * energy_kwh * contract
-    return (grid_g + contract_g) / 1000.0
+    return (grid_g + contract_g) / G_PER_KG
 
 
 def embodied_kgco2e_per_month(

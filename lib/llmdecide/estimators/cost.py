@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-Num = Any  # a float or a numpy array (one element per configuration)
+from llmdecide.units import MILLION
 
-MILLION = 1e6
+Num = Any  # a float or a numpy array (one element per configuration)
 
 
 def cloud_compute_usd_per_month(

@@ -6,8 +6,7 @@ from typing import Any
 
 import numpy as np
 
-WH_PER_KWH = 1000.0
-TOKENS_PER_K = 1000.0
+from llmdecide.units import TOKENS_PER_K, WH_PER_KWH
 
 
 def gpu_power_w(tdp_w: float, idle_w: float, utilisation: float) -> float:

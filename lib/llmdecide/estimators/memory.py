@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-BYTES_PER_GB = 1e9
-BITS_PER_BYTE = 8
+from llmdecide.units import BITS_PER_BYTE, BYTES_PER_GB, PER_BILLION
+
 KEY_AND_VALUE = 2  # one key and one value vector per layer, head and token
 
 
 def weights_gb(params_b: Any, bits: Any) -> Any:
     """Weights in GB: parameters × bits / 8 (1 GB = 10⁹ bytes)."""
-    return params_b * 1e9 * bits / BITS_PER_BYTE / BYTES_PER_GB
+    return params_b * PER_BILLION * bits / BITS_PER_BYTE / BYTES_PER_GB
 
 
 def kv_elements_per_token_layer_gqa(kv_heads: int, head_dim: int) -> int:

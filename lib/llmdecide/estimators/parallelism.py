@@ -16,8 +16,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from llmdecide.units import BYTES_PER_GB
+
 ALL_REDUCES_PER_LAYER = 2  # after attention and after the MLP
-BYTES_PER_GB = 1e9
 
 
 def ring_bytes_share(gpus: ArrayLike) -> NDArray[np.float64]:

@@ -27,13 +27,12 @@ import numpy as np
 
 from llmdecide.estimators import parallelism
 from llmdecide.estimators.serving import StepModel
+from llmdecide.units import BYTES_PER_GB, PER_BILLION, TERA
 
 Num = Any  # a float or a numpy array (one element per configuration)
 
 FLOPS_PER_PARAM_PER_TOKEN = 2.0
 ATTENTION_FLOPS_PER_PAIR_PER_WIDTH = 4.0  # QK^T and AV: 2 FLOPs each per (query, key, channel)
-GB = 1e9
-TERA = 1e12
 BYTES_FP16 = 2.0
 
 
@@ -44,7 +43,7 @@ def read_s(gb: Num, bandwidth_gb_s: Num, efficiency: Num, gpus: Num) -> Num:
 
 def flops_s_per_token(active_params_b: Num, tflops: Num, mfu: Num, gpus: Num) -> Num:
     """Seconds of linear-layer compute per token: 2 × active parameters / (peak × MFU × GPUs)."""
-    return FLOPS_PER_PARAM_PER_TOKEN * active_params_b * 1e9 / (tflops * TERA * mfu * gpus)
+    return FLOPS_PER_PARAM_PER_TOKEN * active_params_b * PER_BILLION / (tflops * TERA * mfu * gpus)
 
 
 def step_model(
@@ -102,7 +101,7 @@ def step_model(
         experts=experts,
         experts_per_token=experts_per_token,
         kv_read_s_per_token=read_s(
-            kv_bytes_per_token / GB,
+            kv_bytes_per_token / BYTES_PER_GB,
             bandwidth_gb_s,
             bandwidth_efficiency,
             gpus,

@@ -11,11 +11,10 @@ from llmdecide.estimators import api, cost, energy
 from llmdecide.evaluation import precision, retrieval, workload
 from llmdecide.evaluation.context import OPTIMISTIC, VALUE, Context, pick
 from llmdecide.evaluation.hosting import tco
+from llmdecide.units import SECONDS_PER_HOUR
 
 if TYPE_CHECKING:
     from llmdecide.configurations import Candidate
-
-SECONDS_PER_HOUR = 3600.0
 
 
 def speed(catalog: Any, model: str, scenario: str) -> tuple[float, float]:

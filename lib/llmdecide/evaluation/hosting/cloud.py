@@ -14,8 +14,7 @@ from llmdecide.estimators import carbon
 from llmdecide.evaluation.context import Context
 from llmdecide.evaluation.hosting import fleet as common
 from llmdecide.evaluation.hosting import tco
-
-HOURS_PER_DAY = 24.0
+from llmdecide.units import HOURS_PER_DAY
 
 if TYPE_CHECKING:
     from llmdecide.evaluation.self_hosted import Rows

@@ -11,12 +11,12 @@ from numpy.typing import NDArray
 
 from llmdecide.estimators import energy as energy_est
 from llmdecide.evaluation.context import Context, pick
+from llmdecide.units import HOURS_PER_DAY
 
 if TYPE_CHECKING:
     from llmdecide.evaluation.self_hosted import Rows
 
 Array = NDArray[np.float64]
-HOURS_PER_DAY = 24.0
 
 
 def by_key(keys: list[Any], fn: Any) -> list[Any]:

@@ -12,6 +12,7 @@ from llmdecide.estimators import carbon, cost
 from llmdecide.evaluation.context import VALUE, Context
 from llmdecide.evaluation.hosting import fleet as common
 from llmdecide.evaluation.hosting import tco
+from llmdecide.units import HOURS_PER_DAY
 
 if TYPE_CHECKING:
     from llmdecide.evaluation.self_hosted import Rows
@@ -56,7 +57,7 @@ def bill(ctx: Context, rows: Rows, fleet: Mapping[str, Any], scenario: str) -> d
     # every GPU of a bought server is owned and powered: those the replicas leave free are spares
     gpus_total = servers * per_server
     kwh = common.energy_kwh_per_month(
-        ctx, rows, fleet, scenario, keep_all_on=True, on_gpu_h_per_day=gpus_total * 24.0
+        ctx, rows, fleet, scenario, keep_all_on=True, on_gpu_h_per_day=gpus_total * HOURS_PER_DAY
     )
     electricity = np.array(
         common.by_key(
