@@ -13,6 +13,7 @@ from pydantic import (
     model_validator,
 )
 
+from llmdecide.estimators import precision
 from llmdecide.params.fields import (
     Integer,
     Iso3,
@@ -48,8 +49,6 @@ class Evaluation(_Section):
     def _enough_questions(self) -> Evaluation:
         if self.questions is None:
             return self
-        from llmdecide.estimators import precision
-
         decimals = precision.written_decimals(self.accuracy)
         fewest = precision.fewest_questions(self.accuracy, decimals)
         if self.questions < fewest.denominator:

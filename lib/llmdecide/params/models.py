@@ -14,6 +14,7 @@ from pydantic import (
     model_validator,
 )
 
+from llmdecide import results
 from llmdecide.params.choices import Constraints, Options
 from llmdecide.params.evidence import Carbon, Evaluation, Measurements
 from llmdecide.params.fields import (
@@ -161,6 +162,4 @@ def json_schema() -> dict[str, Any]:
 
 def write_schema(path: str | Path) -> Path:
     """Write ``json_schema()`` deterministically (sorted keys, indent 2)."""
-    from llmdecide import results
-
     return results.write_json(Path(path), json_schema())
