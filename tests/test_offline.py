@@ -209,6 +209,15 @@ def test_offline_results_are_byte_identical_to_a_normal_run(
     assert offline["done"].returncode == 0
     target = offline["target"]
     if _inputs_sha256(target) != _inputs_sha256(normal):
+        from llmdecide import fingerprint
+
+        # skipped only when the tree really changed since the normal run (fingerprinted again
+        # now): an offline run that fingerprints unchanged sources differently fails
+        now = fingerprint.compute(RETAIL).sha256
+        assert now != _inputs_sha256(normal), (
+            "the offline run fingerprinted its inputs differently from the normal run, yet the "
+            "sources are unchanged"
+        )
         # the package, templates or catalog were edited between the two runs (a working tree
         # being changed under the tests): the results may differ by design
         pytest.skip(

@@ -13,6 +13,7 @@ import yaml
 
 from llmdecide import params
 from llmdecide.errors import ParamsError, Problem
+from llmdecide.params.yaml_loader import MAX_FILE_BYTES
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIENTS = ROOT / "params" / "clients"
@@ -482,7 +483,7 @@ def test_python_tag_message_says_it_is_refused(tmp_path: Path) -> None:
 def test_missing_file_folder_and_huge_file(tmp_path: Path) -> None:
     assert "no such file" in _problems(tmp_path / "nope.yaml")[0].expected
     assert "is a folder" in _problems(tmp_path)[0].expected
-    huge = _write(tmp_path, "# " + "x" * (params.MAX_FILE_BYTES + 10) + "\n")
+    huge = _write(tmp_path, "# " + "x" * (MAX_FILE_BYTES + 10) + "\n")
     assert "limit 1 MiB" in _problems(huge)[0].expected
 
 

@@ -5,6 +5,9 @@ status, shown on the report's first page in both languages."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +16,7 @@ from typer.testing import CliRunner
 
 from llmdecide import catalog, i18n, plausibility, report, stages
 from llmdecide.cli import app
+from llmdecide.errors import ParamsError
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -144,6 +148,36 @@ def test_a_peak_barely_above_the_mean(tmp_path: Path) -> None:
     assert warnings_of(tmp_path, calm) == []
 
 
+def test_a_phase_without_burst(tmp_path: Path) -> None:
+    """Each phase is sized on its own peak, so each is checked. Over 16 active hours
+    (57 600 s): pilot 2 000 / 57 600 = 0.0347 requests/s, peak 1 is 28.8× that (fine); full
+    40 000 / 57 600 = 0.694 requests/s, peak 0.7 is 1.008× that (warned)."""
+    text = edited(
+        "  horizon_months: 36\n",
+        "  horizon_months: 36\n  phases:\n"
+        "    - {name: pilot, months: 6, requests_per_day: 2000, peak_requests_per_second: 1}\n"
+        "    - {name: full, months: 30, requests_per_day: 40000, peak_requests_per_second: 0.7}\n",
+    )
+    (found,) = warnings_of(tmp_path, text)
+    assert (found.code, found.key_path) == ("no_burst", "usage.phases[1].peak_requests_per_second")
+    assert found.values["ratio"] == pytest.approx(0.7 / (40000 / 57600))
+    assert "1.01×" in found.message and "40000 / (16 h × 3600 s) = 0.694" in found.message
+    calm = text.replace("peak_requests_per_second: 0.7}", "peak_requests_per_second: 0.77}")
+    assert warnings_of(tmp_path, calm) == []
+
+
+def test_a_peak_below_the_mean_is_an_error_not_a_warning(tmp_path: Path) -> None:
+    """Below the mean over the active hours (so below the daily mean too: 40 000 / 86 400 s =
+    0.463 requests/s) the file is refused: 0.3 < 0.694 requests/s."""
+    path = tmp_path / "client.yaml"
+    path.write_text(edited("peak_requests_per_second: 12", "peak_requests_per_second: 0.3"))
+    with pytest.raises(ParamsError) as info:
+        stages.load_inputs(path, display_path="client.yaml")
+    (problem,) = info.value.problems
+    assert problem.key_path == "usage.peak_requests_per_second"
+    assert "is below the average over the active hours" in problem.expected
+
+
 def test_the_function_is_pure_and_ordered() -> None:
     """Same inputs, same warnings; a template given explicitly is used as it is."""
     inputs = stages.load_inputs(EXAMPLES[0])
@@ -162,16 +196,32 @@ def test_the_function_is_pure_and_ordered() -> None:
 # -- the CLI -------------------------------------------------------------------------------------
 
 
+ORDER = [
+    "critical_performance.performance.limit",
+    "usage.input_tokens",
+    "client.name",
+    "usage.peak_requests_per_second",
+]
+"""Where ``four_mistakes`` is warned, in the order of the checks (plausibility.warnings_for)."""
+
+
+def four_mistakes() -> str:
+    """The four likely mistakes of issue 16.6 in one file: the name left as the template's
+    placeholder, a p95 limit of 8000 s, a 500 000-token prompt, a peak at the mean."""
+    text = edited("name: Bad Inputs Retail", 'name: "__NAME__"')
+    text = text.replace("limit: 3.0}", "limit: 8000}").replace(
+        "input_tokens: 600", "input_tokens: 500000"
+    )
+    return text.replace("peak_requests_per_second: 12", "peak_requests_per_second: 0.7")
+
+
 def test_validate_prints_warnings_and_exits_0(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "400")
     monkeypatch.chdir(tmp_path)
-    text = edited("limit: 3.0}", "limit: 8000}").replace(
-        "input_tokens: 600", "input_tokens: 500000"
-    )
-    (tmp_path / "client.yaml").write_text(text, encoding="utf-8")
+    (tmp_path / "client.yaml").write_text(four_mistakes(), encoding="utf-8")
     try:
         runner = CliRunner(mix_stderr=False)  # type: ignore[call-arg]  # click < 8.2
     except TypeError:
@@ -180,11 +230,14 @@ def test_validate_prints_warnings_and_exits_0(
     assert result.exit_code == 0, result.output
     assert "ok client.yaml" in result.stdout
     lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 2, result.stderr
+    assert len(lines) == 4, result.stderr
+    # the module's order: latency, prompt, template text, burst
     assert lines[0].startswith(
         "warning: client.yaml: critical_performance.performance.limit: a p95_latency_s limit"
     )
     assert lines[1].startswith("warning: client.yaml: usage.input_tokens: one request needs")
+    assert lines[2].startswith("warning: client.yaml: client.name: the placeholder __NAME__")
+    assert lines[3].startswith("warning: client.yaml: usage.peak_requests_per_second: the peak")
 
 
 # -- the report ----------------------------------------------------------------------------------
@@ -261,31 +314,50 @@ def test_the_warnings_are_on_the_first_page() -> None:
     assert 'class="input-warnings"' not in report.render_html(_context("fr", []))
 
 
-def test_run_prints_the_warnings_once_the_inputs_are_validated(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """``llmdecide run`` shows them before any notebook starts (here the run is stopped right
-    after validation, where it takes the client's lock)."""
-    from llmdecide import runner
-    from llmdecide.errors import RunError
+@pytest.mark.slow
+def test_a_real_run_warns_in_the_terminal_and_on_the_first_page(tmp_path: Path) -> None:
+    """``llmdecide run`` in its own process on the four mistakes: each is printed before the
+    first notebook starts, the run goes on (exit 0), and the published report's first page (the
+    HTML cover, the PDF's page 1) lists each of them; nothing is written outside ``tmp_path``."""
+    from pypdf import PdfReader
 
-    def stop(*args: Any, **kwargs: Any) -> Any:
-        raise RunError("stopped after validation")
+    (tmp_path / "client.yaml").write_text(four_mistakes(), encoding="utf-8")
+    reports = tmp_path / "reports"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "llmdecide.cli",
+            "run",
+            "client.yaml",
+            "--reports-dir",
+            str(reports),
+        ],
+        cwd=tmp_path,
+        env={**os.environ, "NO_COLOR": "1", "COLUMNS": "400"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,  # one stream: the order of warnings and steps is kept
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout
+    lines = proc.stdout.splitlines()
+    warned = [line for line in lines if line.startswith("warning: ")]
+    assert [line.split(": ")[2] for line in warned] == ORDER, proc.stdout
+    first_notebook = next(i for i, line in enumerate(lines) if "notebook 01" in line)
+    assert lines.index(warned[-1]) < first_notebook, proc.stdout
 
-    monkeypatch.setattr(runner, "client_lock", stop)
-    monkeypatch.setenv("NO_COLOR", "1")
-    monkeypatch.setenv("COLUMNS", "400")
-    monkeypatch.setenv("LLMDECIDE_REPORTS", str(tmp_path / "reports"))
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "client.yaml").write_text(edited("limit: 3.0}", "limit: 8000}"), "utf-8")
-    try:
-        cli = CliRunner(mix_stderr=False)  # type: ignore[call-arg]  # click < 8.2
-    except TypeError:
-        cli = CliRunner()
-    result = cli.invoke(app, ["run", "client.yaml"], catch_exceptions=False)
-    assert result.exit_code == 1, result.output
-    assert "error: stopped after validation" in result.stderr
-    assert "warning: client.yaml: critical_performance.performance.limit:" in result.stderr
+    html = (reports / "client" / "report.html").read_text("utf-8")
+    cover = html[html.index('<header class="cover">') : html.index("</header>")]
+    assert "Check these inputs" in cover
+    for key_path in ORDER:
+        assert f"<code>{key_path}</code>" in cover, key_path
+    assert "500,200 tokens" in cover and "8,000 s (133 min)" in cover  # 500 000 + 200; 8000/60
+    assert html.count('class="input-warnings"') == 1
+    pages = PdfReader(reports / "client" / "report.pdf").pages
+    first = " ".join((pages[0].extract_text() or "").split())
+    assert "Check these inputs" in first
+    assert all(key_path in first for key_path in ORDER), first
 
 
 def test_the_pdf_shows_them_on_page_one(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from llmdecide import catalog, params
 from llmdecide.estimators import precision
+from llmdecide.params.problems import problems_from_validation
 
 # --------------------------------------------------------------------------------------------
 # Wilson score interval
@@ -163,7 +164,7 @@ def test_params_accept_questions_and_refuse_too_few() -> None:
         params.ClientParams.model_validate(
             _client("{model: llama-3.1-8b, accuracy: 0.913, questions: 10}")
         )
-    problems = params.problems_from_validation(info.value, "acme.yaml")
+    problems = problems_from_validation(info.value, "acme.yaml")
     assert [p.key_path for p in problems] == ["evaluations[0].questions"]
     assert "the fewest questions that can is 23 (21/23 = 0.91304)" in problems[0].expected
     # 23 questions is the edge: accepted

@@ -13,9 +13,11 @@ first page. ``warnings_for(client, catalog, file)`` is pure: params and catalog 
   would be excluded (a size in characters or bytes typed as tokens?).
 - ``template_placeholder``: the client name, use-case title or description still holds a
   placeholder of ``params/clients/_template.yaml`` (``__NAME__``) or its sample text.
-- ``no_burst``: the peak rate at most ``PEAK_TO_MEAN_MIN`` × the mean over the active hours (the
-  mean itself is the lower bound the validation enforces): traffic without any burst is rare
-  for a real-time application; the daily mean typed as the peak?
+- ``no_burst``: the peak rate of the usage or of one of its phases at most ``PEAK_TO_MEAN_MIN`` ×
+  the mean over the active hours: traffic without any burst is rare for a real-time
+  application; the daily mean typed as the peak? A peak below that mean (so also one below the
+  mean over the whole day) is not a warning but an error of the validation
+  (``params.usage.Usage``: exit 2, tests/bad_inputs/052-peak-below-average).
 
 The thresholds are warning heuristics, not method settings: no figure of the report depends on
 them.
@@ -247,24 +249,39 @@ def template_placeholders(
 
 
 def no_burst(client: ClientParams, file: str) -> list[Warning]:
-    """A real-time peak rate at most ``PEAK_TO_MEAN_MIN`` × the mean over the active hours."""
-    usage = client.usage
+    """A real-time peak rate at most ``PEAK_TO_MEAN_MIN`` × the mean over the active hours: the
+    usage's, and each phase's (a phase is sized on its own peak)."""
     if not _real_time(client):
         return []
-    mean = usage.average_requests_per_second
-    peak = usage.peak_requests_per_second
-    if peak > mean * PEAK_TO_MEAN_MIN:
-        return []
-    return [
-        Warning(
-            file,
-            "usage.peak_requests_per_second",
-            "no_burst",
-            f"the peak ({peak:g} requests/s) is only {peak / mean:.2f}× the mean over the active "
-            f"hours ({usage.requests_per_day:g} / ({usage.active_hours_per_day:g} h × 3600 s) = "
-            f"{mean:.3g} requests/s): real traffic has bursts",
-            "give the busiest second's rate (from the access logs or the pilot), or check that "
-            "the mean was not typed as the peak",
-            {"peak": peak, "mean": mean, "ratio": peak / mean},
-        )
+    usage = client.usage
+    rates = [("usage", usage.requests_per_day, usage.peak_requests_per_second)]
+    rates += [
+        (f"usage.phases[{i}]", phase.requests_per_day, phase.peak_requests_per_second)
+        for i, phase in enumerate(usage.phases or [])
     ]
+    out = []
+    for where, per_day, peak in rates:
+        found = _flat_peak(file, where, per_day, peak, usage.active_hours_per_day)
+        if found is not None:
+            out.append(found)
+    return out
+
+
+def _flat_peak(
+    file: str, where: str, requests_per_day: float, peak: float, active_hours_per_day: float
+) -> Warning | None:
+    """The ``no_burst`` warning of one rate (``where``: ``usage`` or ``usage.phases[i]``)."""
+    mean = requests_per_day / (active_hours_per_day * 3600)
+    if peak > mean * PEAK_TO_MEAN_MIN:
+        return None
+    return Warning(
+        file,
+        f"{where}.peak_requests_per_second",
+        "no_burst",
+        f"the peak ({peak:g} requests/s) is only {peak / mean:.2f}× the mean over the active "
+        f"hours ({requests_per_day:g} / ({active_hours_per_day:g} h × 3600 s) = "
+        f"{mean:.3g} requests/s): real traffic has bursts",
+        "give the busiest second's rate (from the access logs or the pilot), or check that "
+        "the mean was not typed as the peak",
+        {"peak": peak, "mean": mean, "ratio": peak / mean},
+    )
