@@ -90,10 +90,12 @@ def load_inputs(params_path: Path | str, display_path: str | None = None) -> Inp
                 file_for_errors=display,
                 key_path="measurements.usage_log",
                 peak_window_s=int(cat.method["peak_window_s"]),
+                peak_quantile=float(cat.method["peak_quantile"]),
                 columns=m.columns,
                 requests=usage_rows,
             )
             usage.update(usage_measured.as_usage_override())
+            usage.update(usage_measured.token_distribution())  # the sizing's p95 and spread
             if usage_rows is not None:  # a pilot: its log must also be fit for a calibration
                 from llmdecide import calibration
                 from llmdecide.errors import Problem
