@@ -450,6 +450,47 @@ def test_validate_warns_of_a_commitment_beyond_the_horizon_and_exits_0(tmp_path:
     )
 
 
+def test_run_prints_the_tco_warnings_validate_prints(tmp_path: Path) -> None:
+    """Issue 13: ``llmdecide run`` printed the plausibility warnings but not the cost-of-
+    ownership ones. A real CLI call of each; the run is stopped at its client lock (held here),
+    after the inputs are validated and warned about and before any notebook runs."""
+    import fcntl
+    import os
+    import subprocess
+    import sys
+
+    data = _retail()
+    data["usage"]["horizon_months"] = 12
+    data["options"]["cloud_commitment"] = ["on_demand", "3y"]
+    (tmp_path / "client.yaml").write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    expected = stages.load_inputs(tmp_path / "client.yaml", "client.yaml").tco_warnings
+    assert any("a 3y commitment (36 months) is longer than" in w for w in expected)
+    env = {**os.environ, "COLUMNS": "500"}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "llmdecide.cli", *args]
+        return subprocess.run(
+            command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+        )
+
+    validated = cli("validate", "client.yaml")
+    assert validated.returncode == 0, validated.stderr
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    with open(reports / ".client.lock", "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        ran = cli("run", "client.yaml", "--reports-dir", "reports")
+    assert "another run of client is in progress" in ran.stderr, ran.stderr
+    assert "Traceback" not in ran.stderr
+    printed_by_validate = " ".join(validated.stderr.split())
+    printed_by_run = " ".join(ran.stderr.split())
+    for warning in expected:
+        line = "warning: " + " ".join(warning.split())
+        assert line in printed_by_validate
+        assert line in printed_by_run
+    assert sorted(p.name for p in reports.iterdir()) == [".client.lock"]  # nothing published
+
+
 def test_the_report_labels_client_quotes_and_quoted_parts() -> None:
     import json
     from html import unescape

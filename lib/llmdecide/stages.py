@@ -58,6 +58,14 @@ class Inputs:
 
         return plausibility.warnings_for(self.client, self.catalog, self.display_path)
 
+    @cached_property
+    def tco_warnings(self) -> list[str]:
+        """Legal but likely wrong cost-of-ownership inputs (``params.tco_warnings``): what
+        ``llmdecide validate`` and ``llmdecide run`` both print, word for word."""
+        from llmdecide.params import tco_warnings
+
+        return tco_warnings(self.client, self.display_path)
+
 
 def load_inputs(params_path: Path | str, display_path: str | None = None) -> Inputs:
     """Validate the params file against its schema and the catalog, and read its measurements.
@@ -658,7 +666,6 @@ def tco_data(inputs: Inputs, frame: pd.DataFrame, best: Mapping[str, Any] | None
     the recommendation's figures that come from a quote, and the warnings on these inputs."""
     from llmdecide import configurations as conf
     from llmdecide.evaluation.hosting import tco
-    from llmdecide.params import tco_warnings
 
     client = inputs.client
     ctx = conf.make_context(client, inputs.catalog, dict(inputs.usage), {})
@@ -696,7 +703,7 @@ def tco_data(inputs: Inputs, frame: pd.DataFrame, best: Mapping[str, Any] | None
             if best is not None and best["hosting"] == "cloud"
             else None
         ),
-        "warnings": tco_warnings(client, inputs.display_path),
+        "warnings": inputs.tco_warnings,
     }
 
 
