@@ -232,12 +232,36 @@ def test_on_premise_tco_by_hand(tmp_path: Path) -> None:
     assert row["cost_operations"] == pytest.approx(servers * 4 * 250 / EUR)
     # set-up: 30 000 USD of project + every server bought
     assert row["setup_cost"] == pytest.approx((30000 + servers * 4 * 15000) / EUR)
-    # staff: 1.5 FTE × 12 200 USD = 18 300 USD = 15 776 EUR
-    assert row["cost_staff"] == pytest.approx(1.5 * 12200 / EUR)
+    # staff: 1.5 FTE (one site) × (1 + 0.2 for the second site) = 1.8 FTE × 12 200 USD
+    # = 21 960 USD = 18 931 EUR
+    assert row["cost_staff"] == pytest.approx(1.5 * 1.2 * 12200 / EUR)
     # energy: kWh × 0.18 USD/kWh (France)
     assert row["cost_energy"] == pytest.approx(row["energy_kwh_per_month"] * 0.18 / EUR)
     parts = sum(row[c] for c in COST_COLUMNS)
     assert row["monthly_cost"] == pytest.approx(parts)
+
+
+def test_staff_scales_per_site_with_the_catalog_share(tmp_path: Path) -> None:
+    cands = [CLOUD_L40S, OWN_L40S, API]
+    rows = {}
+    for sites in (1, 2, 3):
+        data = _with(_retail(), operations={"availability": {"sites": sites, "spare_replicas": 1}})
+        rows[sites] = conf.evaluate_candidates(_context(tmp_path, data, f"s{sites}.yaml"), cands)
+    # catalog FTE × (1 + 0.2 × (S − 1)) × 12 200 USD: cloud 1.0, on premise 1.5, API 0.2 FTE
+    for i, fte in enumerate((1.0, 1.5, 0.2)):
+        for sites in (1, 2, 3):
+            expected = fte * (1 + 0.2 * (sites - 1)) * 12200 / EUR
+            assert rows[sites]["cost_staff"][i] == pytest.approx(expected)
+    # the API's region pair: the same tokens (a standby bills only what it serves), more staff
+    api1, api2 = rows[1].iloc[2], rows[2].iloc[2]
+    assert api2["cost_api"] == pytest.approx(api1["cost_api"])
+    assert api2["monthly_cost"] - api1["monthly_cost"] == pytest.approx(0.2 * 0.2 * 12200 / EUR)
+    # a client's own FTE is its whole team: not scaled
+    data = _with(
+        _retail(), operations={"staff_fte": 2.0, "availability": {"sites": 2, "spare_replicas": 1}}
+    )
+    row = _row(_context(tmp_path, data, "own.yaml"), CLOUD_L40S)
+    assert row["cost_staff"] == pytest.approx(2.0 * 12200 / EUR)
 
 
 def test_api_tco_carries_its_integration_share_and_a_quoted_discount(tmp_path: Path) -> None:
@@ -427,7 +451,11 @@ def test_tco_data_lists_the_quotes_and_what_they_touch(tmp_path: Path) -> None:
         }
     ]
     assert got["recommendation_quoted"] == ["cost_compute", "monthly_cost"]
-    assert got["availability"] == {"sites": 1, "spare_replicas": 1}
+    assert got["availability"] == {
+        "sites": 1,
+        "spare_replicas": 1,
+        "staff_share_per_extra_site": 0.2,  # catalog
+    }
 
 
 def test_validate_warns_of_a_commitment_beyond_the_horizon_and_exits_0(tmp_path: Path) -> None:
@@ -512,7 +540,7 @@ def test_the_report_labels_client_quotes_and_quoted_parts() -> None:
             }
             for h, f in (("api", 0.2), ("cloud", 1.0), ("on_premise", 1.5))
         },
-        "availability": {"sites": 2, "spare_replicas": 1},
+        "availability": {"sites": 2, "spare_replicas": 1, "staff_share_per_extra_site": 0.2},
         "commitments": ["on_demand", "1y"],
         "quotes": [
             {
@@ -537,6 +565,9 @@ def test_the_report_labels_client_quotes_and_quoted_parts() -> None:
     assert "Client quote: cloud GPU-hour H100-SXM FRA on_demand: 2.40 EUR" in text
     assert "(client quote)" in text  # the quoted part of the breakdown
     assert "2 site(s), 1 spare replica(s)" in text
+    # the second site's staff share and the API's region pair, in words
+    assert "Each of the 1 site(s) beyond the first adds 20%" in text
+    assert "region pair" in text and "the tokens do not double" in text
     assert "The recommendation's cloud price: 1-year commitment." in text
     assert "Warning: client.yaml: quotes[0].gpu" in text
 

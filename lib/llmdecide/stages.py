@@ -694,7 +694,14 @@ def tco_data(inputs: Inputs, frame: pd.DataFrame, best: Mapping[str, Any] | None
                 quoted.extend(f for f in used["figures"] if f not in quoted)
     return {
         "staff": staff,
-        "availability": {"sites": sites, "spare_replicas": spares},
+        "availability": {
+            "sites": sites,
+            "spare_replicas": spares,
+            # staff per site beyond the first (catalog FTE only), and an API's region pair
+            "staff_share_per_extra_site": ctx.assumption(
+                "staff_fte_share_per_extra_site", conf.VALUE, "low"
+            ),
+        },
         "commitments": tco.offered_commitments(ctx),
         "quotes": quotes,
         "recommendation_quoted": quoted,
