@@ -111,7 +111,7 @@ DEFAULT_ACTIVE_HOUR_SHARE = 0.10
 
 DEFAULT_PEAK_QUANTILE = 0.99
 """The sizing peak is this quantile of the rates of the tumbling windows of ``peak_window_s``
-(the catalog's ``method.peak_quantile`` in a run; docs/method.md "Peak from a trace")."""
+(the catalog's ``method.peak_quantile`` in a run; docs/method.md §3.5 "Peak from a usage log")."""
 
 EPOCH_SECONDS_MAX = 1e11
 """Numeric timestamps at or above this (year 5138) are not epoch seconds (ms, µs or ns)."""
@@ -206,7 +206,7 @@ class UsageMeasured:
     def token_distribution(self) -> dict[str, float]:
         """What the sizing reads of the token distributions beside the means (added to the
         ``usage`` of a run, not in the params file): the p95 request's tokens and the squared
-        coefficients of variation (docs/method.md "Token distributions from a trace")."""
+        coefficients of variation (docs/method.md §3.1 "Token distributions from a usage log")."""
         return {
             "input_tokens_p95": self.input_tokens_p95,
             "output_tokens_p95": self.output_tokens_p95,
