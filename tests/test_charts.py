@@ -40,6 +40,7 @@ def builders(ctx: dict[str, Any], language: str) -> dict[str, Any]:
             carbon["projection"], limit=300.0, measured=carbon["measured"], **kw
         ),
         "regions": charts.region_chart(carbon["regions"], carbon["intensity"], limit=300, **kw),
+        "daily_load": charts.daily_load_chart(ctx["measurements"]["usage_summary"], **kw),
     }
 
 
@@ -60,6 +61,7 @@ def french(context: dict[str, Any]) -> dict[str, Any]:
         "break_even",
         "carbon",
         "regions",
+        "daily_load",
     ],
 )
 def test_each_chart_has_title_description_and_renders_to_svg(
@@ -172,3 +174,34 @@ def test_a_pareto_front_of_one_configuration_renders_with_a_finite_size() -> Non
     svg = charts.to_svg(charts.pareto_chart([row], limits, language="en"))
     width, height = re.search(r'<svg[^>]*width="([^"]*)"[^>]*height="([^"]*)"', svg).groups()
     assert float(width) > 0 and 0 < float(height) < 2000
+
+
+def _layer_values(spec: dict[str, Any]) -> list[list[dict[str, Any]]]:
+    return [layer["data"]["values"] for layer in spec["layer"] if "values" in layer.get("data", {})]
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_daily_load_curve_marks_the_busiest_hour_and_the_sizing_peak(language: str) -> None:
+    # two days; hour 09 holds 720 requests (360 a day), hour 14 holds 240, hour 03 holds 8
+    by_hour = [0] * 24
+    by_hour[9], by_hour[14], by_hour[3] = 720, 240, 8
+    summary = {
+        "requests_by_hour": by_hour,
+        "days_covered": 2.0,
+        "active_hour_share": 0.1,
+        "peak_requests_per_second": 0.25,  # = 900 requests/h at the sizing peak
+        "peak_quantile": 0.99,
+        "peak_window_s": 60,
+    }
+    spec = charts.daily_load_chart(summary, language=language, currency="EUR").to_dict()
+    bars, busiest, rule, _ = _layer_values(spec)
+    assert [b["hour"] for b in bars] == [f"{h:02d}" for h in range(24)]
+    per_day = {b["hour"]: b["requests"] for b in bars}
+    assert (per_day["09"], per_day["14"], per_day["03"]) == (360.0, 120.0, 4.0)  # ÷ 2 days
+    # active: ≥ 10 % of the busiest hour's 720 = 72 → hours 09 and 14, not 03 (8)
+    kinds = {b["hour"]: b["kind"] for b in bars}
+    assert kinds["09"] == kinds["14"] != kinds["03"]
+    assert busiest == [{"hour": "09", "requests": 360.0}]
+    assert rule[0]["requests"] == pytest.approx(900.0)  # 0.25 requests/s × 3600 s
+    assert "p99" in rule[0]["label"] and "900" in rule[0]["label"]
+    assert charts.to_svg(charts.daily_load_chart(summary, language=language)).startswith("<svg")

@@ -92,9 +92,15 @@ def test_hand_computed_summary(tmp_path):
     assert m.days_covered == 2.0
     assert m.requests_per_day == 3.0
     # 60 s windows starting at each request: [0,60) holds 0,20,50 → 3; [20,80) holds 20,50,70 → 3;
-    # [50,110) → 2; the rest 1. Peak = 3 / 60 s = 0.05 requests/s
+    # [50,110) → 2; the rest 1. Busiest window = 3 / 60 s = 0.05 requests/s
     assert m.peak_window_s == 60
-    assert m.peak_requests_per_second == pytest.approx(3 / 60)
+    assert m.max_requests_per_second == pytest.approx(3 / 60)
+    # the sizing peak: 2881 tumbling minutes (172800 s / 60 + 1), 4 of them non-empty (3, 1, 1,
+    # 1): the p99 at rank 0.99 × 2880 = 2851.2 is an empty minute → 0; below the mean rate over
+    # the 2 active hours, 3 per day / (2 × 3600 s) = 1/2400 requests/s, which is taken instead
+    assert m.peak_quantile == 0.99
+    assert m.peak_basis == "active_hours_mean"
+    assert m.peak_requests_per_second == pytest.approx(1 / 2400)
     # inputs 100…600: mean 2100/6 = 350; p50 between 300 and 400 = 350;
     # p95 at rank 0.95 × (6 − 1) = 4.75 → 500 + 0.75 × (600 − 500) = 575
     assert m.input_tokens_mean == 350
@@ -116,7 +122,7 @@ def test_hand_computed_summary(tmp_path):
     assert m.active_hours_per_day == 2
     assert m.as_usage_override() == {
         "requests_per_day": 3.0,
-        "peak_requests_per_second": pytest.approx(0.05),
+        "peak_requests_per_second": pytest.approx(1 / 2400),
         "input_tokens": 350,
         "output_tokens": 35,
         "active_hours_per_day": 2.0,
@@ -126,9 +132,11 @@ def test_hand_computed_summary(tmp_path):
 def test_peak_window_and_active_share_are_parameters(tmp_path):
     path = write_csv(tmp_path / "usage.csv")
     # 30 s: [0,30) → 0,20 = 2; [20,50) → 20 only (half-open); [50,80) → 50,70 = 2 → 2/30
-    assert read(path, window=30).peak_requests_per_second == pytest.approx(2 / 30)
+    assert read(path, window=30).max_requests_per_second == pytest.approx(2 / 30)
     # 120 s: [0,120) → 0,20,50,70 = 4 → 4/120
-    assert read(path, window=120).peak_requests_per_second == pytest.approx(4 / 120)
+    assert read(path, window=120).max_requests_per_second == pytest.approx(4 / 120)
+    # quantile 1: the busiest tumbling minute, [0, 60) with 3 → 3/60
+    assert read(path, peak_quantile=1.0).peak_requests_per_second == pytest.approx(3 / 60)
     # 25 % of hour 09's 5 requests = 1.25 > hour 10's 1 → one active hour
     assert read(path, active_hour_share=0.25).active_hours_per_day == 1
 
@@ -138,8 +146,81 @@ def test_peak_is_a_sliding_window_not_a_tumbling_one(tmp_path):
     rows = [(f"2025-03-03T09:0{s // 60}:{s % 60:02d}Z", 10, 1) for s in (40, 50, 70, 80)]
     path = write_csv(tmp_path / "usage.csv", rows, COLUMNS[:3])
     m = read(path, window=60)
-    assert m.peak_requests_per_second == pytest.approx(4 / 60)
+    assert m.max_requests_per_second == pytest.approx(4 / 60)
+    # tumbling minutes from the first request (09:00:40): [40, 100) holds all 4 too
+    assert read(path, peak_quantile=1.0).peak_requests_per_second == pytest.approx(4 / 60)
     assert m.latency_s_p50 is None and m.latency_s_count == 0 and m.ttft_s_p95 is None
+
+
+def minutes_trace(counts: list[int]) -> list[tuple[float, int, int]]:
+    """Minute i (from 09:00 UTC) holds counts[i] requests evenly spaced in it; the tokens are
+    a function of the request's rank only, so traces of the same volume share their tokens."""
+    rows = []
+    for i, c in enumerate(counts):
+        for j in range(c):
+            n = len(rows)
+            rows.append((EPOCH_0900 + 60.0 * i + 60.0 * j / c, 200 + (n * 37) % 800, 50 + n % 300))
+    return rows
+
+
+def bursty_counts(b: int) -> list[int]:
+    """100 minutes, 1200 requests: every 10th minute 12 + 9b, the 9 others 12 − b (b ≤ 11)."""
+    return [12 + 9 * b if i % 10 == 0 else 12 - b for i in range(100)]
+
+
+def test_the_sizing_peak_is_the_p99_of_the_one_minute_rates(tmp_path):
+    # 98 minutes of 6 requests, minute 50 with 30 and minute 80 with 60: 100 windows, sorted
+    # counts 6 (×98), 30, 60; the p99 at rank 0.99 × 99 = 98.01 → 30 + 0.01 × (60 − 30) = 30.3
+    # requests in a minute → 30.3 / 60 = 0.505 requests/s
+    counts = [6] * 100
+    counts[50], counts[80] = 30, 60
+    path = write_csv(tmp_path / "u.csv", minutes_trace(counts), COLUMNS[:3])
+    m = read(path)
+    assert m.peak_requests_per_second == pytest.approx(0.505)
+    assert m.peak_basis == "quantile"
+    # the busiest window is minute 80 (60 requests, one a second; minute 81's first is at its
+    # start, outside the half-open window): 1 request/s, not what the sizing reads
+    assert m.max_requests_per_second == pytest.approx(1.0)
+    # the mean over the active hours (678 requests in 1 day over hours 09 and 10) is far below:
+    # 678 / 7200 = 0.094 requests/s
+    assert m.requests_per_day == 678 and m.active_hours_per_day == 2
+
+
+@pytest.mark.parametrize("b", [0, 1, 4, 11])
+def test_a_burstier_trace_of_the_same_volume_has_a_higher_peak(tmp_path, b):
+    m = read(write_csv(tmp_path / "u.csv", minutes_trace(bursty_counts(b)), COLUMNS[:3]))
+    # 10 burst minutes of 12 + 9b and 90 of 12 − b: ranks 98 and 99 (0.99 × 99 = 98.01) are
+    # both burst minutes → (12 + 9b) / 60; volume 1200 a day whatever b
+    assert m.peak_requests_per_second == pytest.approx((12 + 9 * b) / 60)
+    assert m.requests_per_day == 1200
+    assert (
+        m.token_distribution()
+        == read(
+            write_csv(tmp_path / "steady.csv", minutes_trace(bursty_counts(0)), COLUMNS[:3])
+        ).token_distribution()
+    )
+
+
+def test_the_token_distribution_gives_the_p95_and_the_spread(tmp_path):
+    m = read(write_csv(tmp_path / "usage.csv"))
+    # inputs 100…600: mean 350, variance (250² + 150² + 50²) × 2 / 6 = 29166.7 → cv² =
+    # 29166.7 / 350² = 0.2381; outputs are inputs / 10: the same cv²
+    assert m.token_distribution() == {
+        "input_tokens_p95": pytest.approx(575),
+        "output_tokens_p95": pytest.approx(57.5),
+        "input_tokens_cv2": pytest.approx(29166.667 / 350**2),
+        "output_tokens_cv2": pytest.approx(29166.667 / 350**2),
+    }
+
+
+def test_a_log_whose_timestamps_lie_years_apart_counts_its_empty_minutes(tmp_path):
+    # two requests 30 years apart: ~15.8 M minutes, 2 non-empty; counted, not built
+    rows = [(EPOCH_0900, 10, 1), (EPOCH_0900 + 30 * 365 * 86400.0, 10, 1)]
+    m = read(write_csv(tmp_path / "u.csv", rows, COLUMNS[:3]))
+    assert m.peak_basis == "active_hours_mean"
+    # both at 09:00 of their day: one active hour, 2 requests over 10950 days
+    assert m.active_hours_per_day == 1
+    assert m.peak_requests_per_second == pytest.approx(2 / m.days_covered / 3600)
 
 
 def test_a_log_shorter_than_a_day_counts_as_one_day(tmp_path):

@@ -560,6 +560,11 @@ def test_usage_logs_summarise_or_fail_cleanly(work: Path, log: tuple[str, bytes]
     override = summary.as_usage_override()  # what replaces the hypotheses: finite numbers
     assert all(math.isfinite(v) for v in override.values()), override
     assert override["requests_per_day"] > 0 and override["peak_requests_per_second"] > 0
+    # the sizing peak never falls below the mean over the active hours (the params' own rule)
+    mean_rate = override["requests_per_day"] / (override["active_hours_per_day"] * 3600)
+    assert override["peak_requests_per_second"] >= mean_rate * (1 - 1e-9)
+    spread = summary.token_distribution()
+    assert all(math.isfinite(v) and v >= 0 for v in spread.values()), spread
 
 
 # -- catalog edits -------------------------------------------------------------------------------

@@ -92,6 +92,43 @@ def test_latency_rises_with_load_and_steeply_near_capacity() -> None:
     assert lat.ttft_q_s[0] == pytest.approx(ttft0, rel=0.2)
 
 
+def test_the_p95_request_s_extra_tokens_add_in_quadrature() -> None:
+    """A usage log's p95 request (issue 14.4): its Δp extra prompt tokens lengthen its prefill
+    in proportion, its Δo extra output tokens take a TPOT each; both add in quadrature to the
+    load's deviations. Without them the figures are the same, bit for bit."""
+    m = _dense()
+    engine = serving.Engine(max_seqs=256, token_budget=8192, kv_capacity_tokens=1e6)
+    w = serving.Workload(context_tokens=1000, prefill_tokens=1000, output_tokens=200)
+    rates = np.array([0.5, 2.0, 5.0])
+    base = serving.replica_latency(m, w, engine, rates)
+    same = serving.replica_latency(
+        m, serving.Workload(1000, 1000, 200, prompt_extra_q=0.0, output_extra_q=0.0), engine, rates
+    )
+    assert np.array_equal(base.e2e_q_s, same.e2e_q_s)
+    assert np.array_equal(base.ttft_q_s, same.ttft_q_s)
+    wide = serving.Workload(1000, 1000, 200, prompt_extra_q=500.0, output_extra_q=300.0)
+    lat = serving.replica_latency(m, wide, engine, rates)
+    tau = base.tpot_mean_s
+    # the means and the TPOT do not move: the spread is the quantile request's only
+    assert np.array_equal(lat.e2e_mean_s, base.e2e_mean_s)
+    assert np.array_equal(lat.tpot_q_s, base.tpot_q_s)
+    # own prefill = TTFT mean − the waits; here, by the model's definitions, the request's k
+    # chunk steps k·s_p; with 1000 tokens in one chunk, 500 more take half of it again:
+    # ΔTTFT = own_prefill × 500 / 1000 in quadrature with the load's deviation
+    ttft_dev = base.ttft_q_s - base.ttft_mean_s
+    own = lat.ttft_mean_s  # bound: the added deviation is at most half the whole mean TTFT
+    added = np.sqrt((lat.ttft_q_s - lat.ttft_mean_s) ** 2 - ttft_dev**2)
+    assert np.all(added > 0) and np.all(added <= own * 0.5 + 1e-12)
+    # e2e: (e2e_q − mean)² = (TTFT dev)² + (O·(TPOT_q − τ))² + (Δo·τ)², the first with Δp
+    decode_dev2 = (base.e2e_q_s - base.e2e_mean_s) ** 2 - ttft_dev**2
+    expected = lat.e2e_mean_s + np.sqrt(
+        (lat.ttft_q_s - lat.ttft_mean_s) ** 2 + decode_dev2 + (300.0 * tau) ** 2
+    )
+    assert lat.e2e_q_s == pytest.approx(expected, rel=1e-9)
+    assert np.all(lat.e2e_q_s - lat.e2e_mean_s >= 300.0 * tau)  # a hypotenuse ≥ each leg
+    assert np.all(lat.e2e_q_s > base.e2e_q_s)
+
+
 def test_erlang_c_known_values() -> None:
     # M/M/1: P(wait) = ρ; M/M/2 at a = 1: C = 1/3 (Kleinrock 1975, table of Erlang C)
     assert float(queueing.erlang_c(1, 0.5)[0]) == pytest.approx(0.5)

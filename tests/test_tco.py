@@ -232,12 +232,36 @@ def test_on_premise_tco_by_hand(tmp_path: Path) -> None:
     assert row["cost_operations"] == pytest.approx(servers * 4 * 250 / EUR)
     # set-up: 30 000 USD of project + every server bought
     assert row["setup_cost"] == pytest.approx((30000 + servers * 4 * 15000) / EUR)
-    # staff: 1.5 FTE × 11 800 USD = 17 700 USD = 15 843 EUR
-    assert row["cost_staff"] == pytest.approx(1.5 * 11800 / EUR)
+    # staff: 1.5 FTE (one site) × (1 + 0.2 for the second site) = 1.8 FTE × 11 800 USD
+    # = 21 240 USD = 19 012 EUR
+    assert row["cost_staff"] == pytest.approx(1.5 * 1.2 * 11800 / EUR)
     # energy: kWh × 0.173 USD/kWh (France)
     assert row["cost_energy"] == pytest.approx(row["energy_kwh_per_month"] * 0.173 / EUR)
     parts = sum(row[c] for c in COST_COLUMNS)
     assert row["monthly_cost"] == pytest.approx(parts)
+
+
+def test_staff_scales_per_site_with_the_catalog_share(tmp_path: Path) -> None:
+    cands = [CLOUD_L40S, OWN_L40S, API]
+    rows = {}
+    for sites in (1, 2, 3):
+        data = _with(_retail(), operations={"availability": {"sites": sites, "spare_replicas": 1}})
+        rows[sites] = conf.evaluate_candidates(_context(tmp_path, data, f"s{sites}.yaml"), cands)
+    # catalog FTE × (1 + 0.2 × (S − 1)) × 11 800 USD: cloud 1.0, on premise 1.5, API 0.2 FTE
+    for i, fte in enumerate((1.0, 1.5, 0.2)):
+        for sites in (1, 2, 3):
+            expected = fte * (1 + 0.2 * (sites - 1)) * 11800 / EUR
+            assert rows[sites]["cost_staff"][i] == pytest.approx(expected)
+    # the API's region pair: the same tokens (a standby bills only what it serves), more staff
+    api1, api2 = rows[1].iloc[2], rows[2].iloc[2]
+    assert api2["cost_api"] == pytest.approx(api1["cost_api"])
+    assert api2["monthly_cost"] - api1["monthly_cost"] == pytest.approx(0.2 * 0.2 * 11800 / EUR)
+    # a client's own FTE is its whole team: not scaled
+    data = _with(
+        _retail(), operations={"staff_fte": 2.0, "availability": {"sites": 2, "spare_replicas": 1}}
+    )
+    row = _row(_context(tmp_path, data, "own.yaml"), CLOUD_L40S)
+    assert row["cost_staff"] == pytest.approx(2.0 * 11800 / EUR)
 
 
 def test_api_tco_carries_its_integration_share_and_a_quoted_discount(tmp_path: Path) -> None:
@@ -427,7 +451,11 @@ def test_tco_data_lists_the_quotes_and_what_they_touch(tmp_path: Path) -> None:
         }
     ]
     assert got["recommendation_quoted"] == ["cost_compute", "monthly_cost"]
-    assert got["availability"] == {"sites": 1, "spare_replicas": 1}
+    assert got["availability"] == {
+        "sites": 1,
+        "spare_replicas": 1,
+        "staff_share_per_extra_site": 0.2,  # catalog
+    }
 
 
 def test_validate_warns_of_a_commitment_beyond_the_horizon_and_exits_0(tmp_path: Path) -> None:
@@ -448,6 +476,47 @@ def test_validate_warns_of_a_commitment_beyond_the_horizon_and_exits_0(tmp_path:
         "options.cloud_commitment[1]: a 3y commitment (36 months) is longer than "
         "usage.horizon_months (12): not offered" in stderr
     )
+
+
+def test_run_prints_the_tco_warnings_validate_prints(tmp_path: Path) -> None:
+    """Issue 13: ``llmdecide run`` printed the plausibility warnings but not the cost-of-
+    ownership ones. A real CLI call of each; the run is stopped at its client lock (held here),
+    after the inputs are validated and warned about and before any notebook runs."""
+    import fcntl
+    import os
+    import subprocess
+    import sys
+
+    data = _retail()
+    data["usage"]["horizon_months"] = 12
+    data["options"]["cloud_commitment"] = ["on_demand", "3y"]
+    (tmp_path / "client.yaml").write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    expected = stages.load_inputs(tmp_path / "client.yaml", "client.yaml").tco_warnings
+    assert any("a 3y commitment (36 months) is longer than" in w for w in expected)
+    env = {**os.environ, "COLUMNS": "500"}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "llmdecide.cli", *args]
+        return subprocess.run(
+            command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+        )
+
+    validated = cli("validate", "client.yaml")
+    assert validated.returncode == 0, validated.stderr
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    with open(reports / ".client.lock", "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        ran = cli("run", "client.yaml", "--reports-dir", "reports")
+    assert "another run of client is in progress" in ran.stderr, ran.stderr
+    assert "Traceback" not in ran.stderr
+    printed_by_validate = " ".join(validated.stderr.split())
+    printed_by_run = " ".join(ran.stderr.split())
+    for warning in expected:
+        line = "warning: " + " ".join(warning.split())
+        assert line in printed_by_validate
+        assert line in printed_by_run
+    assert sorted(p.name for p in reports.iterdir()) == [".client.lock"]  # nothing published
 
 
 def test_the_report_labels_client_quotes_and_quoted_parts() -> None:
@@ -471,7 +540,7 @@ def test_the_report_labels_client_quotes_and_quoted_parts() -> None:
             }
             for h, f in (("api", 0.2), ("cloud", 1.0), ("on_premise", 1.5))
         },
-        "availability": {"sites": 2, "spare_replicas": 1},
+        "availability": {"sites": 2, "spare_replicas": 1, "staff_share_per_extra_site": 0.2},
         "commitments": ["on_demand", "1y"],
         "quotes": [
             {
@@ -496,6 +565,9 @@ def test_the_report_labels_client_quotes_and_quoted_parts() -> None:
     assert "Client quote: cloud GPU-hour H100-SXM FRA on_demand: 2.40 EUR" in text
     assert "(client quote)" in text  # the quoted part of the breakdown
     assert "2 site(s), 1 spare replica(s)" in text
+    # the second site's staff share and the API's region pair, in words
+    assert "Each of the 1 site(s) beyond the first adds 20%" in text
+    assert "region pair" in text and "the tokens do not double" in text
     assert "The recommendation's cloud price: 1-year commitment." in text
     assert "Warning: client.yaml: quotes[0].gpu" in text
 

@@ -5,6 +5,7 @@ exclude, unknown precision never invented, a client evaluation's binomial interv
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from pathlib import Path
 from typing import Any
@@ -183,3 +184,86 @@ def test_a_client_evaluation_on_n_questions_is_a_range() -> None:
     assert row["accuracy"] == pytest.approx(0.93)
     assert row["accuracy_low"] == pytest.approx(low, abs=0.02)  # the fp8 KV-cache delta aside
     assert row["accuracy_high"] == pytest.approx(high)
+
+
+# ------------------------------------------------------------------- a usage log's load (14.4)
+
+
+def _trace_usage(tmp_path: Path, counts: list[int], name: str) -> dict[str, float]:
+    """The usage a run takes from a log whose minute i (from 09:00 UTC) holds counts[i]
+    requests, evenly spaced; tokens depend on the request's rank only (same multiset for the
+    same volume)."""
+    import pandas as pd
+
+    from llmdecide import measurements
+
+    start = 1740992400  # 2025-03-03T09:00:00Z
+    rows = []
+    for i, c in enumerate(counts):
+        for j in range(c):
+            n = len(rows)
+            rows.append((start + 60.0 * i + 60.0 * j / c, 200 + (n * 37) % 800, 50 + n % 300))
+    path = tmp_path / f"{name}.csv"
+    pd.DataFrame(rows, columns=["timestamp", "input_tokens", "output_tokens"]).to_csv(
+        path, index=False
+    )
+    m = measurements.read_usage_log(path, "u.yaml", "measurements.usage_log", 60)
+    return {**m.as_usage_override(), **m.token_distribution()}
+
+
+def _measured_ctx(usage: dict[str, float]) -> conf.Context:
+    inputs = stages.load_inputs(RETAIL)
+    intensity = {r: g.g_per_kwh for r, g in stages.intensities(inputs).items()}
+    merged = {**inputs.usage, **usage}
+    return conf.make_context(inputs.client, inputs.catalog, merged, intensity, measured_usage=True)
+
+
+def _self_hosted_candidates(ctx: conf.Context, limit: int = 40) -> list[conf.Candidate]:
+    from llmdecide.evaluation.self_hosted import serving_key
+
+    seen, out = set(), []
+    for c in conf.space(ctx.client, ctx.catalog).candidates:
+        key = serving_key(c)
+        if c.hosting == "cloud" and c.deployment_mode == "real_time" and key not in seen:
+            seen.add(key)
+            out.append(c)
+    return out[:limit]
+
+
+def test_a_burstier_trace_of_the_same_volume_never_gets_fewer_replicas(tmp_path: Path) -> None:
+    # 100 minutes, 12 000 requests: every 10th minute 10 × (12 + 9b), the 9 others 10 × (12 − b);
+    # the p99 of the 1-minute rates (ranks 98.01 of 99: two burst minutes) is 10 × (12 + 9b) / 60
+    # = 2, 5, 9.5, 18.5 requests/s for b = 0, 2, 5, 11; volume, active hours, tokens unchanged
+    replicas = []
+    for b in (0, 2, 5, 11):
+        counts = [10 * (12 + 9 * b) if i % 10 == 0 else 10 * (12 - b) for i in range(100)]
+        usage = _trace_usage(tmp_path, counts, f"b{b}")
+        assert usage["peak_requests_per_second"] == pytest.approx(10 * (12 + 9 * b) / 60)
+        assert usage["requests_per_day"] == 12000
+        ctx = _measured_ctx(usage)
+        frame = conf.evaluate_candidates(ctx, _self_hosted_candidates(ctx))
+        replicas.append(frame["replicas"].fillna(math.inf).to_numpy())
+    for calmer, burstier in itertools.pairwise(replicas):
+        assert (burstier >= calmer).all()
+    finite = replicas[0] < math.inf
+    assert (replicas[-1][finite] > replicas[0][finite]).any(), "the bursts must cost replicas"
+
+
+def test_the_trace_token_spread_lengthens_the_p95_latency(tmp_path: Path) -> None:
+    counts = [60] * 100
+    usage = _trace_usage(tmp_path, counts, "steady")
+    # tokens: input 200 + (37 n mod 800) and output 50 + (n mod 300): their p95 lie above the means
+    assert usage["output_tokens_p95"] > usage["output_tokens"] + 100
+    spread = _measured_ctx(usage)
+    means_only = {k: v for k, v in usage.items() if "_p95" not in k and "_cv2" not in k}
+    flat = _measured_ctx(means_only)
+    cands = _self_hosted_candidates(spread, 8)
+    a = conf.evaluate_candidates(spread, cands)
+    b = conf.evaluate_candidates(flat, cands)
+    ok = a["excluded_because"].eq("") & b["excluded_because"].eq("")
+    ok &= a["replicas"].eq(b["replicas"])
+    assert ok.any()
+    # the p95 request's longer answer: a higher p95 end-to-end latency at the same replicas;
+    # the means (throughput, cost of the same fleet) do not move
+    assert (a.loc[ok, "p95_latency_s"] > b.loc[ok, "p95_latency_s"]).all()
+    assert (a.loc[ok, "monthly_cost"] == b.loc[ok, "monthly_cost"]).all()

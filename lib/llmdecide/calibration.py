@@ -260,6 +260,10 @@ def calibrated_catalog(catalog: Catalog, data: Mapping[str, Any] | None) -> Cata
     return dataclasses.replace(catalog, efficiencies=efficiencies)
 
 
+def _extra_q(tokens: np.ndarray) -> float:
+    return max(float(np.percentile(tokens, 95)) - float(tokens.mean()), 0.0)
+
+
 def _self_hosted(
     client: ClientParams, catalog: Catalog, usage: Mapping[str, float], trace: PilotTrace
 ) -> Calibration:
@@ -273,6 +277,9 @@ def _self_hosted(
         output_tokens=float(trace.output_tokens.mean()),
         service_cv2=cal.cv2(trace.output_tokens),
         prompt_cv2=cal.cv2(trace.input_tokens),
+        # the sizing's p95 request (evaluation/workload.token_spread): p95 − mean, ≥ 0
+        prompt_extra_q=_extra_q(trace.input_tokens),
+        output_extra_q=_extra_q(trace.output_tokens),
     )
     data: dict[str, Any] = {
         "pilot": pilot_dict(pilot),

@@ -668,6 +668,12 @@ class MethodSettings(BaseRecord):
     monte_carlo_seed: int = NonNegative
     winner_map_steps: int = Positive
     peak_window_s: float = Positive
+    peak_quantile: float = Field(
+        0.99,
+        gt=0,
+        le=1,
+        description="a usage log's sizing peak: this quantile of its peak_window_s tumbling-window rates",
+    )
     ahp_consistency_threshold: float = Field(0.1, gt=0)
     max_peak_utilisation: float = Field(
         gt=0, lt=1, description="highest share of a replica's binding resource used at peak"

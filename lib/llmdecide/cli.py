@@ -49,7 +49,6 @@ def validate(
     params: Annotated[list[Path], typer.Argument(help="Client params files to check.")],
 ) -> None:
     """Check params files against the schema and the catalog (exit 2 on any problem)."""
-    from llmdecide import params as params_mod
     from llmdecide import stages
 
     problems = 0
@@ -59,9 +58,9 @@ def validate(
             out.print(f"[green]ok[/green] {escape(str(path))}")
             for warning in inputs.warnings:
                 _warn(warning)
-            # legal but likely wrong cost-of-ownership inputs: warned, not refused
-            for line in params_mod.tco_warnings(inputs.client, str(path)):
-                err.print(f"[yellow]warning:[/yellow] {escape(line)}", highlight=False)
+            # legal but likely wrong cost-of-ownership inputs: warned, not refused (run too)
+            for line in inputs.tco_warnings:
+                _warn(line)
         except LlmdecideError as exc:
             problems += 1
             for line in str(exc).splitlines():

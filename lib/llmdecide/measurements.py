@@ -57,6 +57,7 @@ __all__ = [
     "BAD_ROW_REASONS",
     "COLUMN_NAMES",
     "DEFAULT_ACTIVE_HOUR_SHARE",
+    "DEFAULT_PEAK_QUANTILE",
     "REQUIRED_FIELDS",
     "UsageMeasured",
     "read_usage_log",
@@ -108,6 +109,10 @@ BAD_ROW_REASONS = (
 DEFAULT_ACTIVE_HOUR_SHARE = 0.10
 """An hour of the day is active when its volume is at least this share of the busiest hour's."""
 
+DEFAULT_PEAK_QUANTILE = 0.99
+"""The sizing peak is this quantile of the rates of the tumbling windows of ``peak_window_s``
+(the catalog's ``method.peak_quantile`` in a run; docs/method.md §3.5 "Peak from a usage log")."""
+
 EPOCH_SECONDS_MAX = 1e11
 """Numeric timestamps at or above this (year 5138) are not epoch seconds (ms, µs or ns)."""
 
@@ -148,7 +153,9 @@ class UsageMeasured:
     requests_per_day: float
     peak_window_s: int | float
     peak_requests_per_second: float
-    """Most requests in any sliding window of ``peak_window_s`` seconds, ÷ ``peak_window_s``."""
+    """The sizing peak: the ``peak_quantile`` of the request rates of the tumbling windows of
+    ``peak_window_s`` seconds over the period (empty windows included), never below the mean
+    rate over the active hours (``peak_basis`` says which)."""
     input_tokens_mean: float
     input_tokens_p50: float
     input_tokens_p95: float
@@ -166,6 +173,17 @@ class UsageMeasured:
     """Hours of the day (UTC) whose volume is ≥ ``active_hour_share`` × the busiest hour's."""
     requests_by_hour: tuple[int, ...] = field(default_factory=tuple)
     """Used requests per hour of the day (UTC, 0–23), summed over the period."""
+    peak_quantile: float = DEFAULT_PEAK_QUANTILE
+    max_requests_per_second: float = 0.0
+    """Most requests in any sliding window of ``peak_window_s`` seconds, ÷ ``peak_window_s``:
+    the busiest window seen (shown beside the sizing peak, not sized for)."""
+    peak_basis: str = "quantile"
+    """``quantile``: the peak is the window quantile; ``active_hours_mean``: a sparse log whose
+    quantile window is below the mean rate over the active hours, which is taken instead."""
+    input_tokens_cv2: float = 1.0
+    output_tokens_cv2: float = 1.0
+    """Squared coefficients of variation (variance / mean²) of the token counts: the queues'
+    service-time variability (1 = exponential-like, the default without a log)."""
 
     @property
     def bad_rows_total(self) -> int:
@@ -183,6 +201,17 @@ class UsageMeasured:
             "input_tokens": _half_up(self.input_tokens_mean),
             "output_tokens": _half_up(self.output_tokens_mean),
             "active_hours_per_day": float(self.active_hours_per_day),
+        }
+
+    def token_distribution(self) -> dict[str, float]:
+        """What the sizing reads of the token distributions beside the means (added to the
+        ``usage`` of a run, not in the params file): the p95 request's tokens and the squared
+        coefficients of variation (docs/method.md §3.1 "Token distributions from a usage log")."""
+        return {
+            "input_tokens_p95": self.input_tokens_p95,
+            "output_tokens_p95": self.output_tokens_p95,
+            "input_tokens_cv2": self.input_tokens_cv2,
+            "output_tokens_cv2": self.output_tokens_cv2,
         }
 
     def as_dict(self) -> dict[str, Any]:
@@ -211,6 +240,7 @@ def read_usage_log(
     key_path: str,
     peak_window_s: int,
     *,
+    peak_quantile: float = DEFAULT_PEAK_QUANTILE,
     active_hour_share: float = DEFAULT_ACTIVE_HOUR_SHARE,
     columns: Mapping[str, str] | None = None,
     requests: dict[str, np.ndarray] | None = None,
@@ -236,10 +266,16 @@ def read_usage_log(
       slightly less than the calendar days (14 office days 08:00–19:00 → 13.46 days): give logs of
       whole weeks, the bias is then ≤ 4 % over two weeks.
     * **Requests per day** = used rows ÷ days covered (weekends and nights included: a mean day).
-    * **Peak requests per second** = the most requests in any *sliding* window of
-      ``peak_window_s`` seconds, ``[t, t + peak_window_s)`` starting at each request (the maximum
-      over all windows of that length), ÷ ``peak_window_s``. Vectorised on the sorted epoch
-      seconds (``numpy.searchsorted``). A sliding window is ≥ a tumbling one on the same data.
+    * **Peak requests per second** (what the sizing reads) = the ``peak_quantile`` (default
+      0.99) of the request counts of the *tumbling* windows ``[t₀ + k·w, t₀ + (k + 1)·w)``,
+      w = ``peak_window_s``, t₀ the first request, up to the window of the last one, **empty
+      windows included**, ÷ w (``numpy.percentile``'s linear interpolation, the empty windows counted
+      without being built); never below the mean rate over the active hours (requests per day ÷
+      (active hours × 3600)), which a sparse log's quantile window can fall under
+      (``peak_basis``). With w = 60 s and 0.99 it is the rate exceeded in 1 % of the minutes.
+    * **Max requests per second** = the most requests in any *sliding* window of w,
+      ``[t, t + w)`` starting at each request, ÷ w (``numpy.searchsorted`` on the sorted epoch
+      seconds): the busiest window, ≥ any tumbling window's, shown beside the sizing peak.
     * **Token means and percentiles**: arithmetic mean, p50 and p95 by ``numpy.percentile`` with
       linear interpolation (the pandas default too). Same for latency and ttft.
     * **Active hours per day** = the number of hours of the day (UTC, 0–23) whose request count,
@@ -270,6 +306,8 @@ def read_usage_log(
 
     if not (isinstance(peak_window_s, int | float) and peak_window_s > 0):
         raise refuse(f"peak_window_s must be a positive number of seconds, got {peak_window_s!r}")
+    if not (0 < peak_quantile <= 1):
+        raise refuse(f"peak_quantile must be in (0, 1], got {peak_quantile!r}")
     if not (0 < active_hour_share <= 1):
         raise refuse(f"active_hour_share must be in (0, 1], got {active_hour_share!r}")
     try:
@@ -285,6 +323,7 @@ def read_usage_log(
         source_file=path.name,
         fmt=fmt,
         peak_window_s=peak_window_s,
+        peak_quantile=peak_quantile,
         active_hour_share=active_hour_share,
         refuse=refuse,
         requests=requests,
@@ -712,6 +751,34 @@ def _peak_count(t: np.ndarray, window: float) -> int:
     return int((ends - np.arange(len(t))).max())
 
 
+def window_rate_quantile_rps(t: np.ndarray, window_s: float, quantile: float) -> float:
+    """The ``quantile`` of the request rates of the tumbling windows ``[t₀ + k·w, t₀ + (k+1)·w)``
+    from the first request t₀ to the window of the last, empty windows included (``t`` sorted
+    epoch seconds): the windows of the pilot calibration's peak (``estimators.calibration``).
+
+    Linear interpolation between order statistics, as ``numpy.percentile``; the empty windows
+    are counted, not built, so a log whose timestamps lie years apart costs no more."""
+    k = np.floor((t - t[0]) / window_s).astype(np.int64)
+    starts = np.flatnonzero(np.diff(k)) + 1  # t sorted → k sorted: runs of equal windows
+    counts = np.diff(np.concatenate(([0], starts, [len(k)])))
+    windows = int(k[-1] - k[0]) + 1
+    zeros = windows - len(counts)
+    counts = np.sort(counts)
+    position = quantile * (windows - 1)
+    lo = math.floor(position)
+    hi = min(lo + 1, windows - 1)
+
+    def at(i: int) -> float:
+        return 0.0 if i < zeros else float(counts[i - zeros])
+
+    return (at(lo) + (position - lo) * (at(hi) - at(lo))) / window_s
+
+
+def _cv2(values: np.ndarray) -> float:
+    mean = float(values.mean())
+    return float(values.var() / (mean * mean)) if mean > 0 else 0.0
+
+
 def _requests_by_hour(t: np.ndarray) -> np.ndarray:
     """Requests per hour of the day (UTC), from sorted epoch seconds: counted per clock hour of
     the period by binary search on the hour boundaries, then folded onto 0–23. A log spanning
@@ -745,6 +812,7 @@ def _summarise(
     active_hour_share: float,
     refuse: Any,
     requests: dict[str, np.ndarray] | None = None,
+    peak_quantile: float = DEFAULT_PEAK_QUANTILE,
 ) -> UsageMeasured:
     if rows_total == 0:
         raise refuse(
@@ -825,6 +893,10 @@ def _summarise(
         peak_count = peak_job.result()
     in50, in95 = (float(v or 0.0) for v in pct["input_tokens"])  # never empty: used > 0
     out50, out95 = (float(v or 0.0) for v in pct["output_tokens"])
+    requests_per_day = used / days
+    active_mean_rps = requests_per_day / (active * 3600.0)
+    quantile_rps = window_rate_quantile_rps(t, window, peak_quantile)
+    peak_rps = max(quantile_rps, active_mean_rps)
     lat: dict[str, tuple[int, float | None, float | None]] = {}
     for name in OPTIONAL_FIELDS:
         count = len(samples.get(name, ()))
@@ -840,9 +912,9 @@ def _summarise(
         first_timestamp=_iso_utc(first),
         last_timestamp=_iso_utc(last),
         days_covered=days,
-        requests_per_day=used / days,
+        requests_per_day=requests_per_day,
         peak_window_s=int(peak_window_s) if float(peak_window_s).is_integer() else peak_window_s,
-        peak_requests_per_second=peak_count / window,
+        peak_requests_per_second=peak_rps,
         input_tokens_mean=float(tin.mean()),
         input_tokens_p50=in50,
         input_tokens_p95=in95,
@@ -858,4 +930,9 @@ def _summarise(
         active_hour_share=float(active_hour_share),
         active_hours_per_day=active,
         requests_by_hour=tuple(int(c) for c in by_hour),
+        peak_quantile=float(peak_quantile),
+        max_requests_per_second=peak_count / window,
+        peak_basis="quantile" if quantile_rps >= active_mean_rps else "active_hours_mean",
+        input_tokens_cv2=_cv2(tin),
+        output_tokens_cv2=_cv2(tout),
     )

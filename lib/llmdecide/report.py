@@ -823,6 +823,9 @@ def chart_makers(context: Mapping[str, Any]) -> list[tuple[str, Callable[[], Any
         makers.append(
             ("break_even", partial(charts.break_even_chart, choices["break_even"], volume, **kw))
         )
+    summary = (context.get("measurements") or {}).get("usage_summary") or {}
+    if any(summary.get("requests_by_hour") or []):
+        makers.append(("daily_load", partial(charts.daily_load_chart, summary, **kw)))
     carbon_limit = charts.limit_of(limits, "carbon")
     if carbon["projection"]:
         makers.append(

@@ -202,7 +202,8 @@ def run(
     """Run one client; returns where its report was published. Raises LlmdecideError subclasses.
 
     ``on_warning`` gets each plausibility warning (``plausibility.Warning``) once the inputs are
-    validated; the report shows them too."""
+    validated, then each cost-of-ownership warning (text, as ``llmdecide validate`` prints it);
+    the report shows them too."""
     slug = slug_of(Path(params_path))  # the name the consultant gave, even through a symlink
     params_path = Path(params_path).resolve()
     root = (reports_root or default_reports_root()).resolve()
@@ -219,7 +220,7 @@ def run(
     inputs = validate_inputs(params_path)
     step("validate inputs", started)
     if on_warning is not None:
-        for warning in inputs.warnings:
+        for warning in [*inputs.warnings, *inputs.tco_warnings]:
             on_warning(warning)
 
     history_keep = keep if keep is not None else inputs.history_keep

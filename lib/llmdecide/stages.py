@@ -62,6 +62,14 @@ class Inputs:
 
         return plausibility.warnings_for(self.client, self.catalog, self.display_path)
 
+    @cached_property
+    def tco_warnings(self) -> list[str]:
+        """Legal but likely wrong cost-of-ownership inputs (``params.tco_warnings``): what
+        ``llmdecide validate`` and ``llmdecide run`` both print, word for word."""
+        from llmdecide.params import tco_warnings
+
+        return tco_warnings(self.client, self.display_path)
+
 
 def load_inputs(params_path: Path | str, display_path: str | None = None) -> Inputs:
     """Validate the params file against its schema and the catalog, and read its measurements.
@@ -94,10 +102,12 @@ def load_inputs(params_path: Path | str, display_path: str | None = None) -> Inp
                 file_for_errors=display,
                 key_path="measurements.usage_log",
                 peak_window_s=int(cat.method["peak_window_s"]),
+                peak_quantile=float(cat.method["peak_quantile"]),
                 columns=m.columns,
                 requests=usage_rows,
             )
             usage.update(usage_measured.as_usage_override())
+            usage.update(usage_measured.token_distribution())  # the sizing's p95 and spread
             if usage_rows is not None:  # a pilot: its log must also be fit for a calibration
                 from llmdecide import calibration
                 from llmdecide.errors import Problem
@@ -656,7 +666,6 @@ def tco_data(inputs: Inputs, frame: pd.DataFrame, best: Mapping[str, Any] | None
     the recommendation's figures that come from a quote, and the warnings on these inputs."""
     from llmdecide import configurations as conf
     from llmdecide.evaluation.hosting import tco
-    from llmdecide.params import tco_warnings
 
     client = inputs.client
     ctx = conf.make_context(client, inputs.catalog, dict(inputs.usage), {})
@@ -685,7 +694,14 @@ def tco_data(inputs: Inputs, frame: pd.DataFrame, best: Mapping[str, Any] | None
                 quoted.extend(f for f in used["figures"] if f not in quoted)
     return {
         "staff": staff,
-        "availability": {"sites": sites, "spare_replicas": spares},
+        "availability": {
+            "sites": sites,
+            "spare_replicas": spares,
+            # staff per site beyond the first (catalog FTE only), and an API's region pair
+            "staff_share_per_extra_site": ctx.assumption(
+                "staff_fte_share_per_extra_site", conf.VALUE, "low"
+            ),
+        },
         "commitments": tco.offered_commitments(ctx),
         "quotes": quotes,
         "recommendation_quoted": quoted,
@@ -694,7 +710,7 @@ def tco_data(inputs: Inputs, frame: pd.DataFrame, best: Mapping[str, Any] | None
             if best is not None and best["hosting"] == "cloud"
             else None
         ),
-        "warnings": tco_warnings(client, inputs.display_path),
+        "warnings": inputs.tco_warnings,
     }
 
 

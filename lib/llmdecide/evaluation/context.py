@@ -70,7 +70,7 @@ class Context:
         """The usage hypotheses (or measurements) at the scenario: volumes and tokens ± range."""
         u = self.usage
         rel = self.usage_relative_range
-        return {
+        out = {
             "requests_per_day": spread(float(u["requests_per_day"]), rel, scenario, "low"),
             "peak_requests_per_second": spread(
                 float(u["peak_requests_per_second"]), rel, scenario, "low"
@@ -80,6 +80,15 @@ class Context:
             "active_hours_per_day": float(u["active_hours_per_day"]),
             "horizon_months": float(u["horizon_months"]),
         }
+        # a usage log's token distributions (measurements.token_distribution): the p95
+        # request's tokens move with the means, the spread (cv²) is a shape
+        for key in ("input_tokens_p95", "output_tokens_p95"):
+            if key in u:
+                out[key] = spread(float(u[key]), rel, scenario, "low")
+        for key in ("input_tokens_cv2", "output_tokens_cv2"):
+            if key in u:
+                out[key] = float(u[key])
+        return out
 
     @property
     def days_per_month(self) -> float:

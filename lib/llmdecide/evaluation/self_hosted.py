@@ -483,6 +483,11 @@ def physics(
         context_tokens=prompt,
         prefill_tokens=prompt - np.array([t.cached for t in toks]),
         output_tokens=out,
+        # a usage log's token distributions (defaults without one: 1, 1, 0, 0)
+        service_cv2=np.array([t.output_cv2 for t in toks]),
+        prompt_cv2=np.array([t.prompt_cv2 for t in toks]),
+        prompt_extra_q=np.array([t.prompt_extra_q for t in toks]),
+        output_extra_q=np.array([t.output_extra_q for t in toks]),
     )
     fit_ = fit(ctx, rows, w)
     m = replica_model(ctx, rows, fit_.kv_bytes_per_token, scenario)

@@ -38,13 +38,22 @@ class Tokens:
     """One request on average. ``prompt``: input + retrieval; ``cached``: prompt tokens served
     from a cache (not prefilled; billed at the cache-read price by an API); ``reasoning``: hidden
     tokens generated before the answer (billed as output); ``output``: the answer; ``unknown``:
-    why the request cannot be costed (a reasoning effort with no published token figure)."""
+    why the request cannot be costed (a reasoning effort with no published token figure).
+
+    From a usage log only (else the defaults: every request at the mean, exponential-like
+    spread): ``prompt_extra_q`` / ``output_extra_q``, the tokens the p95 request has beyond the
+    mean (p95 − mean, ≥ 0); ``prompt_cv2`` / ``output_cv2``, the squared coefficients of
+    variation of the log's input and output tokens (docs/method.md §3.1)."""
 
     prompt: float
     cached: float
     reasoning: float
     output: float
     unknown: str = ""
+    prompt_extra_q: float = 0.0
+    output_extra_q: float = 0.0
+    prompt_cv2: float = 1.0
+    output_cv2: float = 1.0
 
     @property
     def generated(self) -> float:
@@ -88,7 +97,31 @@ def tokens(
             "published figure); measure them in a pilot"
         )
         r = math.nan
-    return Tokens(prompt, cached, r, u["output_tokens"], unknown)
+    prefilled = max(prompt - cached, 1.0)
+    generated = (0.0 if math.isnan(r) else r) + u["output_tokens"]
+    return Tokens(
+        prompt, cached, r, u["output_tokens"], unknown, *token_spread(u, prefilled, generated)
+    )
+
+
+def token_spread(
+    u: dict[str, float], prefilled: float, generated: float
+) -> tuple[float, float, float, float]:
+    """(prompt extra, output extra, prompt cv², output cv²) of ``Tokens`` from a scenario's
+    usage, where a usage log gave its distributions; else (0, 0, 1, 1).
+
+    Extra = the p95 beyond the mean (0 when the log's p95 is below its mean: the mean request is
+    then the longer one). cv² of what is prefilled (input + retrieval − cached) and generated
+    (reasoning + answer): the added parts are the same for every request, so the variance is the
+    log's and the mean grows: cv² × (log mean / mean)²."""
+    if "input_tokens_cv2" not in u:
+        return 0.0, 0.0, 1.0, 1.0
+    mean_in, mean_out = u["input_tokens"], u["output_tokens"]
+    extra_in = max(u.get("input_tokens_p95", mean_in) - mean_in, 0.0)
+    extra_out = max(u.get("output_tokens_p95", mean_out) - mean_out, 0.0)
+    cv2_in = u["input_tokens_cv2"] * (mean_in / prefilled) ** 2
+    cv2_out = u.get("output_tokens_cv2", 1.0) * (mean_out / max(generated, 1.0)) ** 2
+    return extra_in, extra_out, cv2_in, cv2_out
 
 
 def context_problem(ctx: Context, model: str, t: Tokens) -> str:

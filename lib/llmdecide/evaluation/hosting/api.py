@@ -61,6 +61,12 @@ def evaluate(ctx: Context, c: Candidate, scenario: str) -> dict[str, Any]:
         turnaround_h = ctx.assumption("api_batch_window_h", scenario, "low")
     else:
         p95 = api.api_p95_latency_s(generation_s, p95_factor, fixed)
+        if t.output_extra_q > 0:  # a usage log's p95 request: its extra tokens at the speed
+            p95 = (
+                generation_s
+                + fixed
+                + math.hypot(generation_s * (p95_factor - 1.0), t.output_extra_q / tps)
+            )
         ttft_s = first_answer_s * p95_factor + fixed
         tpot_ms = 1000.0 * p95_factor / tps
         turnaround_h = p95 / SECONDS_PER_HOUR

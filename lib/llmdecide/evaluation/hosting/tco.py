@@ -32,12 +32,23 @@ QUOTE_FIGURES = {
 
 
 def staff_fte(ctx: Context, hosting: str, scenario: str) -> float:
-    """People running a configuration of that hosting: the client's figure, else the catalog's
-    ``staff_fte_<hosting>``."""
+    """People running a configuration of that hosting: the client's figure (the whole team, its
+    sites included), else the catalog's ``staff_fte_<hosting>`` for one site × the sites'
+    factor (``staff_site_factor``)."""
     given = getattr(ctx.client.operations.staff_fte, hosting, None)
     if given is not None:
         return float(given)
-    return ctx.assumption(f"staff_fte_{hosting}", scenario, "low")
+    one_site = ctx.assumption(f"staff_fte_{hosting}", scenario, "low")
+    share = ctx.assumption("staff_fte_share_per_extra_site", scenario, "low")
+    return one_site * staff_site_factor(availability(ctx)[1], share)
+
+
+def staff_site_factor(sites: int, share_per_extra_site: float) -> float:
+    """The team of S sites as a multiple of one site's: 1 + share × (S − 1). A site beyond the
+    first runs the same software from the same code, so it adds a share of the team, not a team:
+    its own hardware (on premise), its monitoring, the failover path and its drills
+    (docs/method.md §5; ``staff_fte_share_per_extra_site``). An API's region pair is its sites."""
+    return 1.0 + share_per_extra_site * (sites - 1)
 
 
 def staff_cost_usd_per_fte_month(ctx: Context, scenario: str) -> float:
