@@ -24,12 +24,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from llmdecide import catalog
 from llmdecide.measurements import read_usage_log
 
 SEED = 20250301
 ROWS = 1_000_000
 REPEATS = 3
-PEAK_WINDOW_S = 60
+METHOD = catalog.load().method
+PEAK_WINDOW_S = int(METHOD["peak_window_s"])
+LOG = {k: float(METHOD[k]) for k in ("peak_quantile", "active_hour_share")}
+LOG_ARGS = ", ".join(f"{k}={v!r}" for k, v in LOG.items())
 TARGET_RATIO = 2.5
 TARGET_ROWS_PER_S = 200_000.0
 
@@ -72,7 +76,8 @@ def _peak_rss_mib(path: Path) -> float:
 
     code = (
         "import resource, sys; from llmdecide.measurements import read_usage_log; "
-        f"read_usage_log(sys.argv[1], 'bench', 'measurements.usage_log', {PEAK_WINDOW_S}); "
+        f"read_usage_log(sys.argv[1], 'bench', 'measurements.usage_log', {PEAK_WINDOW_S}, "
+        f"{LOG_ARGS}); "
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
     )
     out = subprocess.run(
@@ -96,7 +101,7 @@ def _calibration_run(path: Path) -> tuple[float, float, str]:
         "from llmdecide.measurements import read_usage_log\n"
         "client = params.load(sys.argv[2], check_files=False); cat = catalog.load()\n"
         "t = time.perf_counter(); rows = {}\n"
-        f"read_usage_log(sys.argv[1], 'bench', 'measurements.usage_log', {PEAK_WINDOW_S}, "
+        f"read_usage_log(sys.argv[1], 'bench', 'measurements.usage_log', {PEAK_WINDOW_S}, {LOG_ARGS}, "
         "requests=rows)\n"
         "c = calibration.calibrate(client, cat, client.usage.model_dump(), rows)\n"
         "s = time.perf_counter() - t\n"
@@ -119,9 +124,9 @@ def main(rows: int = ROWS) -> list[dict[str, Any]]:
         size_mb = path.stat().st_size / 1e6
         baseline = _median_time(lambda: pd.read_csv(path))
         measured = _median_time(
-            lambda: read_usage_log(path, "bench", "measurements.usage_log", PEAK_WINDOW_S)
+            lambda: read_usage_log(path, "bench", "measurements.usage_log", PEAK_WINDOW_S, **LOG)
         )
-        summary = read_usage_log(path, "bench", "measurements.usage_log", PEAK_WINDOW_S)
+        summary = read_usage_log(path, "bench", "measurements.usage_log", PEAK_WINDOW_S, **LOG)
         peak_mib = _peak_rss_mib(path)
         cal_s, cal_mib, cal_refused = _calibration_run(path)
     assert summary.rows_used == rows, summary.bad_rows

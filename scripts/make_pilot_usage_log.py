@@ -81,7 +81,8 @@ def main() -> None:
     w = serving.Workload(float(p.mean()), float(p.mean()), float(o.mean()), cal.cv2(o), cal.cv2(p))
     m0, engine, start, _ = calibration._replica(client, cat, client.usage.model_dump(), w)
     m = cal.scaled_step_model(m0, start, TRUE_FACTORS)
-    rate = cal.local_rate_rps(t) / client.measurements.pilot.replicas
+    window_s = float(cat.method["peak_window_s"])
+    rate = cal.local_rate_rps(t, window_s) / client.measurements.pilot.replicas
     pred = cal.predict_requests(m, engine, p, o, rate, cal.cv2(o), cal.cv2(p))
     ttft = pred.ttft_s * rng.lognormal(0.0, NOISE_LOG_SD, n)
     tpot = pred.tpot_s * rng.lognormal(0.0, NOISE_LOG_SD, n)

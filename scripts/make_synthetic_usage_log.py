@@ -137,6 +137,7 @@ Rows: {summary["rows_total"]} in the file, {summary["rows_used"]} used; latency 
 def main() -> int:
     import yaml
 
+    from llmdecide import catalog
     from llmdecide.measurements import read_usage_log
 
     params = REPO / "params" / "clients" / "example-lawfirm.yaml"
@@ -144,7 +145,15 @@ def main() -> int:
 
     FOLDER.mkdir(parents=True, exist_ok=True)
     CSV.write_text("\n".join(generate()) + "\n", encoding="utf-8")
-    summary = read_usage_log(CSV, str(CSV.relative_to(REPO)), "measurements.usage_log", 60)
+    method = catalog.load().method
+    summary = read_usage_log(
+        CSV,
+        str(CSV.relative_to(REPO)),
+        "measurements.usage_log",
+        int(method["peak_window_s"]),
+        peak_quantile=float(method["peak_quantile"]),
+        active_hour_share=float(method["active_hour_share"]),
+    )
     README.write_text(readme(summary.as_dict(), hypotheses), encoding="utf-8")
     size_mb = CSV.stat().st_size / 1e6
     print(f"wrote {CSV.relative_to(REPO)} ({summary.rows_total} rows, {size_mb:.2f} MB) and README")

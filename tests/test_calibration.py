@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from _method import LOG
 from llmdecide import calibration, catalog, configurations, measurements, params, stages
 from llmdecide.errors import MeasurementError, ParamsError
 from llmdecide.estimators import calibration as cal
@@ -66,7 +67,9 @@ def synthetic_rows(
     w = serving.Workload(float(p.mean()), float(p.mean()), float(o.mean()), cal.cv2(o), cal.cv2(p))
     m0, engine, start, _ = calibration._replica(client, cat, client.usage.model_dump(), w)
     m = cal.scaled_step_model(m0, start, factors)
-    pred = cal.predict_requests(m, engine, p, o, cal.local_rate_rps(t), cal.cv2(o), cal.cv2(p))
+    pred = cal.predict_requests(
+        m, engine, p, o, cal.local_rate_rps(t, 60.0), cal.cv2(o), cal.cv2(p)
+    )
     ttft = pred.ttft_s * rng.lognormal(0.0, noise, n)
     tpot = pred.tpot_s * rng.lognormal(0.0, noise, n)
     return {
@@ -84,7 +87,7 @@ def synthetic_rows(
 def test_local_rate_counts_the_minute_around_each_request() -> None:
     # requests at 0, 10, 20 s and 100 s: the window [t − 30, t + 30) holds 3, 3, 3 and 1
     t = np.array([20.0, 0.0, 10.0, 100.0])
-    assert cal.local_rate_rps(t) * 60 == pytest.approx([3, 3, 3, 1])
+    assert cal.local_rate_rps(t, 60.0) * 60 == pytest.approx([3, 3, 3, 1])
 
 
 def test_peak_is_the_quantile_of_tumbling_minute_rates() -> None:
@@ -96,11 +99,11 @@ def test_peak_is_the_quantile_of_tumbling_minute_rates() -> None:
             [5940.0],
         ]
     )
-    rates = cal.window_rates_rps(t)
+    rates = cal.window_rates_rps(t, 60.0)
     assert len(rates) == 100 and rates[0] == 2.0 and rates[50] == 0.1
     # p99 of 100 rates (99 at or below 0.1 and one of 2.0): 0.1 + 0.01·(99 − 98)… numpy linear:
     # position 0.99·99 = 98.01 between the sorted 98th (0.1) and 99th (2.0): 0.1 + 0.01·1.9
-    assert cal.peak_rps(t) == pytest.approx(0.1 + 0.01 * 1.9)
+    assert cal.peak_rps(t, 60.0, 0.99) == pytest.approx(0.1 + 0.01 * 1.9)
 
 
 def test_tpot_from_latency_ttft_and_output_where_no_column() -> None:
@@ -172,7 +175,7 @@ def test_the_example_pilot_fit_finds_its_true_factors(pilot_client: Any, cat: An
     assert spec.loader is not None
     spec.loader.exec_module(gen)
     rows: dict[str, np.ndarray] = {}
-    measurements.read_usage_log(PILOT_LOG, "x", KEY, 60, requests=rows)
+    measurements.read_usage_log(PILOT_LOG, "x", KEY, 60, **LOG, requests=rows)
     c = calibration.calibrate(pilot_client, cat, pilot_client.usage.model_dump(), rows)
     f = c.data["factors"]
     for k in c.data["factors"]:
@@ -209,7 +212,7 @@ def test_refuses_to_fit_on_ten_requests(pilot_client: Any, cat: Any) -> None:
 
 def test_refuses_without_a_latency_column(pilot_client: Any, cat: Any) -> None:
     rows: dict[str, np.ndarray] = {}
-    measurements.read_usage_log(AZURE, "x", KEY, 60, columns=AZURE_MAP, requests=rows)
+    measurements.read_usage_log(AZURE, "x", KEY, 60, **LOG, columns=AZURE_MAP, requests=rows)
     c = calibration.calibrate(pilot_client, cat, pilot_client.usage.model_dump(), rows)
     assert "no latency column" in c.data["refused"] and c.catalog is None
     assert c.data["predicted_before"]["p95_latency_s"] > 0  # still predicted
@@ -298,7 +301,7 @@ def test_an_api_pilots_measured_speed_replaces_the_catalogs(tmp_path: Path, cat:
 
 
 def test_the_azure_slice_ingests_with_the_column_map() -> None:
-    m = measurements.read_usage_log(AZURE, "x", KEY, 60, columns=AZURE_MAP)
+    m = measurements.read_usage_log(AZURE, "x", KEY, 60, **LOG, columns=AZURE_MAP)
     # from the file itself (pandas): 3000 rows, ContextTokens sum 3,450,308 → 1150.1027,
     # GeneratedTokens sum 778,247 → 259.4157; 18:15:46.68 to 18:26:15.38
     assert (m.rows_total, m.rows_used) == (3000, 3000)
@@ -312,14 +315,14 @@ def test_the_azure_slice_ingests_with_the_column_map() -> None:
 
 def test_without_the_map_the_azure_slice_is_refused_with_a_hint() -> None:
     with pytest.raises(MeasurementError) as info:
-        measurements.read_usage_log(AZURE, "x", KEY, 60)
+        measurements.read_usage_log(AZURE, "x", KEY, 60, **LOG)
     assert "no column for timestamp" in str(info.value)
 
 
 def test_a_column_map_naming_a_missing_column(tmp_path: Path) -> None:
     with pytest.raises(MeasurementError) as info:
         measurements.read_usage_log(
-            AZURE, "x", KEY, 60, columns={**AZURE_MAP, "output_tokens": "GeneratedToken"}
+            AZURE, "x", KEY, 60, **LOG, columns={**AZURE_MAP, "output_tokens": "GeneratedToken"}
         )
     problem = info.value.problems[0]
     assert problem.key_path == "measurements.columns.output_tokens"
@@ -343,7 +346,7 @@ def test_a_vllm_span_export_reads_with_its_own_names(tmp_path: Path) -> None:
     ]
     pd.DataFrame(rows).to_json(path, orient="records", lines=True)
     got: dict[str, np.ndarray] = {}
-    m = measurements.read_usage_log(path, "x", KEY, 60, requests=got)
+    m = measurements.read_usage_log(path, "x", KEY, 60, **LOG, requests=got)
     assert m.ttft_s_p95 == pytest.approx(0.2) and m.latency_s_p50 == pytest.approx(1.5)
     assert m.input_tokens_mean == pytest.approx(909.5)  # 900 + mean of 0..19
     tpot = cal.request_tpot_s(got["latency_s"], got["ttft_s"], got["output_tokens"], np.nan)

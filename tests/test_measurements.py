@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 import yaml
 
+from _method import LOG
 from llmdecide.errors import MeasurementError
 from llmdecide.measurements import (
     ACCEPTED_EXTENSIONS,
-    DEFAULT_ACTIVE_HOUR_SHARE,
     UsageMeasured,
     read_usage_log,
 )
@@ -43,7 +43,7 @@ EPOCH_0900 = 1740992400  # 2025-03-03T09:00:00Z
 
 
 def read(path: Path, window: int = 60, **kwargs) -> UsageMeasured:
-    return read_usage_log(path, SHOWN, KEY, window, **kwargs)
+    return read_usage_log(path, SHOWN, KEY, window, **{**LOG, **kwargs})
 
 
 def frame(rows=ROWS, columns=COLUMNS) -> pd.DataFrame:
@@ -118,7 +118,7 @@ def test_hand_computed_summary(tmp_path):
     # hour 09 holds 5 requests, hour 10 holds 1: 1 ≥ 10 % × 5 = 0.5 → 2 active hours
     assert m.requests_by_hour[9] == 5 and m.requests_by_hour[10] == 1
     assert sum(m.requests_by_hour) == 6
-    assert m.active_hour_share == DEFAULT_ACTIVE_HOUR_SHARE == 0.10
+    assert m.active_hour_share == LOG["active_hour_share"] == 0.10
     assert m.active_hours_per_day == 2
     assert m.as_usage_override() == {
         "requests_per_day": 3.0,

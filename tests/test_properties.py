@@ -39,6 +39,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from _method import LOG
 from llmdecide import catalog, measurements, params, stages
 from llmdecide.errors import InputError
 
@@ -548,7 +549,7 @@ def test_usage_logs_summarise_or_fail_cleanly(work: Path, log: tuple[str, bytes]
     name, data = log
     path = write(work, data, name)
     try:
-        summary = measurements.read_usage_log(path, FILE, "measurements.usage_log", 60)
+        summary = measurements.read_usage_log(path, FILE, "measurements.usage_log", 60, **LOG)
     except InputError as exc:
         assert all(p.file == FILE and p.key_path == "measurements.usage_log" for p in exc.problems)
         return

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from genai_prices import Usage, calc_price
 
+from _method import LOG
 from llmdecide import configurations as conf
 from llmdecide import scoring, stages
 from llmdecide.catalog import Range
@@ -207,7 +208,7 @@ def _trace_usage(tmp_path: Path, counts: list[int], name: str) -> dict[str, floa
     pd.DataFrame(rows, columns=["timestamp", "input_tokens", "output_tokens"]).to_csv(
         path, index=False
     )
-    m = measurements.read_usage_log(path, "u.yaml", "measurements.usage_log", 60)
+    m = measurements.read_usage_log(path, "u.yaml", "measurements.usage_log", 60, **LOG)
     return {**m.as_usage_override(), **m.token_distribution()}
 
 

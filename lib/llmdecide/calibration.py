@@ -142,14 +142,15 @@ def _fitted(fit: cal.FactorFit, idx: np.ndarray) -> dict[str, Any]:
     }
 
 
-def _load(trace: PilotTrace, replicas: int) -> dict[str, float]:
-    rate = cal.local_rate_rps(trace.timestamp_s)
+def _load(trace: PilotTrace, replicas: int, method: Mapping[str, Any]) -> dict[str, float]:
+    window_s, quantile = float(method["peak_window_s"]), float(method["peak_quantile"])
+    rate = cal.local_rate_rps(trace.timestamp_s, window_s)
     return {
         "mean_rps_per_request": float(rate.mean()),
         "load_rps_per_replica": float(rate.mean()) / replicas,
-        "peak_rps": cal.peak_rps(trace.timestamp_s),
-        "peak_quantile": cal.PEAK_QUANTILE,
-        "window_s": cal.RATE_WINDOW_S,
+        "peak_rps": cal.peak_rps(trace.timestamp_s, window_s, quantile),
+        "peak_quantile": quantile,
+        "window_s": window_s,
     }
 
 
@@ -270,7 +271,7 @@ def _self_hosted(
     pilot = client.measurements.pilot
     assert pilot is not None and pilot.gpu is not None
     quantile = float(catalog.method["latency_quantile"])
-    load = _load(trace, pilot.replicas)
+    load = _load(trace, pilot.replicas, catalog.method)
     w = serving.Workload(
         context_tokens=float(trace.input_tokens.mean()),
         prefill_tokens=float(trace.input_tokens.mean()),
@@ -299,7 +300,7 @@ def _self_hosted(
         return Calibration(data, None)
     rate = load["load_rps_per_replica"]
     idx = cal.sample_indices(len(trace.timestamp_s))
-    local = cal.local_rate_rps(trace.timestamp_s)[idx] / pilot.replicas
+    local = cal.local_rate_rps(trace.timestamp_s, load["window_s"])[idx] / pilot.replicas
     cv_out, cv_in = float(w.service_cv2), float(w.prompt_cv2)  # type: ignore[arg-type]
 
     def predict(values: Mapping[str, float]) -> cal.RequestPrediction:
@@ -311,7 +312,9 @@ def _self_hosted(
     before = cal.prediction_figures(predict(start))
     data["sizing_before"] = cal.mean_workload_figures(m0, engine, w, rate, quantile).as_dict()
     measured = (trace.latency_s[idx], trace.ttft_s[idx], trace.tpot_s[idx])
-    fit = cal.fit_factors(predict, measured, start, bounds)
+    fit = cal.fit_factors(
+        predict, measured, start, bounds, int(catalog.method["calibration_min_requests"])
+    )
     if fit.refused or not fit.fitted:
         data.update(
             predicted_before=before.as_dict(),
@@ -347,7 +350,7 @@ def _api(client: ClientParams, catalog: Catalog, trace: PilotTrace) -> Calibrati
     start = {"ttft_s": ttft0, "output_tokens_per_s": tps0}
     data: dict[str, Any] = {
         "pilot": pilot_dict(pilot),
-        "load": _load(trace, 1),
+        "load": _load(trace, 1, catalog.method),
         "measured": _measured(trace),
         "applies_to": f"every configuration of the API model {pilot.model}",
         "predicted_before": cal.api_figures(ttft0, tps0, trace.output_tokens).as_dict(),
@@ -359,7 +362,9 @@ def _api(client: ClientParams, catalog: Catalog, trace: PilotTrace) -> Calibrati
         return cal.api_predict(values["ttft_s"], values["output_tokens_per_s"], out)
 
     measured = (trace.latency_s[idx], trace.ttft_s[idx], trace.tpot_s[idx])
-    fit = cal.fit_factors(predict, measured, start, API_BOUNDS)
+    fit = cal.fit_factors(
+        predict, measured, start, API_BOUNDS, int(catalog.method["calibration_min_requests"])
+    )
     if fit.refused or not fit.fitted:
         data.update(
             predicted_after=None, factors=fit.as_dict(), refused=fit.refused or "no factor seen"
@@ -386,7 +391,7 @@ def calibrate(
     if warnings:
         data = {
             "pilot": pilot_dict(pilot),
-            "load": _load(trace, pilot.replicas),
+            "load": _load(trace, pilot.replicas, catalog.method),
             "measured": _measured(trace),
             "predicted_before": None,
             "predicted_after": None,

@@ -674,6 +674,23 @@ class MethodSettings(BaseRecord):
         le=1,
         description="a usage log's sizing peak: this quantile of its peak_window_s tumbling-window rates",
     )
+    active_hour_share: float = Field(
+        gt=0,
+        le=1,
+        description="a usage log's hour of the day is active when its volume is at least this "
+        "share of the busiest hour's",
+    )
+    calibration_min_requests: int = Field(
+        ge=1, description="requests with a measured latency a pilot fit needs at least"
+    )
+    break_even_volume_factors: list[float] = Field(
+        min_length=2,
+        description="multiples of the client's requests per day at which API and self-hosting "
+        "are costed for the break-even (increasing, 1.0 included)",
+    )
+    break_even_candidates: int = Field(
+        ge=1, description="cheapest configurations per side re-sized at every break-even volume"
+    )
     ahp_consistency_threshold: float = Field(0.1, gt=0)
     max_peak_utilisation: float = Field(
         gt=0, lt=1, description="highest share of a replica's binding resource used at peak"
@@ -697,6 +714,16 @@ class MethodSettings(BaseRecord):
         description="a recommendation must meet every limit in at least this share of the Monte "
         "Carlo scenarios, else it is called fragile (a probability: 0 <= x <= 1)",
     )
+
+    @field_validator("break_even_volume_factors")
+    @classmethod
+    def _factors_around_one(cls, value: list[float]) -> list[float]:
+        if any(f <= 0 for f in value) or value != sorted(set(value)) or 1.0 not in value:
+            raise ValueError(
+                "break_even_volume_factors must be positive, increasing, without repeats, and "
+                "include 1.0 (the client's own volume)"
+            )
+        return value
 
     @field_validator("batch_caps_per_replica")
     @classmethod

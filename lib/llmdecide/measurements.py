@@ -56,8 +56,6 @@ __all__ = [
     "ACCEPTED_EXTENSIONS",
     "BAD_ROW_REASONS",
     "COLUMN_NAMES",
-    "DEFAULT_ACTIVE_HOUR_SHARE",
-    "DEFAULT_PEAK_QUANTILE",
     "REQUIRED_FIELDS",
     "UsageMeasured",
     "read_usage_log",
@@ -105,13 +103,6 @@ BAD_ROW_REASONS = (
     "negative_latency",
 )
 """Why a row is not used, in the order they are tested: a row is counted once, under its first."""
-
-DEFAULT_ACTIVE_HOUR_SHARE = 0.10
-"""An hour of the day is active when its volume is at least this share of the busiest hour's."""
-
-DEFAULT_PEAK_QUANTILE = 0.99
-"""The sizing peak is this quantile of the rates of the tumbling windows of ``peak_window_s``
-(the catalog's ``method.peak_quantile`` in a run; docs/method.md §3.5 "Peak from a usage log")."""
 
 EPOCH_SECONDS_MAX = 1e11
 """Numeric timestamps at or above this (year 5138) are not epoch seconds (ms, µs or ns)."""
@@ -173,7 +164,7 @@ class UsageMeasured:
     """Hours of the day (UTC) whose volume is ≥ ``active_hour_share`` × the busiest hour's."""
     requests_by_hour: tuple[int, ...] = field(default_factory=tuple)
     """Used requests per hour of the day (UTC, 0–23), summed over the period."""
-    peak_quantile: float = DEFAULT_PEAK_QUANTILE
+    peak_quantile: float = math.nan
     max_requests_per_second: float = 0.0
     """Most requests in any sliding window of ``peak_window_s`` seconds, ÷ ``peak_window_s``:
     the busiest window seen (shown beside the sizing peak, not sized for)."""
@@ -240,8 +231,8 @@ def read_usage_log(
     key_path: str,
     peak_window_s: int,
     *,
-    peak_quantile: float = DEFAULT_PEAK_QUANTILE,
-    active_hour_share: float = DEFAULT_ACTIVE_HOUR_SHARE,
+    peak_quantile: float,
+    active_hour_share: float,
     columns: Mapping[str, str] | None = None,
     requests: dict[str, np.ndarray] | None = None,
 ) -> UsageMeasured:
@@ -266,8 +257,8 @@ def read_usage_log(
       slightly less than the calendar days (14 office days 08:00–19:00 → 13.46 days): give logs of
       whole weeks, the bias is then ≤ 4 % over two weeks.
     * **Requests per day** = used rows ÷ days covered (weekends and nights included: a mean day).
-    * **Peak requests per second** (what the sizing reads) = the ``peak_quantile`` (default
-      0.99) of the request counts of the *tumbling* windows ``[t₀ + k·w, t₀ + (k + 1)·w)``,
+    * **Peak requests per second** (what the sizing reads) = the ``peak_quantile`` (the
+      catalog's ``method.peak_quantile``) of the request counts of the *tumbling* windows ``[t₀ + k·w, t₀ + (k + 1)·w)``,
       w = ``peak_window_s``, t₀ the first request, up to the window of the last one, **empty
       windows included**, ÷ w (``numpy.percentile``'s linear interpolation, the empty windows counted
       without being built); never below the mean rate over the active hours (requests per day ÷
@@ -280,7 +271,7 @@ def read_usage_log(
       linear interpolation (the pandas default too). Same for latency and ttft.
     * **Active hours per day** = the number of hours of the day (UTC, 0–23) whose request count,
       summed over the period (so proportional to their mean daily volume), is at least
-      ``active_hour_share`` (default ``DEFAULT_ACTIVE_HOUR_SHARE`` = 10 %) of the busiest hour's.
+      ``active_hour_share`` (the catalog's ``method.active_hour_share``) of the busiest hour's.
       The hours need not be consecutive; the time zone does not change the count.
 
     ``columns`` (``measurements.columns``): field → the log's own column name, read instead of
@@ -811,8 +802,8 @@ def _summarise(
     peak_window_s: float,
     active_hour_share: float,
     refuse: Any,
+    peak_quantile: float,
     requests: dict[str, np.ndarray] | None = None,
-    peak_quantile: float = DEFAULT_PEAK_QUANTILE,
 ) -> UsageMeasured:
     if rows_total == 0:
         raise refuse(

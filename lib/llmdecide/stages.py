@@ -7,7 +7,7 @@ configuration table that notebook 02 wrote into the same ``output_dir``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -103,6 +103,7 @@ def load_inputs(params_path: Path | str, display_path: str | None = None) -> Inp
                 key_path="measurements.usage_log",
                 peak_window_s=int(cat.method["peak_window_s"]),
                 peak_quantile=float(cat.method["peak_quantile"]),
+                active_hour_share=float(cat.method["active_hour_share"]),
                 columns=m.columns,
                 requests=usage_rows,
             )
@@ -294,23 +295,6 @@ ESTIMATE_KEYS = (
     "wh_per_1k_output_tokens",
     "probability_meets_limits",
 )
-BREAK_EVEN_FACTORS = (
-    0.05,
-    0.1,
-    0.2,
-    0.35,
-    0.5,
-    0.75,
-    1.0,
-    1.5,
-    2.0,
-    3.0,
-    5.0,
-    7.5,
-    10.0,
-    15.0,
-    20.0,
-)
 TOP_N = 10
 REJECTED_N = 15
 
@@ -460,9 +444,6 @@ def _same_except(
     return frame[mask] if mask is not None else frame
 
 
-BREAK_EVEN_CANDIDATES = 4
-"""Configurations costed per side of the break-even (the cheapest at the client's volume among
-those of the right precision, and the recommendation on its own side)."""
 DRIVER_PARTS = {
     "tokens": ("cost_api",),
     "gpus": ("cost_compute", "cost_capex", "cost_energy", "cost_operations"),
@@ -493,6 +474,7 @@ def _side_costs(
     base: Any,
     rows: pd.DataFrame,
     make: Any,
+    factors: Sequence[float],
 ) -> list[dict[str, Any]]:
     """Per row: its cost parts (client currency) at every break-even volume, re-sized (and at its
     cheapest commitment) at each: ``[{label, monthly: [...], parts: [{column: value}, ...]}]``."""
@@ -504,7 +486,6 @@ def _side_costs(
     from llmdecide.estimators import cost
     from llmdecide.evaluation import self_hosted
 
-    factors = list(BREAK_EVEN_FACTORS)
     columns = ("monthly_cost", *COST_COLUMNS)
     out = []
     for _, row in rows.iterrows():
@@ -539,12 +520,12 @@ def _side_costs(
     return out
 
 
-def _cheapest_line(curves: list[dict[str, Any]]) -> tuple[list[float], list[int]]:
-    """At each volume, the cheapest configuration of a side: its monthly cost and its index."""
+def _cheapest_line(curves: list[dict[str, Any]], volumes: int) -> tuple[list[float], list[int]]:
+    """At each of the ``volumes`` volumes, the cheapest configuration of a side: its monthly cost and its index."""
     import math
 
     costs, which = [], []
-    for i in range(len(BREAK_EVEN_FACTORS)):
+    for i in range(volumes):
         values = [c["costs"][i]["monthly_cost"] for c in curves]
         finite = [(v, j) for j, v in enumerate(values) if v == v]
         if not finite:
@@ -594,12 +575,16 @@ def break_even(
     if apis.empty or own.empty:
         return None
 
+    method = inputs.catalog.method
+    factors = [float(f) for f in method["break_even_volume_factors"]]
+    candidates = int(method["break_even_candidates"])
+
     def shortlist(side: pd.DataFrame) -> pd.DataFrame:
         ranked = side.sort_values(["monthly_cost", "config_id"])
-        keep = ranked.head(BREAK_EVEN_CANDIDATES)
+        keep = ranked.head(candidates)
         same = side[side["config_id"] == best["config_id"]]
         if not same.empty and best["config_id"] not in set(keep["config_id"]):
-            keep = pd.concat([same, keep.head(BREAK_EVEN_CANDIDATES - 1)])
+            keep = pd.concat([same, keep.head(candidates - 1)])
         return keep
 
     usage = dict(inputs.usage)
@@ -611,14 +596,14 @@ def break_even(
         )
 
     base = make(usage)
-    api_curves = _side_costs(base, shortlist(apis), make)
-    own_curves = _side_costs(base, shortlist(own), make)
-    api_cost, api_which = _cheapest_line(api_curves)
-    own_cost, own_which = _cheapest_line(own_curves)
-    volumes = [usage["requests_per_day"] * f for f in BREAK_EVEN_FACTORS]
+    api_curves = _side_costs(base, shortlist(apis), make, factors)
+    own_curves = _side_costs(base, shortlist(own), make, factors)
+    api_cost, api_which = _cheapest_line(api_curves, len(factors))
+    own_cost, own_which = _cheapest_line(own_curves, len(factors))
+    volumes = [usage["requests_per_day"] * f for f in factors]
     crossing = cost_mod.break_even_requests_per_day(volumes, api_cost, own_cost)
     # the side's configuration at the crossing (else at the client's volume)
-    at = BREAK_EVEN_FACTORS.index(1.0)
+    at = factors.index(1.0)
     if crossing is not None:
         at = min(range(len(volumes)), key=lambda i: abs(volumes[i] - crossing))
     api_at, own_at = api_curves[api_which[at]], own_curves[own_which[at]]

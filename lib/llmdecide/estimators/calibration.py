@@ -2,10 +2,11 @@
 the pilot at that load, and a bounded robust fit of the efficiency factors to the measured
 latencies (docs/method.md, "Pilot calibration").
 
-**Load.** A request sees the arrival rate of the ``RATE_WINDOW_S`` seconds centred on it
+**Load.** A request sees the arrival rate of the ``window_s`` seconds centred on it
+(the catalog's ``method.peak_window_s``)
 (requests in the window ÷ its length); the pilot's load is the mean of those rates over the
 requests (the rate the average request meets), shared by the replicas. The peak is the
-``PEAK_QUANTILE`` of the tumbling 1-minute rates (minutes without a request count as 0).
+``method.peak_quantile`` of the tumbling window rates (minutes without a request count as 0).
 
 **Prediction.** Per request, the closed form (``serving.replica_latency``) at its own prompt
 and output lengths and at its local rate gives its typical TTFT and TPOT (the means of the
@@ -38,10 +39,6 @@ from llmdecide.estimators import serving
 
 Array = NDArray[np.float64]
 
-RATE_WINDOW_S = 60.0
-PEAK_QUANTILE = 0.99
-MIN_REQUESTS = 50
-"""Fewer requests with a latency than this: no fit (10 requests say little about a p95)."""
 FIT_SAMPLE = 1000
 FIT_SEED = 0
 MAX_EVALUATIONS = 40
@@ -59,7 +56,7 @@ API_FACTORS = ("ttft_s", "output_tokens_per_s")
 # ----------------------------------------------------------------------------------- load
 
 
-def local_rate_rps(t_s: Array, window_s: float = RATE_WINDOW_S) -> Array:
+def local_rate_rps(t_s: Array, window_s: float) -> Array:
     """Per request (in the order given), the arrivals in ``[t − w/2, t + w/2)`` ÷ w."""
     t = np.asarray(t_s, float)
     order = np.argsort(t, kind="stable")
@@ -72,14 +69,14 @@ def local_rate_rps(t_s: Array, window_s: float = RATE_WINDOW_S) -> Array:
     return out
 
 
-def window_rates_rps(t_s: Array, window_s: float = RATE_WINDOW_S) -> Array:
+def window_rates_rps(t_s: Array, window_s: float) -> Array:
     """Tumbling-window rates from the first request to the last (empty windows included)."""
     t = np.sort(np.asarray(t_s, float))
     edges = t[0] + window_s * np.arange(math.floor((t[-1] - t[0]) / window_s) + 2)
     return np.diff(np.searchsorted(t, edges, "left")) / window_s
 
 
-def peak_rps(t_s: Array, window_s: float = RATE_WINDOW_S, quantile: float = PEAK_QUANTILE) -> float:
+def peak_rps(t_s: Array, window_s: float, quantile: float) -> float:
     """The ``quantile`` of the tumbling ``window_s`` rates (the p99 of 1-minute rates)."""
     return float(np.quantile(window_rates_rps(t_s, window_s), quantile))
 
@@ -287,7 +284,7 @@ def fit_factors(
     measured: tuple[Array, Array, Array],
     start: Mapping[str, float],
     bounds: Mapping[str, tuple[float, float]],
-    min_requests: int = MIN_REQUESTS,
+    min_requests: int,
 ) -> FactorFit:
     """Fit the factors of ``start`` within ``bounds`` to the measured (e2e, TTFT, TPOT) of the
     requests (NaN: not measured), ``predict`` giving the model's per-request figures."""
