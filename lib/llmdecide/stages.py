@@ -761,7 +761,7 @@ def plan_data(
     """The issue-15 plans (items 5-7): ``pilot_plan`` (what the pilot must measure, models to
     evaluate whose proxy straddles the limit), ``risks`` (the CISO / DPO / legal questions of the
     recommendation and the runner-up) and ``phase_plan`` (None without ``usage.phases``)."""
-    from llmdecide import phases, pilot, risks
+    from llmdecide import pilot, risks
 
     client = inputs.client
     rec = scored.recommendation
@@ -781,8 +781,20 @@ def plan_data(
             extra_limits={str(k): v for k, v in client.critical_performance.extra_limits.items()},
         ),
         "risks": risks.risks(designs, inputs.catalog, client),
-        "phase_plan": phases.plan(inputs, frame, intensity, best_id),
+        "phase_plan": _phase_plan(inputs, frame, intensity, best_id),
     }
+
+
+def _phase_plan(
+    inputs: Inputs, frame: pd.DataFrame, intensity: Mapping[str, float], best_id: str | None
+) -> dict[str, Any] | None:
+    """``phases.plan`` with each phase's recommended row as its ``results.json`` record."""
+    from llmdecide import phases
+
+    plan = phases.plan(inputs, frame, intensity, best_id, limits_of(inputs.client))
+    for entry in plan["phases"] if plan else []:
+        entry["recommendation"] = recommendation_of(entry.pop("row"))
+    return plan
 
 
 def technical_choices(params_path: Path | str, output_dir: Path | str) -> ChoicesStage:
