@@ -5,7 +5,7 @@
 - The others run in at most ``jobs`` worker processes (``forkserver``, else ``spawn``), one process
   per client: a client that fails, or whose process dies, never stops the others, and every success
   is published (``runner.run`` publishes atomically). Each worker's papermill kernels use the IPC
-  transport (Unix sockets, a unique path per kernel), so parallel kernels never race for TCP ports.
+  transport (``kernels.use_ipc_kernels``), so parallel kernels never race for TCP ports.
 - Progress: one line per client (queued / running: which step / done in N s / skipped / failed:
   why), fed by the runner's ``on_step`` callback through a multiprocessing queue; then a summary
   table and the portfolio page ``reports/index.html``.
@@ -25,7 +25,6 @@ import contextlib
 import multiprocessing
 import os
 import queue
-import secrets
 import signal
 import sys
 import threading
@@ -37,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from llmdecide import fingerprint, publish
+from llmdecide import fingerprint, kernels, publish
 from llmdecide.errors import InputError, LlmdecideError, Problem
 
 if TYPE_CHECKING:
@@ -59,12 +58,9 @@ modules that start no thread: the forkserver forks every worker, and a fork take
 thread holds a lock deadlocks the child. papermill is not here: it imports ``pyarrow.fs``, whose
 jemalloc starts background threads (a worker hung in ``futex_wait`` that way); each worker
 imports it after the fork."""
-TRANSPORT_ENV = "LLMDECIDE_KERNEL_TRANSPORT"
 RUN_CLIENT = "llmdecide.runner:run"
 LOG_DIR = ".batch"
 LOG_TAIL_LINES = 15
-SOCKET_PATH_MAX = 100
-"""Unix socket paths are limited to 107 bytes on Linux (and 103 on macOS)."""
 
 
 @dataclass
@@ -159,51 +155,6 @@ def published_summary(report_dir: Path, language: str) -> tuple[str, str | None]
     return short, (str(client["name"]) if client.get("name") else None)
 
 
-# -- kernels on IPC ------------------------------------------------------------------------------
-
-
-def kernel_manager_kwargs() -> dict[str, Any]:
-    """papermill/nbclient keyword arguments that put one kernel on the IPC transport.
-
-    Each call gives a fresh socket path in Jupyter's private runtime folder, so parallel kernels
-    neither clash nor race for TCP ports. ``{}`` (TCP) where IPC is unavailable, when the path
-    would be too long for a Unix socket, or when ``$LLMDECIDE_KERNEL_TRANSPORT`` is ``tcp``.
-    Usage: ``papermill.execute_notebook(..., **kernel_manager_kwargs())``.
-    """
-    if os.name != "posix" or os.environ.get(TRANSPORT_ENV, "ipc").lower() == "tcp":
-        return {}
-    try:
-        from jupyter_core.paths import jupyter_runtime_dir
-        from traitlets.config import Config
-
-        folder = Path(jupyter_runtime_dir())
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    except (ImportError, OSError):
-        return {}
-    ip = str(folder / f"llmdecide-{secrets.token_hex(6)}")
-    if len(os.fsencode(ip)) + len("-ipc-99") > SOCKET_PATH_MAX:
-        return {}
-    return {"config": Config({"KernelManager": {"transport": "ipc", "ip": ip}})}
-
-
-def use_ipc_kernels() -> None:
-    """Make papermill's default engine in this process start its kernels on IPC.
-
-    Registers, through papermill's engine registry, a subclass of its nbclient engine that adds
-    ``kernel_manager_kwargs()`` to every execution; nothing else changes. Called in batch workers.
-    """
-    from papermill.engines import NBClientEngine, papermill_engines
-
-    class IpcNBClientEngine(NBClientEngine):
-        @classmethod
-        def execute_managed_notebook(cls, nb_man: Any, kernel_name: Any, **kwargs: Any) -> Any:
-            for key, value in kernel_manager_kwargs().items():
-                kwargs.setdefault(key, value)
-            return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
-
-    papermill_engines.register(None, IpcNBClientEngine)
-
-
 # -- the worker (one process per client) ---------------------------------------------------------
 
 
@@ -250,7 +201,11 @@ def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
 
 
 def _worker(
-    run_client: str, params_path: str, reports_root: str, keep: int | None, events: Any
+    run_client: str,
+    params_path: str,
+    reports_root: str,
+    keep: int | None,
+    events: Any,
 ) -> None:
     """Run one client and report on ``events``: started, each step, then ok/failed/cancelled."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the batch decides; it sends SIGTERM to stop
@@ -259,7 +214,7 @@ def _worker(
     _redirect_output(log_path(Path(reports_root), slug))
     try:
         events.put(("started", slug, os.getpid()))
-        use_ipc_kernels()
+        kernels.use_ipc_kernels()
         run = resolve(run_client)
 
         def on_step(step: str, seconds: float) -> None:
@@ -621,7 +576,13 @@ def _schedule(
                     events = ctx.Queue()  # one per worker (see drain)
                     process = ctx.Process(
                         target=_worker,
-                        args=(run_client, str(path.resolve()), str(reports_root), keep, events),
+                        args=(
+                            run_client,
+                            str(path.resolve()),
+                            str(reports_root),
+                            keep,
+                            events,
+                        ),
                         name=f"llmdecide-{slug}",
                         daemon=False,
                     )
@@ -730,11 +691,11 @@ def main(
     print a summary; returns the exit status (0, 1, 2 or 130)."""
     from rich.console import Console
 
-    from llmdecide import portfolio, runner
+    from llmdecide import portfolio
 
     console = console or Console(highlight=False)
     language = portfolio.consultant_language(language)
-    reports_root = (reports_dir or runner.default_reports_root()).resolve()
+    reports_root = (reports_dir or publish.default_reports_root()).resolve()
     params_files = collect_params_files(targets)
     outcomes = run_batch(
         params_files,

@@ -116,10 +116,10 @@ def report(
     reports_dir: ReportsDir = None,
 ) -> None:
     """Re-render report.html and report.pdf from the last published results (no notebooks)."""
-    from llmdecide import rerender, runner
+    from llmdecide import publish, rerender
 
     try:
-        html, pdf = rerender.rerender(slug, reports_dir or runner.default_reports_root())
+        html, pdf = rerender.rerender(slug, reports_dir or publish.default_reports_root())
     except LlmdecideError as exc:
         raise _fail(exc) from None
     out.print(f"re-rendered {escape(str(html))} and {escape(str(pdf))}")

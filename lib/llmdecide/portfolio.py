@@ -17,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from llmdecide import publish
 from llmdecide.errors import InputError, Problem
 from llmdecide.i18n import (  # Babel formatting shared with the report
     LANGUAGES,
@@ -355,13 +356,11 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m llmdecide.portfolio [REPORTS_DIR] [--language fr|en]``: rewrite the page."""
     import argparse
 
-    from llmdecide import runner
-
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("reports_dir", nargs="?", type=Path, default=None)
     parser.add_argument("--language", choices=sorted(LANGUAGES), default=None)
     args = parser.parse_args(argv)
-    path = write_portfolio(args.reports_dir or runner.default_reports_root(), args.language)
+    path = write_portfolio(args.reports_dir or publish.default_reports_root(), args.language)
     print(f"wrote {path}")
     return 0
 

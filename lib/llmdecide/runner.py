@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from llmdecide import publish
+from llmdecide import kernels, publish
 from llmdecide.errors import InputError, LlmdecideError, NotebookError, Problem, RunError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -54,10 +54,6 @@ def new_run_id(now: datetime | None = None) -> str:
     """Sortable run id: UTC timestamp + a short random suffix (two runs in one second differ)."""
     now = now or datetime.now(UTC)
     return f"{now:%Y%m%dT%H%M%S}Z-{secrets.token_hex(2)}"
-
-
-def default_reports_root() -> Path:
-    return Path(os.environ.get("LLMDECIDE_REPORTS", "reports")).resolve()
 
 
 def slug_of(params_path: Path) -> str:
@@ -120,7 +116,7 @@ def execute_notebook(
             log_output=False,
             cwd=str(cwd),
             start_timeout=KERNEL_START_TIMEOUT_S,
-            **_kernel_transport(),
+            **kernels.kernel_manager_kwargs(),
         )
     except PapermillExecutionError as exc:
         input_errors = {"InputError", "ParamsError", "CatalogError", "MeasurementError"}
@@ -164,13 +160,6 @@ def run_notebooks(
         record(name, one(name))
 
 
-def _kernel_transport() -> dict[str, Any]:
-    """Kernels on the IPC transport (no TCP port, no unencrypted-TCP warning), as in batch."""
-    from llmdecide.batch import kernel_manager_kwargs
-
-    return kernel_manager_kwargs()
-
-
 def _split_problem(line: str) -> tuple[str, str, str]:
     """Rebuild a Problem from its one-line form ``file: key: expected`` (for errors from kernels)."""
     parts = line.split(": ", 2)
@@ -204,7 +193,7 @@ def run(
     validated; the report shows them too."""
     slug = slug_of(Path(params_path))  # the name the consultant gave, even through a symlink
     params_path = Path(params_path).resolve()
-    root = (reports_root or default_reports_root()).resolve()
+    root = (reports_root or publish.default_reports_root()).resolve()
     steps: list[tuple[str, float]] = []
     began_s = time.perf_counter()
 
