@@ -42,6 +42,7 @@ def fake_run(
     *,
     on_step: Any = None,
     keep: int | None = None,
+    sequential_notebooks: bool = False,
 ) -> runner.RunOutcome:
     """Behaves like runner.run, driven by the params file's ``fake:`` section."""
     params_path = Path(params_path)
@@ -80,6 +81,7 @@ def fake_run(
                 "run_id": run_id,
                 "fingerprint": fingerprint.compute(params_path).sha256,
                 "finished": "2026-01-01T00:00:00+00:00",
+                "sequential_notebooks": sequential_notebooks,
             }
         )
     )
@@ -95,6 +97,7 @@ def kernel_run(
     *,
     on_step: Any = None,
     keep: int | None = None,
+    sequential_notebooks: bool = False,
 ) -> runner.RunOutcome:
     """Runs a notebook that records its kernel's pid and connection, then sleeps."""
     import nbformat
@@ -220,6 +223,8 @@ def test_skip_unchanged_and_force(tmp_path: Path) -> None:
     assert first[0].name == "Alpha"
     assert (reports / "alpha" / "report.html").is_file()
     assert "done in" in terminal.file.getvalue()  # type: ignore[attr-defined]
+    run = json.loads((reports / "alpha" / "run.json").read_text())
+    assert run["sequential_notebooks"] is True  # two clients side by side: one kernel each
 
     started = time.perf_counter()
     second = batch.run_batch(files, 2, False, reports, _console(), run_client=FAKE)
@@ -234,6 +239,10 @@ def test_skip_unchanged_and_force(tmp_path: Path) -> None:
     forced = batch.run_batch(files, 2, True, reports, _console(), run_client=FAKE)
     assert [o.status for o in forced] == ["ok", "ok"]
     assert len(list((reports / "alpha" / "history").iterdir())) == 1
+
+    alone = batch.run_batch(files[:1], 2, True, reports, _console(), run_client=FAKE)
+    assert [o.status for o in alone] == ["ok"]  # one client: its notebooks 01 and 02 side by side
+    assert json.loads((reports / "alpha" / "run.json").read_text())["sequential_notebooks"] is False
 
 
 def test_failures_are_isolated_and_the_rest_published(tmp_path: Path) -> None:

@@ -205,6 +205,7 @@ def _worker(
     params_path: str,
     reports_root: str,
     keep: int | None,
+    sequential_notebooks: bool,
     events: Any,
 ) -> None:
     """Run one client and report on ``events``: started, each step, then ok/failed/cancelled."""
@@ -220,7 +221,13 @@ def _worker(
         def on_step(step: str, seconds: float) -> None:
             events.put(("step", slug, step, seconds))
 
-        outcome = run(params_path, Path(reports_root), on_step=on_step, keep=keep)
+        outcome = run(
+            params_path,
+            Path(reports_root),
+            on_step=on_step,
+            keep=keep,
+            sequential_notebooks=sequential_notebooks,
+        )
         events.put((OK, slug, {"report_dir": str(outcome.report_dir), "steps": outcome.steps}, 0))
     except LlmdecideError as exc:
         events.put((FAILED, slug, str(exc), exc.exit_code))
@@ -420,7 +427,8 @@ def run_batch(
     """Run (or skip) every client; returns one outcome per params file, in the given order.
 
     ``run_client`` names the function each worker calls for one client (``runner.run``'s
-    signature); tests give a fake one.
+    signature, called with ``on_step``, ``keep`` and ``sequential_notebooks``); tests give a fake
+    one.
     """
     if jobs is not None and jobs < 1:
         raise InputError(Problem("--jobs", "", f"{jobs} is not a number of workers: use 1 or more"))
@@ -457,10 +465,6 @@ def run_batch(
                 display.finished(outcome)
         if todo:
             workers = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
-            if workers > 1:
-                # Clients already run side by side, one per core: within a client, one kernel at a
-                # time (measured: 96 s for 20 clients vs 101 s with two kernels per client).
-                os.environ.setdefault("LLMDECIDE_SEQUENTIAL_NOTEBOOKS", "1")
             scheduled = _schedule(todo, workers, reports_root, keep, language, display, run_client)
             for outcome in scheduled:
                 outcomes[outcome.params_path] = outcome
@@ -477,6 +481,9 @@ def _schedule(
     run_client: str,
 ) -> Iterator[ClientOutcome]:
     ctx = mp_context()
+    # Clients side by side already fill the cores: within a client, one kernel at a time
+    # (measured: 96 s for 20 clients vs 101 s with two kernels per client).
+    sequential = workers > 1
     pending = deque(todo)
     running: dict[str, _Running] = {}
     stop = _Stop()
@@ -581,6 +588,7 @@ def _schedule(
                             str(path.resolve()),
                             str(reports_root),
                             keep,
+                            sequential,
                             events,
                         ),
                         name=f"llmdecide-{slug}",

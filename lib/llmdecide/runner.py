@@ -134,10 +134,15 @@ INDEPENDENT_NOTEBOOKS = NOTEBOOKS[:2]
 
 
 def run_notebooks(
-    build: Path, parameters: dict[str, Any], step: Callable[[str, float], None]
+    build: Path,
+    parameters: dict[str, Any],
+    step: Callable[[str, float], None],
+    *,
+    sequential: bool = False,
 ) -> None:
     """Execute the three notebooks into ``build/notebooks``: 01 and 02 concurrently (two kernels,
-    one per core on a 2-core box), then 03. The first failure is raised once both have ended."""
+    one per core on a 2-core box), then 03; ``sequential``: one kernel at a time. The first
+    failure is raised once both have ended."""
     from concurrent.futures import ThreadPoolExecutor
 
     def one(name: str) -> float:
@@ -151,7 +156,7 @@ def run_notebooks(
     def record(name: str, seconds: float) -> None:
         step(f"notebook {name}", time.perf_counter() - seconds)  # step() takes a start time
 
-    workers = 1 if os.environ.get("LLMDECIDE_SEQUENTIAL_NOTEBOOKS") == "1" else 2
+    workers = 1 if sequential else len(INDEPENDENT_NOTEBOOKS)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="notebook") as pool:
         futures = [(name, pool.submit(one, name)) for name in INDEPENDENT_NOTEBOOKS]
     for name, future in futures:  # the pool has finished both: report in order, raise the first
@@ -186,11 +191,13 @@ def run(
     on_step: Step | None = None,
     keep: int | None = None,
     on_warning: Callable[[Any], None] | None = None,
+    sequential_notebooks: bool = False,
 ) -> RunOutcome:
     """Run one client; returns where its report was published. Raises LlmdecideError subclasses.
 
     ``on_warning`` gets each plausibility warning (``plausibility.Warning``) once the inputs are
-    validated; the report shows them too."""
+    validated; the report shows them too. ``sequential_notebooks``: one kernel at a time (the
+    batch asks for it when it already runs clients side by side)."""
     slug = slug_of(Path(params_path))  # the name the consultant gave, even through a symlink
     params_path = Path(params_path).resolve()
     root = (reports_root or publish.default_reports_root()).resolve()
@@ -226,7 +233,7 @@ def run(
             client = inputs.client
             country = client.carbon.country or client.constraints.regions[0]
             with carbon.track(country, build, assemble.RUN_PROJECT) as run:
-                run_notebooks(build, parameters, step)
+                run_notebooks(build, parameters, step, sequential=sequential_notebooks)
                 started = time.perf_counter()
                 context = assemble.write_results(
                     build, params_path, slug=slug, run_id=run_id, inputs=inputs
