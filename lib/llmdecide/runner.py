@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from llmdecide import kernels, publish
-from llmdecide.errors import InputError, LlmdecideError, NotebookError, Problem, RunError
+from llmdecide import errors, kernels, publish
+from llmdecide.errors import LlmdecideError, NotebookError, RunError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_DIR = PACKAGE_DIR.parents[1]
@@ -100,7 +100,8 @@ def check_notebook_parameters(notebook: Path, parameters: dict[str, Any]) -> Non
 def execute_notebook(
     notebook: Path, executed: Path, parameters: dict[str, Any], cwd: Path = NOTEBOOKS_DIR
 ) -> None:
-    """Run one notebook with papermill; a failing cell becomes NotebookError or InputError."""
+    """Run one notebook with papermill; a failing cell becomes NotebookError, or the InputError
+    its stage raised (rebuilt from the record the kernel displayed, ``kernels.error_record``)."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
@@ -119,11 +120,10 @@ def execute_notebook(
             **kernels.kernel_manager_kwargs(),
         )
     except PapermillExecutionError as exc:
-        input_errors = {"InputError", "ParamsError", "CatalogError", "MeasurementError"}
-        if exc.ename in input_errors | {"CarbonError"}:
-            raise InputError(
-                [Problem(*_split_problem(line)) for line in str(exc.evalue).splitlines() if line]
-            ) from None
+        record = kernels.error_record(executed)  # what the stage raised, as data (kernels.py)
+        input_error = errors.from_record(record) if record is not None else None
+        if input_error is not None:
+            raise input_error from None
         cell = f"cell {exc.exec_count}" if exc.exec_count else f"cell #{exc.cell_index}"
         raise NotebookError(notebook.name, cell, f"{exc.ename}: {exc.evalue}", executed) from None
 
@@ -163,16 +163,6 @@ def run_notebooks(
         record(name, future.result())
     for name in NOTEBOOKS[len(INDEPENDENT_NOTEBOOKS) :]:
         record(name, one(name))
-
-
-def _split_problem(line: str) -> tuple[str, str, str]:
-    """Rebuild a Problem from its one-line form ``file: key: expected`` (for errors from kernels)."""
-    parts = line.split(": ", 2)
-    if len(parts) == 3:
-        return parts[0], parts[1], parts[2]
-    if len(parts) == 2:
-        return parts[0], "", parts[1]
-    return "", "", line
 
 
 def machine_info() -> dict[str, Any]:

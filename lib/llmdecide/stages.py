@@ -13,7 +13,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from llmdecide import results
+from llmdecide import kernels, results
 from llmdecide.columns import CHOICE_TABLES, CHOICES, COST_COLUMNS, CRITERIA_COLUMNS
 from llmdecide.errors import InputError, MeasurementError
 
@@ -253,6 +253,7 @@ class CriticalStage:
         return charts.priorities_chart(self.data, language=self.data.get("language", "en"))
 
 
+@kernels.structured_errors
 def critical_performance(params_path: Path | str, output_dir: Path | str) -> CriticalStage:
     """Notebook 01: the limits and priorities (direct or AHP) of the client, and the usage."""
     from llmdecide import priorities as prio
@@ -797,6 +798,7 @@ def _phase_plan(
     return plan
 
 
+@kernels.structured_errors
 def technical_choices(params_path: Path | str, output_dir: Path | str) -> ChoicesStage:
     """Notebook 02: enumerate, size, cost and score every configuration; recommend."""
     from llmdecide import configurations as conf
@@ -1176,6 +1178,7 @@ def levers(
     return regions, out
 
 
+@kernels.structured_errors
 def carbon_footprint(params_path: Path | str, output_dir: Path | str) -> CarbonStage:
     """Notebook 03: grid intensity, projected emissions with ranges, levers; measured footprint
     (the run itself under codecarbon's tracker, the client's pilot logs and probe)."""
