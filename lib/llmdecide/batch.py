@@ -22,6 +22,8 @@ every failure was bad input).
 from __future__ import annotations
 
 import contextlib
+import importlib
+import json
 import multiprocessing
 import os
 import queue
@@ -36,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from llmdecide import fingerprint, kernels, publish
+from llmdecide import fingerprint, kernels, publish, runner
 from llmdecide.errors import InputError, LlmdecideError, Problem
 
 if TYPE_CHECKING:
@@ -125,7 +127,6 @@ def collect_params_files(targets: Sequence[Path]) -> list[Path]:
 
 def published_fingerprint(report_dir: Path) -> str | None:
     """The fingerprint stored in a published ``run.json``, if any."""
-    import json
 
     try:
         value = json.loads((report_dir / publish.RUN_FILE).read_text(encoding="utf-8"))
@@ -144,6 +145,7 @@ def is_unchanged(params_path: Path, report_dir: Path) -> bool:
 
 def published_summary(report_dir: Path, language: str) -> tuple[str, str | None]:
     """(recommendation in short, client name) from a published ``results.json``."""
+    # portfolio (babel, jinja2): every batch worker imports this module and needs none of it
     from llmdecide import portfolio
 
     data = portfolio.read_json(report_dir / "results.json")
@@ -165,7 +167,6 @@ def _stop_on_sigterm(signum: int, frame: Any) -> None:
 
 def resolve(dotted: str) -> Callable[..., Any]:
     """``package.module:function`` → the function."""
-    import importlib
 
     module, _, name = dotted.partition(":")
     return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
@@ -250,7 +251,6 @@ def _worker(
 
 def expected_steps() -> list[str]:
     """The runner's steps in order, as its ``on_step`` callback names them."""
-    from llmdecide import runner
 
     return [
         "validate inputs",
@@ -273,6 +273,7 @@ class Display:
         self.progress: Any = None
         self.tasks: dict[str, Any] = {}
         if self.live:
+            # rich.progress (~0.3 s): every batch worker imports this module and needs none of it
             from rich.markup import escape
             from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -340,6 +341,7 @@ class Display:
             self._line(outcome.slug, text)
             return
         style = {OK: "green", SKIPPED: "dim", FAILED: "red", CANCELLED: "yellow"}[outcome.status]
+        # rich: every batch worker imports this module and needs none of it
         from rich.markup import escape
 
         task = self.tasks[outcome.slug]
@@ -401,6 +403,7 @@ def _kill_tree(pid: int) -> None:
     """SIGKILL a worker and what it started (kernels also exit by themselves when it dies)."""
     children: list[Any] = []
     try:
+        # psutil: every batch worker imports this module and needs none of it
         import psutil
 
         children = psutil.Process(pid).children(recursive=True)
@@ -647,6 +650,7 @@ def _shorten(text: str, width: int = 90) -> str:
 
 
 def print_summary(console: Console, outcomes: Sequence[ClientOutcome], index: Path | None) -> None:
+    # rich: every batch worker imports this module and needs none of it
     from rich.markup import escape
     from rich.table import Table
 
@@ -697,6 +701,7 @@ def main(
 ) -> int:
     """Run every client of ``targets`` (folders or params files), write the portfolio page and
     print a summary; returns the exit status (0, 1, 2 or 130)."""
+    # rich, portfolio: every batch worker imports this module and needs none of it
     from rich.console import Console
 
     from llmdecide import portfolio

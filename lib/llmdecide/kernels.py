@@ -47,6 +47,7 @@ def kernel_manager_kwargs() -> dict[str, Any]:
     if os.name != "posix" or os.environ.get(TRANSPORT_ENV, "ipc").lower() == "tcp":
         return {}
     try:
+        # jupyter_core, traitlets: every kernel imports this module (stages), needs only structured_errors
         from jupyter_core.paths import jupyter_runtime_dir
         from traitlets.config import Config
 
@@ -66,6 +67,7 @@ def use_ipc_kernels() -> None:
     Registers, through papermill's engine registry, a subclass of its nbclient engine that adds
     ``kernel_manager_kwargs()`` to every execution; nothing else changes. Called in batch workers.
     """
+    # papermill starts pyarrow threads: never in batch's forkserver (it imports this module)
     from papermill.engines import NBClientEngine, papermill_engines
 
     class IpcNBClientEngine(NBClientEngine):

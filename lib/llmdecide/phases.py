@@ -25,6 +25,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from llmdecide import configurations as conf
+from llmdecide import priorities as prio
+from llmdecide import scoring
+
 
 @dataclass(frozen=True)
 class Step:
@@ -220,7 +224,6 @@ def decide(
     """The recommendation at one phase's volume: the decision chain of ``scoring.run`` (reject,
     score, Monte Carlo, ``recommend_robust``) without its views (winner map, limit sensitivity,
     what-if), which the phase plan does not show. Returns (scored frame, Recommendation)."""
-    from llmdecide import scoring
 
     crits = scoring.criteria(limits, weights, method)
     hard = [*crits, *scoring.extra_criteria(dict(client.critical_performance.extra_limits))]
@@ -250,8 +253,6 @@ def plan(
     (per pillar, None when absent), then :func:`summarise`. Each ``phases`` entry keeps its
     recommended configuration ``row`` (None when nothing is feasible) for the caller to turn
     into a ``results.json`` record."""
-    from llmdecide import configurations as conf
-    from llmdecide import priorities as prio
 
     client, cat = inputs.client, inputs.catalog
     given = client.usage.phases or []

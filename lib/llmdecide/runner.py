@@ -11,15 +11,17 @@ import fcntl
 import os
 import platform
 import secrets
+import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from llmdecide import errors, kernels, publish
+from llmdecide import errors, kernels, publish, results, stages
 from llmdecide.errors import LlmdecideError, NotebookError, RunError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -77,7 +79,6 @@ def client_lock(root: Path, slug: str) -> Iterator[None]:
 
 def validate_inputs(params_path: Path) -> Any:
     """Everything that can be checked before a notebook starts; raises InputError (exit 2)."""
-    from llmdecide import stages
 
     inputs = stages.load_inputs(params_path)
     _ = inputs.fingerprint  # hashed now: the report carries the inputs as they were validated
@@ -86,6 +87,7 @@ def validate_inputs(params_path: Path) -> Any:
 
 def check_notebook_parameters(notebook: Path, parameters: dict[str, Any]) -> None:
     """papermill only warns on undeclared parameters; we refuse them."""
+    # papermill starts pyarrow threads: never in batch's forkserver, which preloads this module
     import papermill
 
     declared = set(papermill.inspect_notebook(str(notebook)))
@@ -102,6 +104,7 @@ def execute_notebook(
 ) -> None:
     """Run one notebook with papermill; a failing cell becomes NotebookError, or the InputError
     its stage raised (rebuilt from the record the kernel displayed, ``kernels.error_record``)."""
+    # papermill starts pyarrow threads: never in batch's forkserver, which preloads this module
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
@@ -143,7 +146,6 @@ def run_notebooks(
     """Execute the three notebooks into ``build/notebooks``: 01 and 02 concurrently (two kernels,
     one per core on a 2-core box), then 03; ``sequential``: one kernel at a time. The first
     failure is raised once both have ended."""
-    from concurrent.futures import ThreadPoolExecutor
 
     def one(name: str) -> float:
         """Run one notebook; return its duration in seconds."""
@@ -216,6 +218,7 @@ def run(
         try:
             began = datetime.now(UTC)
             parameters = {"params_path": str(params_path), "output_dir": str(build)}
+            # codecarbon, WeasyPrint (seconds): batch's forkserver preloads this module, not them
             from llmdecide import assemble, carbon, report
 
             # codecarbon measures the report's generation (this process and its kernels) up to
@@ -243,8 +246,6 @@ def run(
                     f"{publish.failed_dir(root, slug, run_id)}"
                 ) from exc
             step("report.html + report.pdf", started)
-
-            from llmdecide import results
 
             results.write_json(
                 build / publish.RUN_FILE,
@@ -292,7 +293,6 @@ def _test_pause_before_publish() -> None:
 
 def _keep_failed(root: Path, slug: str, run_id: str, build: Path, exc: BaseException) -> None:
     """Keep the executed notebooks of a failed run where the message says, drop the rest."""
-    import shutil
 
     if not build.exists():
         return
