@@ -226,7 +226,9 @@ def _has_reason(lines: list[str], node: ast.Import | ast.ImportFrom, block_start
     if any("#" in lines[n - 1] for n in range(node.lineno, end + 1)):
         return True
     return any(
-        lines[start - 2].strip().startswith("#") for start in {node.lineno, block_start} if start > 1
+        lines[start - 2].strip().startswith("#")
+        for start in {node.lineno, block_start}
+        if start > 1
     )
 
 
