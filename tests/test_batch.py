@@ -24,7 +24,7 @@ import pytest
 import yaml
 from rich.console import Console
 
-from llmdecide import batch, fingerprint, portfolio, publish, runner
+from llmdecide import batch, fingerprint, kernels, portfolio, publish, runner
 from llmdecide.errors import InputError, Problem, RunError
 
 TESTS_DIR = Path(__file__).resolve().parent
@@ -42,6 +42,7 @@ def fake_run(
     *,
     on_step: Any = None,
     keep: int | None = None,
+    sequential_notebooks: bool = False,
 ) -> runner.RunOutcome:
     """Behaves like runner.run, driven by the params file's ``fake:`` section."""
     params_path = Path(params_path)
@@ -80,6 +81,7 @@ def fake_run(
                 "run_id": run_id,
                 "fingerprint": fingerprint.compute(params_path).sha256,
                 "finished": "2026-01-01T00:00:00+00:00",
+                "sequential_notebooks": sequential_notebooks,
             }
         )
     )
@@ -95,6 +97,7 @@ def kernel_run(
     *,
     on_step: Any = None,
     keep: int | None = None,
+    sequential_notebooks: bool = False,
 ) -> runner.RunOutcome:
     """Runs a notebook that records its kernel's pid and connection, then sleeps."""
     import nbformat
@@ -198,13 +201,13 @@ def test_jobs_must_be_positive(tmp_path: Path) -> None:
 def test_kernel_manager_kwargs_gives_each_kernel_its_own_socket(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.delenv(batch.TRANSPORT_ENV, raising=False)
-    first, second = batch.kernel_manager_kwargs(), batch.kernel_manager_kwargs()
+    monkeypatch.delenv(kernels.TRANSPORT_ENV, raising=False)
+    first, second = kernels.kernel_manager_kwargs(), kernels.kernel_manager_kwargs()
     assert first["config"].KernelManager.transport == "ipc"
     assert first["config"].KernelManager.ip != second["config"].KernelManager.ip
     assert Path(first["config"].KernelManager.ip).is_absolute()
-    monkeypatch.setenv(batch.TRANSPORT_ENV, "tcp")
-    assert batch.kernel_manager_kwargs() == {}
+    monkeypatch.setenv(kernels.TRANSPORT_ENV, "tcp")
+    assert kernels.kernel_manager_kwargs() == {}
 
 
 # -- with the fake runner --------------------------------------------------------------------------
@@ -220,6 +223,8 @@ def test_skip_unchanged_and_force(tmp_path: Path) -> None:
     assert first[0].name == "Alpha"
     assert (reports / "alpha" / "report.html").is_file()
     assert "done in" in terminal.file.getvalue()  # type: ignore[attr-defined]
+    run = json.loads((reports / "alpha" / "run.json").read_text())
+    assert run["sequential_notebooks"] is True  # two clients side by side: one kernel each
 
     started = time.perf_counter()
     second = batch.run_batch(files, 2, False, reports, _console(), run_client=FAKE)
@@ -234,6 +239,10 @@ def test_skip_unchanged_and_force(tmp_path: Path) -> None:
     forced = batch.run_batch(files, 2, True, reports, _console(), run_client=FAKE)
     assert [o.status for o in forced] == ["ok", "ok"]
     assert len(list((reports / "alpha" / "history").iterdir())) == 1
+
+    alone = batch.run_batch(files[:1], 2, True, reports, _console(), run_client=FAKE)
+    assert [o.status for o in alone] == ["ok"]  # one client: its notebooks 01 and 02 side by side
+    assert json.loads((reports / "alpha" / "run.json").read_text())["sequential_notebooks"] is False
 
 
 def test_failures_are_isolated_and_the_rest_published(tmp_path: Path) -> None:
@@ -346,7 +355,7 @@ def test_ctrl_c_cancels_queued_stops_running_and_leaves_no_kernel(tmp_path: Path
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, batch.TRANSPORT_ENV: "ipc"},
+        env={**os.environ, kernels.TRANSPORT_ENV: "ipc"},
     )
     pid_files = [reports / ".fake-k1" / "pid", reports / ".fake-k2" / "pid"]
     deadline = time.monotonic() + 90
@@ -354,8 +363,8 @@ def test_ctrl_c_cancels_queued_stops_running_and_leaves_no_kernel(tmp_path: Path
         assert proc.poll() is None, proc.communicate()[0]
         assert time.monotonic() < deadline, "kernels did not start"
         time.sleep(0.2)
-    kernels = [int(p.read_text()) for p in pid_files]
-    assert all(_alive(k) for k in kernels)
+    kernel_pids = [int(p.read_text()) for p in pid_files]
+    assert all(_alive(k) for k in kernel_pids)
     connection = json.loads((reports / ".fake-k1" / "connection.json").read_text())
     assert connection["transport"] == "ipc"  # no TCP port to clash between parallel kernels
 
@@ -367,9 +376,9 @@ def test_ctrl_c_cancels_queued_stops_running_and_leaves_no_kernel(tmp_path: Path
     assert stopped_in < batch.STOP_GRACE_S
     assert "3 cancelled" in output
     deadline = time.monotonic() + 10
-    while any(_alive(k) for k in kernels) and time.monotonic() < deadline:
+    while any(_alive(k) for k in kernel_pids) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not [k for k in kernels if _alive(k)], "a kernel survived the interrupted batch"
+    assert not [k for k in kernel_pids if _alive(k)], "a kernel survived the interrupted batch"
     assert not (reports / ".fake-k3").exists()  # the queued client never started
     assert "k3" in (reports / "index.html").read_text()  # the portfolio says it was interrupted
 

@@ -15,7 +15,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from llmdecide import results
+from llmdecide import calibration, catalog_check, results, scoring, stages
+from llmdecide.estimators import precision as precision_mod
 
 RESULTS_FILE = "results.json"
 RUN_PROJECT = "llmdecide-run"
@@ -145,8 +146,6 @@ def evaluation_plan(
     (``scoring.to_evaluate`` over the configurations table), each with the client's precision
     limit, the confidence level of an evaluation's interval and, at the limit, the interval an
     evaluation of :data:`EVALUATION_SIZES` questions would carry (how many questions to ask)."""
-    from llmdecide import scoring
-    from llmdecide.estimators import precision as precision_mod
 
     if frame is None:
         return []
@@ -164,7 +163,6 @@ def evaluation_plan(
 def sources_appendix(cat: Any, on: date) -> list[dict[str, Any]]:
     """Every catalog record for the report's sources appendix, ``stale`` when it was retrieved
     more than ``method.stale_after_months`` before the run date ``on``."""
-    from llmdecide import catalog_check
 
     months = catalog_check.stale_after(cat)
     return [
@@ -267,8 +265,6 @@ def write_results(
     run's footprint, by :func:`add_run_footprint`). ``inputs`` are the run's validated inputs
     (``stages.load_inputs``); loaded here when not given."""
     if inputs is None:
-        from llmdecide import stages
-
         inputs = stages.load_inputs(params_path)
     cat = inputs.catalog
     critical = results.read_stage(build, "critical_performance")
@@ -276,7 +272,6 @@ def write_results(
     carbon = results.read_stage(build, "carbon")
     source = "measured" if inputs.usage_measured is not None else "hypotheses"
     who = inputs.client.client
-    from llmdecide import stages
 
     table = build / stages.CONFIGURATIONS_CSV
     frame = stages.configurations_frame(build) if table.is_file() else None
@@ -350,7 +345,6 @@ def _calibrated(cat: Any, choices: Mapping[str, Any]) -> Any:
     calibrated it (their record then appears among the sources, as "pilot calibration")."""
     if not choices.get("calibration"):
         return cat
-    from llmdecide import calibration
 
     return calibration.calibrated_catalog(cat, choices["calibration"])
 

@@ -5,7 +5,7 @@
 - The others run in at most ``jobs`` worker processes (``forkserver``, else ``spawn``), one process
   per client: a client that fails, or whose process dies, never stops the others, and every success
   is published (``runner.run`` publishes atomically). Each worker's papermill kernels use the IPC
-  transport (Unix sockets, a unique path per kernel), so parallel kernels never race for TCP ports.
+  transport (``kernels.use_ipc_kernels``), so parallel kernels never race for TCP ports.
 - Progress: one line per client (queued / running: which step / done in N s / skipped / failed:
   why), fed by the runner's ``on_step`` callback through a multiprocessing queue; then a summary
   table and the portfolio page ``reports/index.html``.
@@ -22,10 +22,11 @@ every failure was bad input).
 from __future__ import annotations
 
 import contextlib
+import importlib
+import json
 import multiprocessing
 import os
 import queue
-import secrets
 import signal
 import sys
 import threading
@@ -37,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from llmdecide import fingerprint, publish
+from llmdecide import fingerprint, kernels, publish, runner
 from llmdecide.errors import InputError, LlmdecideError, Problem
 
 if TYPE_CHECKING:
@@ -59,12 +60,9 @@ modules that start no thread: the forkserver forks every worker, and a fork take
 thread holds a lock deadlocks the child. papermill is not here: it imports ``pyarrow.fs``, whose
 jemalloc starts background threads (a worker hung in ``futex_wait`` that way); each worker
 imports it after the fork."""
-TRANSPORT_ENV = "LLMDECIDE_KERNEL_TRANSPORT"
 RUN_CLIENT = "llmdecide.runner:run"
 LOG_DIR = ".batch"
 LOG_TAIL_LINES = 15
-SOCKET_PATH_MAX = 100
-"""Unix socket paths are limited to 107 bytes on Linux (and 103 on macOS)."""
 
 
 @dataclass
@@ -129,7 +127,6 @@ def collect_params_files(targets: Sequence[Path]) -> list[Path]:
 
 def published_fingerprint(report_dir: Path) -> str | None:
     """The fingerprint stored in a published ``run.json``, if any."""
-    import json
 
     try:
         value = json.loads((report_dir / publish.RUN_FILE).read_text(encoding="utf-8"))
@@ -148,6 +145,7 @@ def is_unchanged(params_path: Path, report_dir: Path) -> bool:
 
 def published_summary(report_dir: Path, language: str) -> tuple[str, str | None]:
     """(recommendation in short, client name) from a published ``results.json``."""
+    # portfolio (babel, jinja2): every batch worker imports this module and needs none of it
     from llmdecide import portfolio
 
     data = portfolio.read_json(report_dir / "results.json")
@@ -157,51 +155,6 @@ def published_summary(report_dir: Path, language: str) -> tuple[str, str | None]
     except (OSError, KeyError, ValueError):
         short = ""
     return short, (str(client["name"]) if client.get("name") else None)
-
-
-# -- kernels on IPC ------------------------------------------------------------------------------
-
-
-def kernel_manager_kwargs() -> dict[str, Any]:
-    """papermill/nbclient keyword arguments that put one kernel on the IPC transport.
-
-    Each call gives a fresh socket path in Jupyter's private runtime folder, so parallel kernels
-    neither clash nor race for TCP ports. ``{}`` (TCP) where IPC is unavailable, when the path
-    would be too long for a Unix socket, or when ``$LLMDECIDE_KERNEL_TRANSPORT`` is ``tcp``.
-    Usage: ``papermill.execute_notebook(..., **kernel_manager_kwargs())``.
-    """
-    if os.name != "posix" or os.environ.get(TRANSPORT_ENV, "ipc").lower() == "tcp":
-        return {}
-    try:
-        from jupyter_core.paths import jupyter_runtime_dir
-        from traitlets.config import Config
-
-        folder = Path(jupyter_runtime_dir())
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    except (ImportError, OSError):
-        return {}
-    ip = str(folder / f"llmdecide-{secrets.token_hex(6)}")
-    if len(os.fsencode(ip)) + len("-ipc-99") > SOCKET_PATH_MAX:
-        return {}
-    return {"config": Config({"KernelManager": {"transport": "ipc", "ip": ip}})}
-
-
-def use_ipc_kernels() -> None:
-    """Make papermill's default engine in this process start its kernels on IPC.
-
-    Registers, through papermill's engine registry, a subclass of its nbclient engine that adds
-    ``kernel_manager_kwargs()`` to every execution; nothing else changes. Called in batch workers.
-    """
-    from papermill.engines import NBClientEngine, papermill_engines
-
-    class IpcNBClientEngine(NBClientEngine):
-        @classmethod
-        def execute_managed_notebook(cls, nb_man: Any, kernel_name: Any, **kwargs: Any) -> Any:
-            for key, value in kernel_manager_kwargs().items():
-                kwargs.setdefault(key, value)
-            return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
-
-    papermill_engines.register(None, IpcNBClientEngine)
 
 
 # -- the worker (one process per client) ---------------------------------------------------------
@@ -214,7 +167,6 @@ def _stop_on_sigterm(signum: int, frame: Any) -> None:
 
 def resolve(dotted: str) -> Callable[..., Any]:
     """``package.module:function`` → the function."""
-    import importlib
 
     module, _, name = dotted.partition(":")
     return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
@@ -250,7 +202,12 @@ def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
 
 
 def _worker(
-    run_client: str, params_path: str, reports_root: str, keep: int | None, events: Any
+    run_client: str,
+    params_path: str,
+    reports_root: str,
+    keep: int | None,
+    sequential_notebooks: bool,
+    events: Any,
 ) -> None:
     """Run one client and report on ``events``: started, each step, then ok/failed/cancelled."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the batch decides; it sends SIGTERM to stop
@@ -259,13 +216,19 @@ def _worker(
     _redirect_output(log_path(Path(reports_root), slug))
     try:
         events.put(("started", slug, os.getpid()))
-        use_ipc_kernels()
+        kernels.use_ipc_kernels()
         run = resolve(run_client)
 
         def on_step(step: str, seconds: float) -> None:
             events.put(("step", slug, step, seconds))
 
-        outcome = run(params_path, Path(reports_root), on_step=on_step, keep=keep)
+        outcome = run(
+            params_path,
+            Path(reports_root),
+            on_step=on_step,
+            keep=keep,
+            sequential_notebooks=sequential_notebooks,
+        )
         events.put((OK, slug, {"report_dir": str(outcome.report_dir), "steps": outcome.steps}, 0))
     except LlmdecideError as exc:
         events.put((FAILED, slug, str(exc), exc.exit_code))
@@ -288,7 +251,6 @@ def _worker(
 
 def expected_steps() -> list[str]:
     """The runner's steps in order, as its ``on_step`` callback names them."""
-    from llmdecide import runner
 
     return [
         "validate inputs",
@@ -311,6 +273,7 @@ class Display:
         self.progress: Any = None
         self.tasks: dict[str, Any] = {}
         if self.live:
+            # rich.progress (~0.3 s): every batch worker imports this module and needs none of it
             from rich.markup import escape
             from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -378,6 +341,7 @@ class Display:
             self._line(outcome.slug, text)
             return
         style = {OK: "green", SKIPPED: "dim", FAILED: "red", CANCELLED: "yellow"}[outcome.status]
+        # rich: every batch worker imports this module and needs none of it
         from rich.markup import escape
 
         task = self.tasks[outcome.slug]
@@ -439,6 +403,7 @@ def _kill_tree(pid: int) -> None:
     """SIGKILL a worker and what it started (kernels also exit by themselves when it dies)."""
     children: list[Any] = []
     try:
+        # psutil: every batch worker imports this module and needs none of it
         import psutil
 
         children = psutil.Process(pid).children(recursive=True)
@@ -465,7 +430,8 @@ def run_batch(
     """Run (or skip) every client; returns one outcome per params file, in the given order.
 
     ``run_client`` names the function each worker calls for one client (``runner.run``'s
-    signature); tests give a fake one.
+    signature, called with ``on_step``, ``keep`` and ``sequential_notebooks``); tests give a fake
+    one.
     """
     if jobs is not None and jobs < 1:
         raise InputError(Problem("--jobs", "", f"{jobs} is not a number of workers: use 1 or more"))
@@ -502,10 +468,6 @@ def run_batch(
                 display.finished(outcome)
         if todo:
             workers = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
-            if workers > 1:
-                # Clients already run side by side, one per core: within a client, one kernel at a
-                # time (measured: 96 s for 20 clients vs 101 s with two kernels per client).
-                os.environ.setdefault("LLMDECIDE_SEQUENTIAL_NOTEBOOKS", "1")
             scheduled = _schedule(todo, workers, reports_root, keep, language, display, run_client)
             for outcome in scheduled:
                 outcomes[outcome.params_path] = outcome
@@ -522,6 +484,9 @@ def _schedule(
     run_client: str,
 ) -> Iterator[ClientOutcome]:
     ctx = mp_context()
+    # Clients side by side already fill the cores: within a client, one kernel at a time
+    # (measured: 96 s for 20 clients vs 101 s with two kernels per client).
+    sequential = workers > 1
     pending = deque(todo)
     running: dict[str, _Running] = {}
     stop = _Stop()
@@ -621,7 +586,14 @@ def _schedule(
                     events = ctx.Queue()  # one per worker (see drain)
                     process = ctx.Process(
                         target=_worker,
-                        args=(run_client, str(path.resolve()), str(reports_root), keep, events),
+                        args=(
+                            run_client,
+                            str(path.resolve()),
+                            str(reports_root),
+                            keep,
+                            sequential,
+                            events,
+                        ),
                         name=f"llmdecide-{slug}",
                         daemon=False,
                     )
@@ -678,6 +650,7 @@ def _shorten(text: str, width: int = 90) -> str:
 
 
 def print_summary(console: Console, outcomes: Sequence[ClientOutcome], index: Path | None) -> None:
+    # rich: every batch worker imports this module and needs none of it
     from rich.markup import escape
     from rich.table import Table
 
@@ -728,13 +701,14 @@ def main(
 ) -> int:
     """Run every client of ``targets`` (folders or params files), write the portfolio page and
     print a summary; returns the exit status (0, 1, 2 or 130)."""
+    # rich, portfolio: every batch worker imports this module and needs none of it
     from rich.console import Console
 
-    from llmdecide import portfolio, runner
+    from llmdecide import portfolio
 
     console = console or Console(highlight=False)
     language = portfolio.consultant_language(language)
-    reports_root = (reports_dir or runner.default_reports_root()).resolve()
+    reports_root = (reports_dir or publish.default_reports_root()).resolve()
     params_files = collect_params_files(targets)
     outcomes = run_batch(
         params_files,

@@ -18,8 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from llmdecide.catalog import Range
+from llmdecide.configurations import Candidate
 from llmdecide.estimators import calibration as cal
 from llmdecide.estimators import serving
+from llmdecide.evaluation import self_hosted as sh
+from llmdecide.evaluation.context import VALUE, make_context
+from llmdecide.evaluation.hosting import api as api_hosting
 
 if TYPE_CHECKING:
     from llmdecide.catalog import Catalog
@@ -168,8 +173,6 @@ def _measured(trace: PilotTrace) -> dict[str, Any]:
 
 
 def _context(client: ClientParams, catalog: Catalog, usage: Mapping[str, float]) -> Any:
-    from llmdecide.evaluation.context import make_context
-
     return make_context(client, catalog, usage, {}, measured_usage=True)
 
 
@@ -177,9 +180,6 @@ def _replica(
     client: ClientParams, catalog: Catalog, usage: Mapping[str, float], w: serving.Workload
 ) -> tuple[serving.StepModel, serving.Engine, dict[str, float], dict[str, tuple[float, float]]]:
     """The pilot's step model (catalog values), engine, factors and their catalog ranges."""
-    from llmdecide.configurations import Candidate
-    from llmdecide.evaluation import self_hosted as sh
-    from llmdecide.evaluation.context import VALUE
 
     pilot = client.measurements.pilot
     assert pilot is not None and pilot.gpu is not None
@@ -220,7 +220,6 @@ def _replica(
 
 def _fitted_range(f: Mapping[str, Any], floor: float = 0.0) -> Any:
     """A fitted factor as a catalog Range: the value and its 95 % interval, inside the bounds."""
-    from llmdecide.catalog import Range
 
     v, sd = float(f["after"]), float(f.get("std") or 0.0)
     lo, hi = float(f["low"]), float(f["high"])
@@ -235,7 +234,6 @@ def calibrated_catalog(catalog: Catalog, data: Mapping[str, Any] | None) -> Cata
     """The catalog with the fitted factors of ``data`` (``results.json`` ``calibration``) in
     place: an efficiency record ``vllm@<gpu>`` for a self-hosted pilot, the API model's TTFT and
     speed for an API pilot. Unchanged when there is no calibration or it was refused."""
-    from llmdecide.evaluation import self_hosted as sh
 
     if not data or data.get("refused") or not data.get("factors"):
         return catalog
@@ -342,8 +340,6 @@ API_BOUNDS = {"ttft_s": (1e-3, 120.0), "output_tokens_per_s": (0.5, 10_000.0)}
 def _api(client: ClientParams, catalog: Catalog, trace: PilotTrace) -> Calibration:
     pilot = client.measurements.pilot
     assert pilot is not None
-    from llmdecide.evaluation.context import VALUE
-    from llmdecide.evaluation.hosting import api as api_hosting
 
     # the catalog's speed as the API evaluation reads it
     ttft0, tps0 = api_hosting.speed(catalog, pilot.model, VALUE)

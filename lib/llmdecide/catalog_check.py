@@ -20,6 +20,7 @@ and EcoLogits packages, read offline from their bundled data); the CLI only prin
 from __future__ import annotations
 
 import calendar
+import difflib
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -134,8 +135,6 @@ def find(catalog: Catalog, name: str) -> list[tuple[str, str, BaseRecord]]:
 
 
 def suggestions(catalog: Catalog, name: str) -> list[str]:
-    import difflib
-
     names = sorted({n for _, n, _ in catalog.records()})
     return difflib.get_close_matches(name, names, n=3, cutoff=0.6)
 
@@ -167,6 +166,7 @@ def genai_prices_view(model_ref: str, provider_id: str, as_of: datetime) -> dict
     """genai-prices' record of an API model at ``as_of``: its id, name, context window and the
     prices in USD per million tokens (input, output, cache read, cache write); None when the
     pinned package does not resolve the id."""
+    # genai-prices (~1 s to import): only the check of its snapshot needs it
     from genai_prices import data_snapshot
 
     try:
@@ -193,6 +193,7 @@ def ecologits_view(provider: str, model_name: str) -> dict[str, Any] | None:
     """EcoLogits' record of an API model: architecture (dense / MoE, parameters in billions),
     deployment TTFT (s) and output speed (tokens/s); None when the pinned package does not know
     the model."""
+    # ecologits (~0.8 s to import): only the check of its model repository needs it
     from ecologits.model_repository import models
 
     found = models.find_model(provider=provider, model_name=model_name)

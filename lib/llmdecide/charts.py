@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import altair as alt
+import vl_convert as vlc
 
 from llmdecide import i18n
 
@@ -978,8 +979,6 @@ def _meta(spec: Mapping[str, Any]) -> tuple[str, str]:
 
 @lru_cache(maxsize=8)
 def _format_locale(language: str, currency: str) -> tuple[tuple[str, Any], ...]:
-    import vl_convert as vlc
-
     base = {"fr": "fr-FR", "en": "en-GB"}[i18n.check_language(language)]
     locale = dict(vlc.get_format_locale(base))  # type: ignore[arg-type]  # fr-FR / en-GB
     if language == "fr":
@@ -995,8 +994,6 @@ def format_locale(language: str, currency: str) -> dict[str, Any]:
 
 @lru_cache(maxsize=2)
 def time_format_locale(language: str) -> dict[str, Any]:
-    import vl_convert as vlc
-
     tag = {"fr": "fr-FR", "en": "en-GB"}[language]
     return dict(vlc.get_time_format_locale(tag))  # type: ignore[arg-type]  # a known locale
 
@@ -1047,7 +1044,6 @@ def font_directory() -> Path:
 
 def convert_request(request: Mapping[str, Any]) -> str:
     """Draw an :func:`svg_request` with vl-convert in this process."""
-    import vl_convert as vlc
 
     _register_fonts()
     return finish_svg(vlc.vegalite_to_svg(**request))
@@ -1069,7 +1065,6 @@ _NO_OP = re.compile(
 @lru_cache(maxsize=1)
 def _register_fonts() -> None:
     """Let vl-convert measure text with the PDF's font (DejaVu Sans) so labels fit."""
-    import vl_convert as vlc
 
     if font_directory().is_dir():
         vlc.register_font_directory(str(font_directory()))

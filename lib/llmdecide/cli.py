@@ -6,7 +6,9 @@ Every LlmdecideError is printed without a traceback and exits with its code (2 f
 
 from __future__ import annotations
 
+import json
 import sys
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from llmdecide.errors import LlmdecideError
+from llmdecide.errors import CatalogError, InputError, LlmdecideError, Problem, did_you_mean
 
 app = typer.Typer(
     add_completion=False,
@@ -49,6 +51,7 @@ def validate(
     params: Annotated[list[Path], typer.Argument(help="Client params files to check.")],
 ) -> None:
     """Check params files against the schema and the catalog (exit 2 on any problem)."""
+    # imported by the command that runs it: `llmdecide --help` stays instant
     from llmdecide import stages
 
     problems = 0
@@ -76,6 +79,7 @@ def schema(
     ),
 ) -> None:
     """Write the JSON Schema of client params files (editors complete the YAML with it)."""
+    # imported by the command that runs it: `llmdecide --help` stays instant
     from llmdecide import params, results
 
     results.write_json(output, params.json_schema())
@@ -91,6 +95,7 @@ def run(
     ] = None,
 ) -> None:
     """Run one client: notebooks, results, HTML and PDF report, published atomically."""
+    # imported by the command that runs it: `llmdecide --help` stays instant
     from llmdecide import runner
 
     def show(step: str, seconds: float) -> None:
@@ -115,10 +120,11 @@ def report(
     reports_dir: ReportsDir = None,
 ) -> None:
     """Re-render report.html and report.pdf from the last published results (no notebooks)."""
-    from llmdecide import rerender, runner
+    # imported by the command that runs it: `llmdecide --help` stays instant
+    from llmdecide import publish, rerender
 
     try:
-        html, pdf = rerender.rerender(slug, reports_dir or runner.default_reports_root())
+        html, pdf = rerender.rerender(slug, reports_dir or publish.default_reports_root())
     except LlmdecideError as exc:
         raise _fail(exc) from None
     out.print(f"re-rendered {escape(str(html))} and {escape(str(pdf))}")
@@ -135,6 +141,7 @@ def new(
     ),
 ) -> None:
     """Scaffold params/clients/<slug>.yaml from the commented template."""
+    # imported by the command that runs it: `llmdecide --help` stays instant
     from llmdecide import scaffold
 
     try:
@@ -158,6 +165,7 @@ def batch(
     reports_dir: ReportsDir = None,
 ) -> None:
     """Run every client (skipping the unchanged), then write the portfolio page."""
+    # imported by the command that runs it: `llmdecide --help` stays instant
     from llmdecide import batch as batch_mod
 
     try:
@@ -187,6 +195,7 @@ OnDate = Annotated[
 
 
 def _load_catalog(folder: Path | None) -> Any:
+    # imported by the command that runs it: `llmdecide --help` stays instant
     from llmdecide import catalog as catalog_mod
 
     try:
@@ -196,23 +205,17 @@ def _load_catalog(folder: Path | None) -> Any:
 
 
 def _run_date(on: str | None) -> Any:
-    from datetime import UTC, date, datetime
-
     if on is None:
         return datetime.now(UTC).date()
     try:
         return date.fromisoformat(on)
     except ValueError:
-        from llmdecide.errors import InputError
-
         raise _fail(
             InputError.single("--on", "", f"expected a date YYYY-MM-DD, got {on!r}")
         ) from None
 
 
 def _shown(value: Any) -> str:
-    import json
-
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False, default=str)
     return "null" if value is None else str(value)
@@ -227,6 +230,7 @@ def catalog_list(
     on: OnDate = None,
 ) -> None:
     """Every record by kind, with the date its source was read (stale ones marked)."""
+    # rich.table and the catalog check: only the catalog commands need them
     from rich.table import Table
 
     from llmdecide import catalog_check
@@ -236,8 +240,6 @@ def catalog_list(
     rows = catalog_check.inventory(cat, day)
     kinds = list(dict.fromkeys(r["kind"] for r in rows))
     if kind is not None and kind not in kinds:
-        from llmdecide.errors import InputError, did_you_mean
-
         raise _fail(
             InputError.single(
                 "--kind",
@@ -276,10 +278,10 @@ def catalog_show(
     folder: CatalogDir = None,
 ) -> None:
     """One record: all its fields, its source, and what the pinned libraries say about it."""
+    # rich.table and the catalog check: only the catalog commands need them
     from rich.table import Table
 
     from llmdecide import catalog_check
-    from llmdecide.errors import CatalogError, Problem
 
     cat = _load_catalog(folder)
     found = catalog_check.find(cat, name)
@@ -342,6 +344,7 @@ def catalog_check_command(folder: CatalogDir = None, on: OnDate = None) -> None:
     """Stale records, API ids the pinned libraries do not resolve, inconsistent figures.
 
     Exit 1 when a problem is found, 0 otherwise (2 when the catalog does not load)."""
+    # imported by the command that runs it: `llmdecide --help` stays instant
     from llmdecide import catalog_check
 
     cat = _load_catalog(folder)

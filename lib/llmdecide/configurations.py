@@ -41,6 +41,8 @@ if TYPE_CHECKING:
     from llmdecide.catalog import Catalog
     from llmdecide.params import ClientParams
 
+import pandas as pd
+
 from llmdecide.columns import (
     CHOICE_TABLES,
     CHOICES,
@@ -315,7 +317,6 @@ def evaluate_many(
     sizing: self_hosted.Sizing | None = None,
 ) -> pd.DataFrame:
     """Every candidate at one scenario: one row each, in their order (USD, before conversion)."""
-    import pandas as pd
 
     api_idx = [i for i, c in enumerate(cands) if c.hosting == "api"]
     own_idx = [i for i, c in enumerate(cands) if c.hosting != "api"]
@@ -395,7 +396,6 @@ def evaluate(
     Rows a sizing rule rules out stay in the table with ``excluded_because`` set (the scoring
     rejects them with that reason). Money is in the client's currency.
     """
-    import pandas as pd
 
     ctx = make_context(client, catalog, usage, intensity_g_per_kwh, measured_usage=measured_usage)
     cands = list(candidates) if candidates is not None else space(client, catalog).candidates
@@ -415,7 +415,6 @@ def evaluate_candidates(ctx: Context, cands: Sequence[Candidate]) -> pd.DataFram
     """The rows: the value scenario's figures, the range of the uncertain ones, money converted.
     The sizing chosen in the value scenario is kept in the other two (they vary the inputs, not
     the engine settings)."""
-    import pandas as pd
 
     if not cands:
         return pd.DataFrame()

@@ -28,6 +28,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_DIR = PACKAGE_DIR.parents[1]
 CATALOG_DIR = REPO_DIR / "params" / "catalog"
@@ -116,7 +118,6 @@ def measurement_references(params_path: Path, data: bytes) -> list[tuple[str, Pa
     Parses just enough YAML to find them; a file that does not parse has none (validation
     reports the problem, and the params bytes are in the fingerprint anyway).
     """
-    import yaml
 
     try:
         loaded: Any = yaml.safe_load(data)

@@ -35,6 +35,8 @@ The summary (``UsageMeasured``) replaces the ``usage`` hypotheses of the params 
 
 from __future__ import annotations
 
+import gzip
+import json
 import math
 import re
 import warnings
@@ -46,6 +48,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
 from llmdecide.errors import MeasurementError, Problem, did_you_mean
 
@@ -443,8 +446,6 @@ def _read(
 def _read_csv(
     path: Path, mapping: Mapping[str, str]
 ) -> tuple[pd.DataFrame, dict[str, str], int, np.ndarray]:
-    import pandas as pd
-
     options: dict[str, Any] = {"encoding": "utf-8-sig", "engine": "c"}
     skipped: list[int] = []
     try:
@@ -498,8 +499,6 @@ def _read_csv(
 def _read_jsonl(
     path: Path, mapping: Mapping[str, str]
 ) -> tuple[pd.DataFrame, dict[str, str], int, np.ndarray]:
-    import pandas as pd
-
     malformed: np.ndarray | None = None
     try:
         try:
@@ -535,10 +534,6 @@ def _read_jsonl(
 
 def _read_jsonl_slowly(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
     """Line by line: each non-blank line is a row; one that is not a JSON object is malformed."""
-    import gzip
-    import json
-
-    import pandas as pd
 
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     records: list[dict[str, Any]] = []
@@ -560,6 +555,7 @@ def _read_jsonl_slowly(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
 def _read_parquet(
     path: Path, mapping: Mapping[str, str]
 ) -> tuple[pd.DataFrame, dict[str, str], int, np.ndarray]:
+    # pyarrow (~0.6 s): only Parquet logs need it
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -597,7 +593,6 @@ def _blank(series: pd.Series, rows: np.ndarray) -> np.ndarray:
 
 def _numbers(series: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(values as float with NaN, missing mask, non-numeric mask) of one column."""
-    import pandas as pd
 
     if pd.api.types.is_bool_dtype(series.dtype):
         missing = np.zeros(len(series), dtype=bool)
@@ -622,7 +617,6 @@ def _numbers(series: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def _epoch_seconds(series: pd.Series) -> tuple[np.ndarray, np.ndarray, int]:
     """(epoch seconds with NaN, missing mask, count of numbers too large to be epoch seconds)."""
-    import pandas as pd
 
     if isinstance(series.dtype, pd.DatetimeTZDtype):
         return _to_epoch(series), series.isna().to_numpy(copy=True), 0
@@ -667,6 +661,7 @@ def _arrow_iso(series: pd.Series) -> np.ndarray | None:
     """Epoch seconds when every value is an ISO 8601 string with a zone, or every one without
     (read as UTC); else ``None`` and the slower row-by-row parse decides. Arrow's cast is ~10×
     faster than pandas' and fails as a whole on one odd value, hence the fallback."""
+    # pyarrow (~0.6 s): only Parquet logs need it
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -691,8 +686,6 @@ def _arrow_iso(series: pd.Series) -> np.ndarray | None:
 
 
 def _to_float(values: pd.Series) -> np.ndarray:
-    import pandas as pd
-
     return pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan, copy=True)
 
 
@@ -705,8 +698,6 @@ def _epoch_range(values: np.ndarray) -> tuple[np.ndarray, int]:
 
 
 def _iso(strings: pd.Series) -> np.ndarray:
-    import pandas as pd
-
     text = strings
     if strings.dtype == object:  # JSON: numbers, booleans, lists may sit among the strings
         text = strings.map(lambda v: v if isinstance(v, str) else None, na_action="ignore")
@@ -715,8 +706,6 @@ def _iso(strings: pd.Series) -> np.ndarray:
 
 
 def _to_epoch(stamps: pd.Series) -> np.ndarray:
-    import pandas as pd
-
     # in microseconds: a date after 2262 (a typo, a placeholder) overflows nanoseconds, the unit
     # pandas would cast both sides of the subtraction to
     stamps = stamps.dt.tz_convert("UTC").dt.as_unit("us")

@@ -25,6 +25,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from llmdecide import configurations as conf
+from llmdecide import priorities as prio
+from llmdecide import scoring
+
 
 @dataclass(frozen=True)
 class Step:
@@ -220,7 +224,6 @@ def decide(
     """The recommendation at one phase's volume: the decision chain of ``scoring.run`` (reject,
     score, Monte Carlo, ``recommend_robust``) without its views (winner map, limit sensitivity,
     what-if), which the phase plan does not show. Returns (scored frame, Recommendation)."""
-    from llmdecide import scoring
 
     crits = scoring.criteria(limits, weights, method)
     hard = [*crits, *scoring.extra_criteria(dict(client.critical_performance.extra_limits))]
@@ -243,13 +246,13 @@ def plan(
     frame: Any,
     intensity: Mapping[str, float],
     recommendation_id: str | None,
+    limits: Mapping[str, Mapping[str, Any] | None],
 ) -> dict[str, Any] | None:
     """The phase plan of a run (None when the params give no phases): every phase evaluated and
-    scored on the shortcut set of candidates (module docstring), then :func:`summarise`. Each
-    ``phases`` entry also carries ``recommendation`` (the choices, as ``results.json``)."""
-    from llmdecide import configurations as conf
-    from llmdecide import priorities as prio
-    from llmdecide import stages
+    scored on the shortcut set of candidates (module docstring) under the client's ``limits``
+    (per pillar, None when absent), then :func:`summarise`. Each ``phases`` entry keeps its
+    recommended configuration ``row`` (None when nothing is feasible) for the caller to turn
+    into a ``results.json`` record."""
 
     client, cat = inputs.client, inputs.catalog
     given = client.usage.phases or []
@@ -259,7 +262,7 @@ def plan(
     feasible_ids = set(frame.loc[frame["feasible"].astype(bool), "config_id"])
     cands = [c for c in space.candidates if c.hosting == "api" or c.config_id in feasible_ids]
     weights = dict(prio.priorities(client.critical_performance, file=inputs.display_path).weights)
-    limits = {k: v for k, v in stages.limits_of(client).items() if v}
+    given_limits = {k: v for k, v in limits.items() if v}
     method = dict(cat.method)
     phases = [p.model_dump() for p in given]
     frames, picks, fragile = [], [], []
@@ -273,14 +276,13 @@ def plan(
             measured_usage=inputs.usage_measured is not None,
             candidates=cands,
         )
-        frame_k, rec = decide(evaluated, limits, weights, method, client)
+        frame_k, rec = decide(evaluated, given_limits, weights, method, client)
         frames.append(frame_k)
         picks.append(None if rec.best is None else rec.best["config_id"])
         fragile.append(bool(rec.fragile) if rec.best is not None else False)
     extra = [recommendation_id] if recommendation_id else []
     out = summarise(phases, frames, picks, extra, float(client.usage.horizon_months))
     for entry, is_fragile in zip(out["phases"], fragile, strict=True):
-        entry["recommendation"] = stages.recommendation_of(entry.pop("row"))
         entry["fragile"] = is_fragile
     months = sum(float(p["months"]) for p in phases)
     out["months_total"] = months

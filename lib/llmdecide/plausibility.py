@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import yaml
+
 if TYPE_CHECKING:
     from llmdecide.catalog import Catalog
     from llmdecide.params import ClientParams
@@ -193,8 +195,6 @@ def prompt_beyond_context(client: ClientParams, catalog: Catalog, file: str) -> 
 
 @functools.lru_cache(maxsize=4)
 def _read_template(path: Path) -> dict[str, str]:
-    import yaml
-
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     use_case = data.get("use_case") or {}
     return {
@@ -205,7 +205,6 @@ def _read_template(path: Path) -> dict[str, str]:
 
 def template_texts(path: Path = TEMPLATE) -> dict[str, str]:
     """The template's sample texts by key path ({} when the template cannot be read)."""
-    import yaml
 
     try:
         return _read_template(path)

@@ -9,6 +9,8 @@ Client names are untrusted text: the template autoescapes everything.
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,6 +19,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import jinja2
+import yaml
+from babel.dates import format_date, format_time
+
+from llmdecide import publish
 from llmdecide.errors import InputError, Problem
 from llmdecide.i18n import (  # Babel formatting shared with the report
     LANGUAGES,
@@ -83,8 +90,6 @@ def consultant_language(language: str | None = None) -> str:
 
 @lru_cache(maxsize=4)
 def messages(language: str) -> dict[str, Any]:
-    import yaml
-
     path = TEMPLATES_DIR / "messages" / f"portfolio_{language}.yaml"
     loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
     if not isinstance(loaded, dict):
@@ -148,7 +153,6 @@ def _number(value: Any) -> float | None:
 
 def format_when(moment: datetime, language: str) -> str:
     """Local date and time, e.g. ``12 mars 2026 14:05``."""
-    from babel.dates import format_date, format_time
 
     local = moment.astimezone()
     locale = LANGUAGES[language]
@@ -175,8 +179,6 @@ def section(data: Mapping[str, Any] | None, key: str) -> dict[str, Any]:
 
 
 def read_json(path: Path) -> dict[str, Any] | None:
-    import json
-
     try:
         loaded = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -307,8 +309,6 @@ COLUMNS = (
 
 
 def render(rows: list[Row], language: str, generated: datetime | None = None) -> str:
-    import jinja2
-
     t = messages(language)
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
@@ -353,15 +353,12 @@ def write_portfolio(
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m llmdecide.portfolio [REPORTS_DIR] [--language fr|en]``: rewrite the page."""
-    import argparse
-
-    from llmdecide import runner
 
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("reports_dir", nargs="?", type=Path, default=None)
     parser.add_argument("--language", choices=sorted(LANGUAGES), default=None)
     args = parser.parse_args(argv)
-    path = write_portfolio(args.reports_dir or runner.default_reports_root(), args.language)
+    path = write_portfolio(args.reports_dir or publish.default_reports_root(), args.language)
     print(f"wrote {path}")
     return 0
 

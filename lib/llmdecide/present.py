@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from IPython.display import Markdown, display
+
 from llmdecide import i18n
 from llmdecide.columns import CHOICES
 
@@ -73,6 +75,7 @@ def table(
 ) -> Any:
     """A copy of ``frame`` (or records) with translated headers and formatted cells; a key/value
     table (columns ``key``, ``value``) formats each value by its key and translates the key."""
+    # pandas (~1.5 s to import): loaded by the stage, not by importing this view
     import pandas as pd
 
     frame = pd.DataFrame(frame)
@@ -136,7 +139,6 @@ class Workbench:
 
     def show(self, name: str) -> None:
         """Display the so-what line then the body (a table, a chart, or several)."""
-        from IPython.display import Markdown, display
 
         sentence, body = self.view(name)
         display(Markdown(f"**{sentence}**"))
@@ -281,6 +283,7 @@ def _pareto(wb: Workbench) -> tuple[str, Any]:
 
 @_view("ranges")
 def _ranges(wb: Workbench) -> tuple[str, Any]:
+    # altair (~1.8 s to import): only the range chart needs it
     from llmdecide import charts
 
     est = wb.data.get("estimates")

@@ -131,6 +131,7 @@ def ahp(
     file: str = UNNAMED,
 ) -> Priorities:
     """AHP weights (principal eigenvector, pymcdm) and consistency ratio of pairwise judgements."""
+    # numpy, pymcdm: only AHP (pairwise) needs them; params imports this module
     import numpy as np
 
     from llmdecide._pymcdm import AHP

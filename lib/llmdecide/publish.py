@@ -25,6 +25,8 @@ from pathlib import Path
 
 from llmdecide.errors import InputError, Problem, RunError
 
+REPORTS_ENV = "LLMDECIDE_REPORTS"
+DEFAULT_REPORTS = "reports"
 TMP_PREFIX = "."
 TMP_MARK = ".tmp-"
 RUN_FILE = "run.json"
@@ -34,6 +36,12 @@ FAILED = ".failed"
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
+
+
+def default_reports_root() -> Path:
+    """The reports root when no ``--reports-dir`` is given: ``$LLMDECIDE_REPORTS``, else
+    ``./reports``."""
+    return Path(os.environ.get(REPORTS_ENV, DEFAULT_REPORTS)).resolve()
 
 
 def check_slug(slug: str, file: str = "slug") -> str:

@@ -12,7 +12,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from llmdecide import publish, results
+from llmdecide import params, publish, report, results
 from llmdecide.errors import InputError, Problem
 
 CONTEXT_STAGE = "report_context"
@@ -20,8 +20,6 @@ CLIENTS_DIR = Path("params") / "clients"
 
 
 def rerender(slug: str, reports_root: Path, clients_dir: Path = CLIENTS_DIR) -> tuple[Path, Path]:
-    from llmdecide import report
-
     publish.check_slug(slug, "llmdecide report")
     target = publish.confined(reports_root.resolve(), slug)
     context_path = results.stage_path(target, CONTEXT_STAGE)
@@ -37,8 +35,6 @@ def rerender(slug: str, reports_root: Path, clients_dir: Path = CLIENTS_DIR) -> 
     context = results.read_json(context_path)
     params_file = clients_dir / f"{slug}.yaml"
     if params_file.is_file():
-        from llmdecide import params
-
         client = params.load(params_file).client
         context["client"].update({"name": client.name, "language": client.language})
     with tempfile.TemporaryDirectory(dir=target, prefix=".render-") as tmp:

@@ -7,6 +7,7 @@ that varies between runs (timestamps, durations, machine) is written here — th
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -48,8 +49,6 @@ def plain(value: Any) -> Any:
     if hasattr(value, "to_dict") and callable(value.to_dict):
         return plain(value.to_dict())
     if hasattr(value, "__dataclass_fields__"):
-        import dataclasses
-
         return plain(dataclasses.asdict(value))
     if hasattr(value, "item") and callable(value.item):  # numpy scalar
         return plain(value.item())

@@ -19,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from llmdecide.estimators import api as api_estimators
+
 AI_ACT_SOURCE = (
     "Regulation (EU) 2024/1689 (Artificial Intelligence Act), OJ L 2024/1689, "
     "https://eur-lex.europa.eu/eli/reg/2024/1689/oj: Art. 5, Art. 6(2)-(3), Annex III, Art. 50(1)"
@@ -69,8 +71,6 @@ def location_question(design: Mapping[str, Any], catalog: Any) -> dict[str, Any]
         provider = getattr(api, "provider", None)
         zone = None
         if api is not None:
-            from llmdecide.estimators import api as api_estimators
-
             zone = api_estimators.ecologits_datacenter_zone(api.ecologits_provider)
         return _question("location_api", [CISO, DPO], provider=provider, zone=zone)
     region = design.get("region")

@@ -11,17 +11,19 @@ import fcntl
 import os
 import platform
 import secrets
+import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from llmdecide import publish
+from llmdecide import errors, kernels, publish, results, stages
 from llmdecide.carbon.tracking import track
-from llmdecide.errors import InputError, LlmdecideError, NotebookError, Problem, RunError
+from llmdecide.errors import LlmdecideError, NotebookError, RunError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_DIR = PACKAGE_DIR.parents[1]
@@ -57,10 +59,6 @@ def new_run_id(now: datetime | None = None) -> str:
     return f"{now:%Y%m%dT%H%M%S}Z-{secrets.token_hex(2)}"
 
 
-def default_reports_root() -> Path:
-    return Path(os.environ.get("LLMDECIDE_REPORTS", "reports")).resolve()
-
-
 def slug_of(params_path: Path) -> str:
     return publish.check_slug(params_path.stem, str(params_path))
 
@@ -82,7 +80,6 @@ def client_lock(root: Path, slug: str) -> Iterator[None]:
 
 def validate_inputs(params_path: Path) -> Any:
     """Everything that can be checked before a notebook starts; raises InputError (exit 2)."""
-    from llmdecide import stages
 
     inputs = stages.load_inputs(params_path)
     _ = inputs.fingerprint  # hashed now: the report carries the inputs as they were validated
@@ -91,6 +88,7 @@ def validate_inputs(params_path: Path) -> Any:
 
 def check_notebook_parameters(notebook: Path, parameters: dict[str, Any]) -> None:
     """papermill only warns on undeclared parameters; we refuse them."""
+    # papermill starts pyarrow threads: never in batch's forkserver, which preloads this module
     import papermill
 
     declared = set(papermill.inspect_notebook(str(notebook)))
@@ -105,7 +103,9 @@ def check_notebook_parameters(notebook: Path, parameters: dict[str, Any]) -> Non
 def execute_notebook(
     notebook: Path, executed: Path, parameters: dict[str, Any], cwd: Path = NOTEBOOKS_DIR
 ) -> None:
-    """Run one notebook with papermill; a failing cell becomes NotebookError or InputError."""
+    """Run one notebook with papermill; a failing cell becomes NotebookError, or the InputError
+    its stage raised (rebuilt from the record the kernel displayed, ``kernels.error_record``)."""
+    # papermill starts pyarrow threads: never in batch's forkserver, which preloads this module
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
@@ -121,14 +121,13 @@ def execute_notebook(
             log_output=False,
             cwd=str(cwd),
             start_timeout=KERNEL_START_TIMEOUT_S,
-            **_kernel_transport(),
+            **kernels.kernel_manager_kwargs(),
         )
     except PapermillExecutionError as exc:
-        input_errors = {"InputError", "ParamsError", "CatalogError", "MeasurementError"}
-        if exc.ename in input_errors | {"CarbonError"}:
-            raise InputError(
-                [Problem(*_split_problem(line)) for line in str(exc.evalue).splitlines() if line]
-            ) from None
+        record = kernels.error_record(executed)  # what the stage raised, as data (kernels.py)
+        input_error = errors.from_record(record) if record is not None else None
+        if input_error is not None:
+            raise input_error from None
         cell = f"cell {exc.exec_count}" if exc.exec_count else f"cell #{exc.cell_index}"
         raise NotebookError(notebook.name, cell, f"{exc.ename}: {exc.evalue}", executed) from None
 
@@ -139,11 +138,15 @@ INDEPENDENT_NOTEBOOKS = NOTEBOOKS[:2]
 
 
 def run_notebooks(
-    build: Path, parameters: dict[str, Any], step: Callable[[str, float], None]
+    build: Path,
+    parameters: dict[str, Any],
+    step: Callable[[str, float], None],
+    *,
+    sequential: bool = False,
 ) -> None:
     """Execute the three notebooks into ``build/notebooks``: 01 and 02 concurrently (two kernels,
-    one per core on a 2-core box), then 03. The first failure is raised once both have ended."""
-    from concurrent.futures import ThreadPoolExecutor
+    one per core on a 2-core box), then 03; ``sequential``: one kernel at a time. The first
+    failure is raised once both have ended."""
 
     def one(name: str) -> float:
         """Run one notebook; return its duration in seconds."""
@@ -156,30 +159,13 @@ def run_notebooks(
     def record(name: str, seconds: float) -> None:
         step(f"notebook {name}", time.perf_counter() - seconds)  # step() takes a start time
 
-    workers = 1 if os.environ.get("LLMDECIDE_SEQUENTIAL_NOTEBOOKS") == "1" else 2
+    workers = 1 if sequential else len(INDEPENDENT_NOTEBOOKS)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="notebook") as pool:
         futures = [(name, pool.submit(one, name)) for name in INDEPENDENT_NOTEBOOKS]
     for name, future in futures:  # the pool has finished both: report in order, raise the first
         record(name, future.result())
     for name in NOTEBOOKS[len(INDEPENDENT_NOTEBOOKS) :]:
         record(name, one(name))
-
-
-def _kernel_transport() -> dict[str, Any]:
-    """Kernels on the IPC transport (no TCP port, no unencrypted-TCP warning), as in batch."""
-    from llmdecide.batch import kernel_manager_kwargs
-
-    return kernel_manager_kwargs()
-
-
-def _split_problem(line: str) -> tuple[str, str, str]:
-    """Rebuild a Problem from its one-line form ``file: key: expected`` (for errors from kernels)."""
-    parts = line.split(": ", 2)
-    if len(parts) == 3:
-        return parts[0], parts[1], parts[2]
-    if len(parts) == 2:
-        return parts[0], "", parts[1]
-    return "", "", line
 
 
 def machine_info() -> dict[str, Any]:
@@ -198,15 +184,17 @@ def run(
     on_step: Step | None = None,
     keep: int | None = None,
     on_warning: Callable[[Any], None] | None = None,
+    sequential_notebooks: bool = False,
 ) -> RunOutcome:
     """Run one client; returns where its report was published. Raises LlmdecideError subclasses.
 
     ``on_warning`` gets each plausibility warning (``plausibility.Warning``) once the inputs are
     validated, then each cost-of-ownership warning (text, as ``llmdecide validate`` prints it);
-    the report shows them too."""
+    the report shows them too. ``sequential_notebooks``: one kernel at a time (the batch asks
+    for it when it already runs clients side by side)."""
     slug = slug_of(Path(params_path))  # the name the consultant gave, even through a symlink
     params_path = Path(params_path).resolve()
-    root = (reports_root or default_reports_root()).resolve()
+    root = (reports_root or publish.default_reports_root()).resolve()
     steps: list[tuple[str, float]] = []
     began_s = time.perf_counter()
 
@@ -232,6 +220,7 @@ def run(
         try:
             began = datetime.now(UTC)
             parameters = {"params_path": str(params_path), "output_dir": str(build)}
+            # WeasyPrint (seconds): batch's forkserver preloads this module, not it
             from llmdecide import assemble, report
 
             # codecarbon measures the report's generation (this process and its kernels) up to
@@ -239,7 +228,7 @@ def run(
             client = inputs.client
             country = client.carbon.country or client.constraints.regions[0]
             with track(country, build, assemble.RUN_PROJECT) as run:
-                run_notebooks(build, parameters, step)
+                run_notebooks(build, parameters, step, sequential=sequential_notebooks)
                 started = time.perf_counter()
                 context = assemble.write_results(
                     build, params_path, slug=slug, run_id=run_id, inputs=inputs
@@ -259,8 +248,6 @@ def run(
                     f"{publish.failed_dir(root, slug, run_id)}"
                 ) from exc
             step("report.html + report.pdf", started)
-
-            from llmdecide import results
 
             results.write_json(
                 build / publish.RUN_FILE,
@@ -308,7 +295,6 @@ def _test_pause_before_publish() -> None:
 
 def _keep_failed(root: Path, slug: str, run_id: str, build: Path, exc: BaseException) -> None:
     """Keep the executed notebooks of a failed run where the message says, drop the rest."""
-    import shutil
 
     if not build.exists():
         return

@@ -7,19 +7,24 @@ configuration table that notebook 02 wrote into the same ``output_dir``.
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from llmdecide import results
+from llmdecide import catalog as catalog_mod
+from llmdecide import kernels, results
+from llmdecide import params as params_mod
+from llmdecide import priorities as prio
 from llmdecide.carbon.emissions_log import read_emissions_logs
 from llmdecide.carbon.grid import grid_intensity_g_per_kwh
 from llmdecide.carbon.probe import run_probe
 from llmdecide.carbon.tracking import track
 from llmdecide.columns import CHOICE_TABLES, CHOICES, COST_COLUMNS, CRITERIA_COLUMNS
-from llmdecide.errors import InputError, MeasurementError
+from llmdecide.errors import InputError, MeasurementError, Problem
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -51,6 +56,7 @@ class Inputs:
     def fingerprint(self) -> str:
         """Hash of everything that determines the report (params, measurement files, catalog,
         templates, notebooks, package): needed by the runner, not by the notebooks' kernels."""
+        # the runner needs it, not the notebooks' kernels
         from llmdecide import fingerprint
 
         return fingerprint.compute(self.params_path).sha256
@@ -58,6 +64,7 @@ class Inputs:
     @cached_property
     def warnings(self) -> list[Any]:
         """Plausibility warnings (``plausibility.Warning``): legal values that look mistaken."""
+        # the CLI and the runner need it, not the notebooks' kernels
         from llmdecide import plausibility
 
         return plausibility.warnings_for(self.client, self.catalog, self.display_path)
@@ -76,8 +83,6 @@ def load_inputs(params_path: Path | str, display_path: str | None = None) -> Inp
 
     Raises ``InputError`` (exit 2) with one message per problem; nothing is written.
     """
-    from llmdecide import catalog as catalog_mod
-    from llmdecide import params as params_mod
 
     params_path = Path(params_path).resolve()
     display = display_path or _display(params_path)
@@ -92,6 +97,7 @@ def load_inputs(params_path: Path | str, display_path: str | None = None) -> Inp
     m = client.measurements
     problems: list[Any] = []  # every bad measurement file is reported, not only the first
     if m is not None and m.usage_log:
+        # pandas, pyarrow: only a client with a usage log needs them
         from llmdecide import measurements
 
         path = params_mod.resolve_path(params_path, m.usage_log)
@@ -110,8 +116,8 @@ def load_inputs(params_path: Path | str, display_path: str | None = None) -> Inp
             usage.update(usage_measured.as_usage_override())
             usage.update(usage_measured.token_distribution())  # the sizing's p95 and spread
             if usage_rows is not None:  # a pilot: its log must also be fit for a calibration
+                # scipy: only a pilot's calibration needs it
                 from llmdecide import calibration
-                from llmdecide.errors import Problem
 
                 for text in calibration.log_problems(
                     usage_rows, usage_measured.bad_rows, usage_measured.bad_row_examples
@@ -153,6 +159,7 @@ def load_inputs(params_path: Path | str, display_path: str | None = None) -> Inp
 def pilot_calibration(inputs: Inputs) -> Any | None:
     """The pilot calibration (``llmdecide.calibration``) when ``measurements.pilot`` is declared:
     ``None`` without a pilot; a refused one (``data["refused"]``) without a usage log."""
+    # scipy: only a pilot's calibration needs it
     from llmdecide import calibration
 
     pilot = inputs.client.measurements.pilot
@@ -173,8 +180,8 @@ def pilot_calibration(inputs: Inputs) -> Any | None:
 
 def calibrated_inputs(inputs: Inputs, data: Mapping[str, Any] | None) -> Inputs:
     """``inputs`` with the catalog calibrated by ``data`` (the stage's ``calibration``)."""
-    import dataclasses
 
+    # scipy: only a pilot's calibration needs it
     from llmdecide import calibration
 
     if not data:
@@ -190,6 +197,7 @@ def _display(path: Path) -> str:
 
 
 def configurations_frame(output_dir: Path | str) -> pd.DataFrame:
+    # pandas (~1.5 s to import): `llmdecide validate` and the runner import stages without it
     import pandas as pd
 
     return pd.read_csv(Path(output_dir) / CONFIGURATIONS_CSV, keep_default_na=True)
@@ -221,6 +229,7 @@ def intensities(inputs: Inputs) -> dict[str, Any]:
 
 
 def _table(records: Any, columns: list[str] | None = None) -> pd.DataFrame:
+    # pandas (~1.5 s to import): `llmdecide validate` and the runner import stages without it
     import pandas as pd
 
     frame = pd.DataFrame(records)
@@ -259,15 +268,15 @@ class CriticalStage:
 
     @property
     def priorities_chart(self) -> Any:
+        # altair (~1.8 s to import): only when a chart is drawn
         from llmdecide import charts
 
         return charts.priorities_chart(self.data, language=self.data.get("language", "en"))
 
 
+@kernels.structured_errors
 def critical_performance(params_path: Path | str, output_dir: Path | str) -> CriticalStage:
     """Notebook 01: the limits and priorities (direct or AHP) of the client, and the usage."""
-    from llmdecide import priorities as prio
-
     inputs = load_inputs(params_path)
     client = inputs.client
     # Saaty's 0.1 consistency threshold (SPEC §1.1) is priorities.DEFAULT_CR_THRESHOLD.
@@ -301,6 +310,7 @@ REJECTED_N = 15
 
 def _na(value: Any) -> Any:
     """NaN / NA / empty string → None (n/a); numpy scalars → Python."""
+    # pandas (~1.5 s to import): `llmdecide validate` and the runner import stages without it
     import pandas as pd
 
     if value is None:
@@ -388,6 +398,7 @@ class ChoicesStage:
     @property
     def per_choice_charts(self) -> dict[str, Any]:
         """One chart per choice that has more than one option."""
+        # altair (~1.8 s to import): only when a chart is drawn
         from llmdecide import charts
 
         return {
@@ -398,12 +409,14 @@ class ChoicesStage:
 
     @property
     def pareto_chart(self) -> Any:
+        # altair (~1.8 s to import): only when a chart is drawn
         from llmdecide import charts
 
         return charts.pareto_chart(self.data["pareto"], self.data["limits"], **self._kw())
 
     @property
     def cost_chart(self) -> Any:
+        # altair (~1.8 s to import): only when a chart is drawn
         from llmdecide import charts
 
         if not self.data["cost_breakdown"]:
@@ -412,6 +425,7 @@ class ChoicesStage:
 
     @property
     def break_even_chart(self) -> Any:
+        # altair (~1.8 s to import): only when a chart is drawn
         from llmdecide import charts
 
         if not self.data["break_even"]:
@@ -421,6 +435,7 @@ class ChoicesStage:
 
     @property
     def winner_map_chart(self) -> Any:
+        # altair (~1.8 s to import): only when a chart is drawn
         from llmdecide import charts
 
         return charts.winner_map_chart(
@@ -478,8 +493,8 @@ def _side_costs(
 ) -> list[dict[str, Any]]:
     """Per row: its cost parts (client currency) at every break-even volume, re-sized (and at its
     cheapest commitment) at each: ``[{label, monthly: [...], parts: [{column: value}, ...]}]``."""
-    import math
 
+    # numpy, pandas (configurations): notebook 01's kernel starts without it
     import numpy as np
 
     from llmdecide import configurations as conf
@@ -521,8 +536,8 @@ def _side_costs(
 
 
 def _cheapest_line(curves: list[dict[str, Any]], volumes: int) -> tuple[list[float], list[int]]:
-    """At each of the ``volumes`` volumes, the cheapest configuration of a side: its monthly cost and its index."""
-    import math
+    """At each of the ``volumes`` volumes, the cheapest configuration of a side: its monthly
+    cost and its index."""
 
     costs, which = [], []
     for i in range(volumes):
@@ -558,6 +573,7 @@ def break_even(
     client's volume (and the recommendation on its side) are re-sized at every volume with their
     staff, availability and cheapest commitment, and each side's line is its cheapest at each
     volume. The crossing volume, and what drives each side's cost there."""
+    # pandas, configurations: notebook 01's kernel starts without it
     import pandas as pd
 
     from llmdecide import configurations as conf
@@ -649,6 +665,7 @@ def tco_data(inputs: Inputs, frame: pd.DataFrame, best: Mapping[str, Any] | None
     hosting (the client's figure or the catalog's), availability, the commitments offered, the
     client quotes (what each prices, the figures it touches, how many configurations it priced),
     the recommendation's figures that come from a quote, and the warnings on these inputs."""
+    # configurations (pandas, scipy): notebook 01's kernel starts without it
     from llmdecide import configurations as conf
     from llmdecide.evaluation.hosting import tco
 
@@ -762,7 +779,8 @@ def plan_data(
     """The issue-15 plans (items 5-7): ``pilot_plan`` (what the pilot must measure, models to
     evaluate whose proxy straddles the limit), ``risks`` (the CISO / DPO / legal questions of the
     recommendation and the runner-up) and ``phase_plan`` (None without ``usage.phases``)."""
-    from llmdecide import phases, pilot, risks
+    # scoring (pandas, scipy): notebook 01's kernel starts without it
+    from llmdecide import pilot, risks
 
     client = inputs.client
     rec = scored.recommendation
@@ -782,14 +800,28 @@ def plan_data(
             extra_limits={str(k): v for k, v in client.critical_performance.extra_limits.items()},
         ),
         "risks": risks.risks(designs, inputs.catalog, client),
-        "phase_plan": phases.plan(inputs, frame, intensity, best_id),
+        "phase_plan": _phase_plan(inputs, frame, intensity, best_id),
     }
 
 
+def _phase_plan(
+    inputs: Inputs, frame: pd.DataFrame, intensity: Mapping[str, float], best_id: str | None
+) -> dict[str, Any] | None:
+    """``phases.plan`` with each phase's recommended row as its ``results.json`` record."""
+    # configurations, scoring (pandas, scipy): notebook 01's kernel starts without it
+    from llmdecide import phases
+
+    plan = phases.plan(inputs, frame, intensity, best_id, limits_of(inputs.client))
+    for entry in plan["phases"] if plan else []:
+        entry["recommendation"] = recommendation_of(entry.pop("row"))
+    return plan
+
+
+@kernels.structured_errors
 def technical_choices(params_path: Path | str, output_dir: Path | str) -> ChoicesStage:
     """Notebook 02: enumerate, size, cost and score every configuration; recommend."""
+    # configurations, scoring (pandas, scipy): notebook 01's kernel starts without it
     from llmdecide import configurations as conf
-    from llmdecide import priorities as prio
     from llmdecide import scoring
 
     inputs = load_inputs(params_path)
@@ -975,8 +1007,8 @@ def calibration_section(
 ) -> dict[str, Any]:
     """``results.json`` ``calibration``: the pilot's figures and factors, and what changed in the
     recommendation (the chain re-run on the catalog before calibration, when the fit applied)."""
+    # configurations, scoring (pandas, scipy): notebook 01's kernel starts without it
     from llmdecide import configurations as conf
-    from llmdecide import priorities as prio
     from llmdecide import scoring
 
     out = dict(data)
@@ -1056,6 +1088,7 @@ class CarbonStage:
 
     @property
     def projection_chart(self) -> Any:
+        # altair (~1.8 s to import): only when a chart is drawn
         from llmdecide import charts
 
         if not self.data["projection"]:
@@ -1070,6 +1103,7 @@ class CarbonStage:
 
     @property
     def region_chart(self) -> Any:
+        # altair (~1.8 s to import): only when a chart is drawn
         from llmdecide import charts
 
         if not self.data["regions"]:
@@ -1100,6 +1134,7 @@ def levers(
     """The seed's levers, computed: the same configuration in each allowed region, under a
     low-carbon electricity contract, in batch instead of real time, more quantised, with a smaller
     model; each with its kgCO2e/month saving and what it costs in money, latency and precision."""
+    # configurations (pandas, scipy): notebook 01's kernel starts without it
     from llmdecide import configurations as conf
 
     if best_id is None:
@@ -1165,6 +1200,7 @@ def levers(
     return regions, out
 
 
+@kernels.structured_errors
 def carbon_footprint(params_path: Path | str, output_dir: Path | str) -> CarbonStage:
     """Notebook 03: grid intensity, projected emissions with ranges, levers; measured footprint
     (the run itself under codecarbon's tracker, the client's pilot logs and probe)."""

@@ -41,6 +41,7 @@ def api_usd_per_request(
     counts the whole prompt; the cache-read and cache-write tokens among them are billed at the
     model's cache prices (genai-prices bills written tokens at the input price where the model
     has no cache-write price). Reasoning tokens are output tokens."""
+    # genai-prices (~1 s to import): only API candidates need it
     from genai_prices import Usage, calc_price
 
     context = {"processing": "batch"} if batch else None
@@ -94,6 +95,7 @@ def api_impacts_per_request(
     """EcoLogits ``llm_impacts`` for one request (offline, bundled data). EcoLogits models the
     generated tokens only (input tokens are ignored: the report says so). ``None`` when EcoLogits
     does not know the model or the zone."""
+    # ecologits (~0.8 s to import): only API candidates need it
     from ecologits.tracers.utils import llm_impacts
 
     logging.getLogger("ecologits").setLevel(logging.ERROR)
@@ -117,6 +119,7 @@ def cached_prompt_usd_per_request(
 @lru_cache(maxsize=256)
 def has_cache_prices(model_ref: str, provider_id: str, as_of: datetime) -> bool:
     """Whether genai-prices publishes a cache-read price for the model."""
+    # genai-prices (~1 s to import): only API candidates need it
     from genai_prices import Usage, calc_price
 
     with_cache = calc_price(
@@ -137,6 +140,7 @@ def has_cache_prices(model_ref: str, provider_id: str, as_of: datetime) -> bool:
 @lru_cache(maxsize=256)
 def ecologits_deployment(provider: str, model_name: str) -> tuple[float, float] | None:
     """(ttft_s, output tokens per second) EcoLogits ships for the model (OpenRouter measurements)."""
+    # ecologits (~0.8 s to import): only API candidates need it
     from ecologits.model_repository import models
 
     model = models.find_model(provider=provider, model_name=model_name)
@@ -150,6 +154,7 @@ def ecologits_deployment(provider: str, model_name: str) -> tuple[float, float] 
 @lru_cache(maxsize=256)
 def ecologits_datacenter_zone(provider: str) -> str | None:
     """The electricity-mix zone EcoLogits assigns to a provider's data centres."""
+    # ecologits (~0.8 s to import): only API candidates need it
     from ecologits.tracers.utils import PROVIDER_CONFIG_MAP
 
     config = PROVIDER_CONFIG_MAP.get(provider)

@@ -288,6 +288,7 @@ def fit_factors(
 ) -> FactorFit:
     """Fit the factors of ``start`` within ``bounds`` to the measured (e2e, TTFT, TPOT) of the
     requests (NaN: not measured), ``predict`` giving the model's per-request figures."""
+    # scipy.optimize (~2 s): only a pilot's calibration fits
     from scipy.optimize import least_squares
 
     names = list(start)

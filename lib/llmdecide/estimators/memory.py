@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from llmdecide.units import BITS_PER_BYTE, BYTES_PER_GB, PER_BILLION
 
 KEY_AND_VALUE = 2  # one key and one value vector per layer, head and token
@@ -36,7 +38,6 @@ def kv_bytes_per_context_token(
     """KV bytes per token of a ``context_tokens`` context, averaged: full-attention layers keep
     every token, sliding-window layers at most ``window_tokens`` of them (their share of the
     context: min(1, window / context))."""
-    import numpy as np
 
     window_share = np.where(
         np.asarray(window_layers) > 0,

@@ -14,6 +14,8 @@ outputs) in docs/method.md; tests check them against the seeded simulation.
 
 from __future__ import annotations
 
+from statistics import NormalDist
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -25,6 +27,7 @@ def erlang_c(servers: ArrayLike, offered_load: ArrayLike) -> Array:
     load ``a = λ · S`` (Erlang C). Erlang B is the Poisson(a) mass at c over its distribution
     function at c, B = P(N = c) / P(N ≤ c) (exact, computed in log space by scipy's regularised
     gamma functions), and C = B / (1 − ρ·(1 − B)) with ρ = a / c. 1 when a ≥ c (unstable)."""
+    # scipy.special (~1 s): only the M/M/c queue needs it, not every importer of serving
     from scipy.special import gammaln, pdtr
 
     c = np.atleast_1d(np.asarray(servers, dtype=float))
@@ -97,7 +100,6 @@ def mg1_wait_quantile_s(
 
 def normal_z(quantile: float) -> float:
     """Standard normal quantile (Acklam's rational approximation, |error| < 1.2e-9)."""
-    from statistics import NormalDist
 
     return NormalDist().inv_cdf(quantile)
 

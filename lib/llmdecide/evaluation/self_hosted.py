@@ -21,6 +21,7 @@ from llmdecide.estimators import energy as energy_est
 from llmdecide.estimators import memory, replica, search, serving
 from llmdecide.evaluation import precision, workload
 from llmdecide.evaluation.context import ENGINE, VALUE, Context, pick
+from llmdecide.evaluation.hosting import SELF_HOSTED
 
 if TYPE_CHECKING:
     from llmdecide.configurations import Candidate
@@ -609,7 +610,6 @@ def evaluate(
     """Every column of the self-hosted rows at the scenario (USD). Rows ruled out by the fit or
     the search keep ``excluded_because`` and NaN figures. The sizing runs once per distinct
     serving candidate (hosting and region only change the bill)."""
-    from llmdecide.evaluation.hosting import SELF_HOSTED
 
     n = len(cands)
     rows = Rows(cands)

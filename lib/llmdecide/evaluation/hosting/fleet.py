@@ -10,6 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from llmdecide.estimators import energy as energy_est
+from llmdecide.evaluation import retrieval
 from llmdecide.evaluation.context import Context, pick
 from llmdecide.units import HOURS_PER_DAY
 
@@ -136,7 +137,6 @@ def rag_costs(
     ctx: Context, rags: list[str], scenario: str, volume: Any = None
 ) -> tuple[Array, Array]:
     """(monthly, set-up) retrieval cost of every row (USD), at each row's traffic multiple."""
-    from llmdecide.evaluation import retrieval
 
     u = ctx.usage_at(scenario)
     vols = [1.0] * len(rags) if volume is None else [float(v) for v in np.ravel(volume)]

@@ -11,7 +11,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from llmdecide.catalog import Commitment
-from llmdecide.evaluation.context import Context
+from llmdecide.evaluation.context import Context, pick
 
 if TYPE_CHECKING:
     from llmdecide.params import ClientParams, Quote
@@ -165,7 +165,6 @@ def server_price_usd_per_gpu(ctx: Context, gpu: str) -> tuple[float, bool]:
 
 def electricity_usd_per_kwh(ctx: Context, region: str, scenario: str) -> tuple[float, bool]:
     """(electricity price per kWh in USD, from a client quote)."""
-    from llmdecide.evaluation.context import pick
 
     q = find_quote(ctx.client, "electricity", region=region)
     if q is not None:

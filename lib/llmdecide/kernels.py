@@ -1,0 +1,130 @@
+"""The boundary between the runner and the notebooks' kernels: where kernels listen, and how an
+error raised in a kernel comes back as data.
+
+- Transport: IPC (Unix sockets), one fresh path per kernel. Parallel kernels (notebooks 01 and 02
+  of one client side by side, or the clients of a batch) then neither clash nor race for TCP
+  ports, and no unencrypted-TCP warning is printed. Used by ``runner`` for every notebook it
+  executes and by ``batch`` for papermill's default engine in its workers.
+- Errors: a notebook's entry point (``stages.critical_performance``…) is wrapped in
+  :func:`structured_errors`. When it raises one of our errors inside a kernel, the cell first
+  displays the error's record (``errors.to_record``) under the MIME type :data:`ERROR_MIME`, then
+  the exception goes on as usual (JupyterLab shows its message and traceback). papermill saves
+  the executed notebook with that output; the runner reads it back (:func:`error_record`) and
+  rebuilds the exception from its fields (``errors.from_record``): it never parses the message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import secrets
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+from llmdecide import errors
+
+ERROR_MIME = "application/vnd.llmdecide.error+json"
+"""The MIME type of an error record in a cell's outputs (``display_data``)."""
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+TRANSPORT_ENV = "LLMDECIDE_KERNEL_TRANSPORT"
+SOCKET_PATH_MAX = 100
+"""Unix socket paths are limited to 107 bytes on Linux (and 103 on macOS)."""
+
+
+def kernel_manager_kwargs() -> dict[str, Any]:
+    """papermill/nbclient keyword arguments that put one kernel on the IPC transport.
+
+    Each call gives a fresh socket path in Jupyter's private runtime folder, so parallel kernels
+    neither clash nor race for TCP ports. ``{}`` (TCP) where IPC is unavailable, when the path
+    would be too long for a Unix socket, or when ``$LLMDECIDE_KERNEL_TRANSPORT`` is ``tcp``.
+    Usage: ``papermill.execute_notebook(..., **kernel_manager_kwargs())``.
+    """
+    if os.name != "posix" or os.environ.get(TRANSPORT_ENV, "ipc").lower() == "tcp":
+        return {}
+    try:
+        # jupyter_core, traitlets: every kernel imports this module (stages), needs only structured_errors
+        from jupyter_core.paths import jupyter_runtime_dir
+        from traitlets.config import Config
+
+        folder = Path(jupyter_runtime_dir())
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except (ImportError, OSError):
+        return {}
+    ip = str(folder / f"llmdecide-{secrets.token_hex(6)}")
+    if len(os.fsencode(ip)) + len("-ipc-99") > SOCKET_PATH_MAX:
+        return {}
+    return {"config": Config({"KernelManager": {"transport": "ipc", "ip": ip}})}
+
+
+def use_ipc_kernels() -> None:
+    """Make papermill's default engine in this process start its kernels on IPC.
+
+    Registers, through papermill's engine registry, a subclass of its nbclient engine that adds
+    ``kernel_manager_kwargs()`` to every execution; nothing else changes. Called in batch workers.
+    """
+    # papermill starts pyarrow threads: never in batch's forkserver (it imports this module)
+    from papermill.engines import NBClientEngine, papermill_engines
+
+    class IpcNBClientEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man: Any, kernel_name: Any, **kwargs: Any) -> Any:
+            for key, value in kernel_manager_kwargs().items():
+                kwargs.setdefault(key, value)
+            return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
+
+    papermill_engines.register(None, IpcNBClientEngine)
+
+
+# -- errors as data --------------------------------------------------------------------------------
+
+
+def structured_errors(stage: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Wrap a notebook's entry point: an ``LlmdecideError`` it raises in a kernel is displayed as
+    its record first (:data:`ERROR_MIME`), then re-raised unchanged. Outside a kernel (a test, a
+    script) nothing is displayed: the caller holds the exception itself."""
+
+    @functools.wraps(stage)
+    def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return stage(*args, **kwargs)
+        except errors.LlmdecideError as exc:
+            display_record(errors.to_record(exc))
+            raise
+
+    return run
+
+
+def display_record(record: dict[str, Any]) -> None:
+    """Display ``record`` as a cell output when running in an IPython kernel (an empty
+    ``text/plain`` beside it: JupyterLab shows nothing more than the traceback)."""
+    if "IPython" not in sys.modules:  # loaded in every kernel: absent, this is not one
+        return
+    # IPython is loaded already (above): importing its parts here costs nothing
+    from IPython import get_ipython
+    from IPython.display import display
+
+    if get_ipython() is None:
+        return
+    with contextlib.suppress(Exception):  # the original error matters more than its record
+        display({ERROR_MIME: record, "text/plain": ""}, raw=True)
+
+
+def error_record(executed: Path) -> dict[str, Any] | None:
+    """The error record a failed cell of the executed notebook ``executed`` displayed, if any."""
+    import nbformat  # a dependency of papermill, loaded with it by whoever executed the notebook
+
+    try:
+        notebook = nbformat.read(str(executed), as_version=4)
+    except (OSError, ValueError):
+        return None
+    for cell in reversed(notebook.cells):
+        for output in reversed(cell.get("outputs", [])):
+            record = output.get("data", {}).get(ERROR_MIME)
+            if isinstance(record, dict):
+                return dict(record)
+    return None

@@ -1,0 +1,137 @@
+"""Errors raised in a notebook's kernel reach the runner as data (``kernels.py``, ``errors.py``).
+
+The stage displays its error's record (``errors.to_record``) before the exception goes on; the
+runner reads the record back from the executed notebook and rebuilds the same exception, field by
+field. The fields below hold ``": "`` and line breaks on purpose: text re-parsed on ``": "`` (as
+the runner once did) would cut them at the wrong place.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from llmdecide import errors, kernels, runner
+from llmdecide.errors import (
+    CarbonError,
+    InputError,
+    MeasurementError,
+    NotebookError,
+    ParamsError,
+    Problem,
+    RunError,
+)
+
+TRICKY = [
+    Problem("C: drive/usage: log.csv", "measurements.usage_log", "a readable file: none here"),
+    Problem("params.yaml", "", "the file holds only comments", hint="Copy a template: see README"),
+    Problem("params.yaml", "usage.requests_per_day", "a number ≥ 0, got -3"),
+]
+
+
+@pytest.mark.parametrize("cls", [InputError, ParamsError, MeasurementError, CarbonError])
+def test_a_record_rebuilds_the_same_error(cls: type[InputError]) -> None:
+    error = cls(TRICKY)
+    record = json.loads(json.dumps(errors.to_record(error)))  # as it travels: JSON
+    rebuilt = errors.from_record(record)
+    assert type(rebuilt) is cls
+    assert rebuilt is not None and rebuilt.problems == TRICKY
+    assert str(rebuilt) == str(error)
+    assert record["problems"][1] == {
+        "file": "params.yaml",
+        "key_path": "",
+        "expected": "the file holds only comments",
+        "hint": "Copy a template: see README",
+    }
+
+
+def test_a_hint_follows_the_expected_value() -> None:
+    assert str(TRICKY[1]) == "params.yaml: the file holds only comments Copy a template: see README"
+
+
+def test_only_input_errors_are_rebuilt() -> None:
+    assert errors.from_record(errors.to_record(RunError("rendering failed"))) is None
+    assert errors.from_record({"version": 99, "exit_code": 2, "problems": []}) is None
+    malformed = {**errors.to_record(ParamsError(TRICKY)), "problems": [{"file": "x"}]}
+    assert errors.from_record(malformed) is None
+    unknown = {**errors.to_record(ParamsError(TRICKY)), "error": "SomeFutureError"}
+    assert type(errors.from_record(unknown)) is InputError  # still exit 2, same message
+
+
+def test_outside_a_kernel_the_wrapped_stage_just_raises() -> None:
+    @kernels.structured_errors
+    def stage(n: int) -> int:
+        if n < 0:
+            raise ParamsError(TRICKY)
+        return n
+
+    assert stage(3) == 3
+    with pytest.raises(ParamsError) as caught:
+        stage(-1)
+    assert caught.value.problems == TRICKY
+
+
+def _notebook(path: Path, body: str) -> Path:
+    """A notebook with the runner's parameters cell and one cell running ``body``."""
+    nb = nbformat.v4.new_notebook()
+    parameters = nbformat.v4.new_code_cell('params_path = ""\noutput_dir = ""')
+    parameters.metadata["tags"] = ["parameters"]
+    nb.cells = [parameters, nbformat.v4.new_code_cell(body)]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, path)
+    return path
+
+
+STAGE = """
+from llmdecide import kernels
+from llmdecide.errors import {cls}, Problem
+
+@kernels.structured_errors
+def stage():
+    {raise_}
+
+stage()
+"""
+
+
+@pytest.mark.timeout(300)
+def test_a_kernel_error_reaches_the_runner_as_data(tmp_path: Path) -> None:
+    problems = ", ".join(
+        f"Problem({p.file!r}, {p.key_path!r}, {p.expected!r}, hint={p.hint!r})" for p in TRICKY
+    )
+    cases = {
+        "input": STAGE.format(
+            cls="MeasurementError", raise_=f"raise MeasurementError([{problems}])"
+        ),
+        "run": STAGE.format(
+            cls="RunError", raise_="raise RunError('publishing failed: disk full')"
+        ),
+        "bug": STAGE.format(cls="RunError", raise_="raise ValueError('a bug: here')"),
+    }
+    params = {"params_path": "p.yaml", "output_dir": str(tmp_path / "out")}
+    caught: dict[str, BaseException] = {}
+    for name, body in cases.items():
+        executed = tmp_path / "executed" / f"{name}.ipynb"
+        with pytest.raises(errors.LlmdecideError) as info:
+            runner.execute_notebook(_notebook(tmp_path / f"{name}.ipynb", body), executed, params)
+        caught[name] = info.value
+
+    error = caught["input"]
+    assert type(error) is MeasurementError and error.exit_code == 2
+    assert error.problems == TRICKY
+    assert str(error) == str(MeasurementError(TRICKY))
+    record = kernels.error_record(tmp_path / "executed" / "input.ipynb")
+    assert record == json.loads(json.dumps(errors.to_record(MeasurementError(TRICKY))))
+
+    # our other errors and bugs stay notebook failures (exit 1), the executed notebook named
+    for name, detail in (("run", "RunError: publishing failed: disk full"), ("bug", "a bug: here")):
+        failure = caught[name]
+        assert isinstance(failure, NotebookError) and failure.exit_code == 1
+        assert detail in failure.detail and failure.kept.endswith(f"{name}.ipynb")
