@@ -73,9 +73,7 @@ class Inputs:
     def tco_warnings(self) -> list[str]:
         """Legal but likely wrong cost-of-ownership inputs (``params.tco_warnings``): what
         ``llmdecide validate`` and ``llmdecide run`` both print, word for word."""
-        from llmdecide.params import tco_warnings
-
-        return tco_warnings(self.client, self.display_path)
+        return params_mod.tco_warnings(self.client, self.display_path)
 
 
 def load_inputs(params_path: Path | str, display_path: str | None = None) -> Inputs:
