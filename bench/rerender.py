@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from llmdecide import report
+from llmdecide.report import templating, view
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURE = REPO / "tests" / "fixtures" / "report_context.json"
@@ -41,8 +42,8 @@ def _median_seconds(action: Any, repeats: int = REPEATS) -> float:
 
 def _html_only(context: dict[str, Any]) -> None:
     """The baseline: the same templates and messages, no chart built, no PDF."""
-    report.environment().get_template(report.TEMPLATE).render(
-        report.template_vars(context, {}, pdf=False)
+    templating.environment().get_template(templating.TEMPLATE).render(
+        view.template_vars(context, {}, pdf=False)
     )
 
 

@@ -20,7 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from llmdecide import publish
-from llmdecide.errors import InputError, LlmdecideError, NotebookError, Problem, RunError
+from llmdecide.errors import (
+    InputError,
+    LlmdecideError,
+    NotebookError,
+    Problem,
+    ReportError,
+    RunError,
+)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_DIR = PACKAGE_DIR.parents[1]
@@ -248,9 +255,10 @@ def run(
             started = time.perf_counter()
             try:
                 report.render(context, build)
-            except LlmdecideError:
-                raise
             except Exception as exc:  # a template or chart bug: say where, keep the old report
+                # a ReportError is wrapped as well: the message says where this run's results are
+                if isinstance(exc, LlmdecideError) and not isinstance(exc, ReportError):
+                    raise
                 raise RunError(
                     f"rendering the report of {slug} failed ({type(exc).__name__}: {exc}); "
                     f"the previous report is untouched; the results of this run are in "
