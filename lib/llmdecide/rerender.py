@@ -12,7 +12,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from llmdecide import publish, results
+from llmdecide import publish, report, results
 from llmdecide.errors import InputError, Problem
 
 CONTEXT_STAGE = "report_context"
@@ -20,8 +20,6 @@ CLIENTS_DIR = Path("params") / "clients"
 
 
 def rerender(slug: str, reports_root: Path, clients_dir: Path = CLIENTS_DIR) -> tuple[Path, Path]:
-    from llmdecide import report
-
     publish.check_slug(slug, "llmdecide report")
     target = publish.confined(reports_root.resolve(), slug)
     context_path = results.stage_path(target, CONTEXT_STAGE)
