@@ -1,17 +1,22 @@
-"""Re-render time of the report (``llmdecide report <slug>``) vs rendering the HTML alone.
+"""Re-render time of the report (``llmdecide report <slug>``) against version 1, in the same run.
 
-Figures, measured in the same run on tests/fixtures/report_context.json (the example client):
-- ``report.render`` (HTML + PDF, charts included), median of 3 in one process — target < 3 s;
-- the baseline: the Jinja HTML alone (no chart, no PDF), median of 3 — shows what charts and
-  WeasyPrint cost on top of templating;
-- the whole ``llmdecide report <slug>`` command in a fresh process (start-up, imports and
-  vl-convert's first call included), median of 3 — target < 3 s as well.
-Run: .venv/bin/python bench/rerender.py
+Figures, each product re-rendering its own tests/fixtures/report_context.json (the example client
+as that version's report shows it):
+- ``llmdecide report <slug>`` in a fresh process (start-up, imports and rendering), median of 3 —
+  target < 3 s;
+- the same command of version 1 (``BASELINE_COMMIT``, extracted with ``git archive`` into a
+  temporary folder and run with the same interpreter), median of 3, the two commands alternated so
+  that a load change on the machine hits both;
+- their ratio — issue 15 asks a re-render to stay within 1.2 x of version 1;
+- ``report.render`` (HTML + PDF, charts included) in one process, median of 3 — target < 3 s.
+Both products reuse their content-addressed SVG cache after a first, unmeasured render, as a
+consultant's re-render does. Run: .venv/bin/python bench/rerender.py [baseline commit]
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -24,10 +29,13 @@ from typing import Any
 from llmdecide import report
 
 REPO = Path(__file__).resolve().parents[1]
-FIXTURE = REPO / "tests" / "fixtures" / "report_context.json"
+FIXTURE = Path("tests") / "fixtures" / "report_context.json"
 TARGET_S = 3.0
+TARGET_VS_V1 = 1.2
+BASELINE_COMMIT = "4091646"  # main before issue 11 (as bench/run_time.py), before issue 15
 REPEATS = 3
 SLUG = "bench-rerender"
+CLI = "import sys; from llmdecide.cli import main; sys.exit(main())"
 
 
 def _median_seconds(action: Any, repeats: int = REPEATS) -> float:
@@ -39,66 +47,103 @@ def _median_seconds(action: Any, repeats: int = REPEATS) -> float:
     return statistics.median(times)
 
 
-def _html_only(context: dict[str, Any]) -> None:
-    """The baseline: the same templates and messages, no chart built, no PDF."""
-    report.environment().get_template(report.TEMPLATE).render(
-        report.template_vars(context, {}, pdf=False)
-    )
+def _product(root: Path, work: Path) -> tuple[Path, dict[str, str]]:
+    """A reports folder holding the product's own fixture as a published run, and the
+    environment that imports that product's ``lib/``."""
+    reports = work / "reports"
+    (reports / SLUG / "data").mkdir(parents=True)
+    shutil.copy(root / FIXTURE, reports / SLUG / "data" / "report_context.json")
+    return reports, {**os.environ, "PYTHONPATH": str(root / "lib")}
 
 
-def _command_seconds(reports: Path) -> float:
-    llmdecide = Path(sys.executable).with_name("llmdecide")
-    command = [str(llmdecide), "report", SLUG, "--reports-dir", str(reports)]
+def _command_seconds(reports: Path, env: dict[str, str]) -> float:
+    command = [sys.executable, "-c", CLI, "report", SLUG, "--reports-dir", str(reports)]
     started = time.perf_counter()
-    subprocess.run(command, check=True, capture_output=True, cwd=reports.parent)
+    subprocess.run(command, check=True, capture_output=True, cwd=reports.parent, env=env)
     return time.perf_counter() - started
 
 
-def main() -> list[dict[str, Any]]:
-    context = json.loads(FIXTURE.read_text(encoding="utf-8"))
+def _baseline_tree(work: Path, commit: str) -> Path | None:
+    """The product at ``commit`` (None without git or without that commit, e.g. a shallow clone)."""
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", commit], capture_output=True, check=False
+    )
+    if archive.returncode != 0:
+        return None
+    old = work / "v1"
+    old.mkdir()
+    subprocess.run(["tar", "-x", "-C", str(old)], input=archive.stdout, check=True)
+    return old
+
+
+def _commands(work: Path, commit: str) -> tuple[float, float | None]:
+    """Median seconds of ``llmdecide report`` now and at ``commit``, alternated, after a warm-up
+    of each (SVG cache, bytecode)."""
+    now = _product(REPO, work / "now")
+    old_tree = _baseline_tree(work, commit)
+    old = _product(old_tree, work / "v1-reports") if old_tree is not None else None
+    products = [now] if old is None else [now, old]
+    for reports, env in products:
+        _command_seconds(reports, env)
+    times: list[list[float]] = [[] for _ in products]
+    for _ in range(REPEATS):
+        for i, (reports, env) in enumerate(products):
+            times[i].append(_command_seconds(reports, env))
+    medians = [statistics.median(t) for t in times]
+    return medians[0], (medians[1] if old is not None else None)
+
+
+def main(commit: str = BASELINE_COMMIT) -> list[dict[str, Any]]:
+    baseline = f"version 1 ({commit})" if commit == BASELINE_COMMIT else f"baseline {commit}"
+    context = json.loads((REPO / FIXTURE).read_text(encoding="utf-8"))
     with tempfile.TemporaryDirectory(prefix="llmdecide-bench-") as tmp:
         work = Path(tmp)
+        command_s, v1_s = _commands(work, commit)
         report.render(context, work / "warm-up")  # imports, bundle, vl-convert start
         render_s = _median_seconds(lambda: report.render(context, work / "out"))
-        baseline_s = _median_seconds(lambda: _html_only(context))
-        reports = work / "reports"
-        (reports / SLUG / "data").mkdir(parents=True)
-        shutil.copy(FIXTURE, reports / SLUG / "data" / "report_context.json")
-        command_s = statistics.median(_command_seconds(reports) for _ in range(REPEATS))
-    rows = [
-        {
-            "name": "report.render (HTML + PDF), median of 3",
-            "value": render_s,
-            "unit": "s",
-            "target": f"< {TARGET_S:g} s",
-            "met": render_s < TARGET_S,
-        },
-        {
-            "name": "baseline: Jinja HTML only (no charts, no PDF)",
-            "value": baseline_s,
-            "unit": "s",
-            "target": "reference",
-            "met": True,
-        },
-        {
-            "name": "render / baseline",
-            "value": render_s / baseline_s if baseline_s else float("inf"),
-            "unit": "x",
-            "target": "reference",
-            "met": True,
-        },
+    rows: list[dict[str, Any]] = [
         {
             "name": "llmdecide report <slug> (fresh process), median of 3",
             "value": command_s,
             "unit": "s",
             "target": f"< {TARGET_S:g} s",
             "met": command_s < TARGET_S,
-        },
+        }
     ]
+    if v1_s is not None:
+        ratio = command_s / v1_s
+        rows += [
+            {
+                "name": f"{baseline}: llmdecide report, median of 3",
+                "value": v1_s,
+                "unit": "s",
+                "target": "reference",
+                "met": None,
+            },
+            {
+                "name": f"llmdecide report now / {baseline}",
+                "value": ratio,
+                "unit": "x",
+                "target": f"<= {TARGET_VS_V1:g} x",
+                "met": ratio <= TARGET_VS_V1,
+            },
+        ]
+    else:
+        print(f"{baseline} not available here (no git history): no ratio")
+    rows.append(
+        {
+            "name": "report.render (HTML + PDF) in one process, median of 3",
+            "value": render_s,
+            "unit": "s",
+            "target": f"< {TARGET_S:g} s",
+            "met": render_s < TARGET_S,
+        }
+    )
     for row in rows:
         print(f"{row['name']}: {row['value']:.3g} {row['unit']} (target {row['target']})")
     return rows
 
 
 if __name__ == "__main__":
-    sys.exit(0 if all(r["met"] for r in main()) else 1)
+    rows = main(*sys.argv[1:2])
+    sys.exit(0 if all(r["met"] is not False for r in rows) else 1)

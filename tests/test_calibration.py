@@ -461,7 +461,8 @@ def test_any_truth_gives_factors_inside_the_catalog_ranges(
 def test_the_report_section_renders_a_refused_and_a_fitted_calibration(
     lang: str, tmp_path: Path
 ) -> None:
-    from llmdecide import i18n, report
+    from llmdecide import i18n
+    from llmdecide.report import templating
 
     st = stages.technical_choices(PILOT_PARAMS, tmp_path) if lang == "en" else None
     fitted = st.data["calibration"] if st is not None else None
@@ -473,7 +474,7 @@ def test_the_report_section_renders_a_refused_and_a_fitted_calibration(
         "factors": {},
         "refused": "no usage log (measurements.usage_log) to measure the pilot",
     }
-    template = report.environment().get_template("partials/calibration.html.j2")
+    template = templating.environment().get_template("partials/calibration.html.j2")
     for cal_data in filter(None, (refused, fitted)):
         html = template.render(
             results={"calibration": cal_data}, t=i18n.Translator(lang), lang=lang, currency="EUR"

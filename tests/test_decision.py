@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 import _decision_context as dc
 from llmdecide import catalog, i18n, report, scoring
 from llmdecide.errors import CatalogError
+from llmdecide.report import contents, pdf, view
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -192,7 +193,7 @@ def test_prefer_when_weighs_monthly_and_setup_costs_apart() -> None:
     ctx = dc.context("en")
     ctx["results"]["runner_up"]["prefer_when"] = better
     ctx["results"]["runner_up"]["at_the_cost_of"] = worse
-    lines = report.prefer_when(ctx, i18n.Translator("en"))
+    lines = view.prefer_when(ctx, i18n.Translator("en"))
     assert (
         lines[0] == "Prefer it if the set-up cost matters more: US$0 instead of US$90,000 (−100%)."
     )
@@ -234,7 +235,7 @@ def test_per_choice_rows_say_which_other_choices_moved() -> None:
     ]
     assert by_option["api"]["moved"] == []  # no GPU, no region: implied by the API, not a move
     t = i18n.Translator("en")
-    assert report.moved_text(by_option["on_premise"], t) == "Replicas 6, Model qwen3-32b"
+    assert contents.moved_text(by_option["on_premise"], t) == "Replicas 6, Model qwen3-32b"
 
 
 # --------------------------------------------------------------------------------------------
@@ -413,9 +414,9 @@ def test_reports_show_robustness_limits_and_whatif(language: str) -> None:
     assert 'data-whatif="winner"' in html
     robust = t("summary.robust", probability="§", threshold="§").split("§")[0]
     assert escape(robust) in html
-    rows = report.limit_rows(ctx, t)
+    rows = view.limit_rows(ctx, t)
     assert any(t("limits.step", **_fields()).split("{")[0][:6] in r["step"] for r in rows)
-    pdf_html = report.render_pdf_html(ctx, specs={}, svgs={})
+    pdf_html = pdf.render_pdf_html(ctx, specs={}, svgs={})
     assert 'id="limits"' in pdf_html  # the sensitivity is in the PDF…
     assert 'id="whatif"' not in pdf_html and "whatif-data" not in pdf_html  # …the what-if is not
 
@@ -437,7 +438,7 @@ def test_a_fragile_recommendation_is_said_in_words_and_never_gets_a_plain_tick()
         "estimates": {"probability_meets_limits": 0.93, "monthly_cost": 4100.0, "setup_cost": 0},
     }
     t = i18n.Translator("en")
-    lines = report.decision_lines(ctx, t)
+    lines = view.decision_lines(ctx, t)
     assert lines["robustness"].startswith(
         "This recommendation is fragile: it meets every limit in only 11%"
     )
@@ -446,7 +447,7 @@ def test_a_fragile_recommendation_is_said_in_words_and_never_gets_a_plain_tick()
         "The most robust configuration is cloud · IRL · L40S · llama-3.1-8b: every limit met in "
         "93% of scenarios, for US$4,100 per month and US$0 to set up."
     )
-    figures = {f["pillar"]: f for f in report.key_figures(ctx, t)}
+    figures = {f["pillar"]: f for f in view.key_figures(ctx, t)}
     assert figures["performance"]["uncertain"] is True
     assert figures["performance"]["verdict"] == "met in 41% of scenarios only"
     html = report.render_html(ctx, specs={})
@@ -525,6 +526,6 @@ def test_when_nothing_is_feasible_the_limits_say_what_a_round_step_admits() -> N
         runner_up=None,
         limit_sensitivity=stages.decision_data(result, labels)["limit_sensitivity"],
     )
-    rows = {r["name"]: r for r in report.limit_rows(ctx, i18n.Translator("en"))}
+    rows = {r["name"]: r for r in view.limit_rows(ctx, i18n.Translator("en"))}
     step = rows["Monthly cost"]["step"]
     assert step.startswith("Accept monthly cost US$1,000: ") and "meets every limit" in step

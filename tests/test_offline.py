@@ -397,11 +397,11 @@ def test_report_html_loads_nothing_from_the_network(offline: dict[str, Any]) -> 
 
 
 def test_the_html_weasyprint_lays_out_uses_local_files_only(offline: dict[str, Any]) -> None:
-    from llmdecide import report
+    from llmdecide.report import pdf
 
     folder = offline["target"]
     context = json.loads((folder / "data" / "report_context.json").read_text())
-    html = report.render_pdf_html(context)
+    html = pdf.render_pdf_html(context)
     _check_page_is_self_contained(html, folder, "the PDF's HTML", ("data:", "file:"))
     for url in re.findall(r"""url\(\s*['"]?([^'")]+)""", html):
         assert url.startswith(("file:", "data:", "#")), f"the PDF's CSS loads {url}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,8 @@ from llmdecide import configurations, rerender, runner
 REPO = Path(__file__).resolve().parents[1]
 RETAIL = REPO / "params" / "clients" / "example-retail.yaml"
 LAWFIRM = REPO / "params" / "clients" / "example-lawfirm.yaml"
+EXAMPLES = sorted(p.stem for p in (REPO / "params" / "clients").glob("example-*.yaml"))
+MAX_PDF_PAGES = 30  # issue 15 item 9: the examples' PDF stays within 30 pages
 # real runs: the module fixture runs the retail client twice before the first test (conftest.py)
 pytestmark = pytest.mark.timeout(900)
 RECOMMENDATION_KEYS = {
@@ -54,6 +57,26 @@ def retail(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     }
     second = runner.run(RETAIL, root)
     return {"root": root, "first": first, "second": second, "first_files": saved}
+
+
+@pytest.fixture(scope="module")
+def published(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[str], Path]:
+    """The published folder of one example, run once per module when first asked for (the retail
+    one is the ``retail`` fixture's second run)."""
+    folders: dict[str, Path] = {}
+
+    def folder(slug: str) -> Path:
+        if slug not in folders:
+            if slug == RETAIL.stem:
+                folders[slug] = request.getfixturevalue("retail")["second"].report_dir
+            else:
+                params = REPO / "params" / "clients" / f"{slug}.yaml"
+                folders[slug] = runner.run(params, tmp_path_factory.mktemp(slug)).report_dir
+        return folders[slug]
+
+    return folder
 
 
 def test_a_run_publishes_every_spec_file(retail: dict) -> None:
@@ -132,16 +155,28 @@ def test_rerender_rewrites_both_files_without_notebooks(retail: dict, tmp_path: 
     assert (folder / "results.json").read_bytes() == before
 
 
-def test_lawfirm_with_measured_usage(tmp_path: Path) -> None:
+def test_lawfirm_with_measured_usage(published: Callable[[str], Path]) -> None:
     """The English client with a (synthetic) pilot usage log: measurements replace hypotheses."""
-    outcome = runner.run(LAWFIRM, tmp_path)
-    context = json.loads((outcome.report_dir / "data" / "report_context.json").read_text())
+    folder = published(LAWFIRM.stem)
+    context = json.loads((folder / "data" / "report_context.json").read_text())
     assert context["client"]["language"] == "en"
     usage = context["measurements"]["usage"]
     assert usage is not None, "example-lawfirm declares no usage log: measured usage is untested"
     keys = {row["key"] for row in usage}
     assert "requests_per_day" in keys
     assert all(row["measured"] is not None for row in usage)
+
+
+@pytest.mark.parametrize("slug", EXAMPLES)
+def test_the_pdf_of_every_example_is_at_most_30_pages(
+    published: Callable[[str], Path], slug: str
+) -> None:
+    """Issue 15 item 9, on the PDF a real run publishes (WeasyPrint, no mock): the per-choice
+    reasons, the rejected configurations and the sources are laid out to keep it within 30."""
+    from pypdf import PdfReader
+
+    pages = len(PdfReader(published(slug) / "report.pdf").pages)
+    assert pages <= MAX_PDF_PAGES, f"{slug}: report.pdf has {pages} pages"
 
 
 def test_a_failing_run_keeps_the_previous_report(retail: dict, tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from llmdecide import catalog, i18n, plausibility, report, stages
 from llmdecide.cli import app
 from llmdecide.errors import ParamsError
+from llmdecide.report import view
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -294,7 +295,7 @@ ALL = [
 
 @pytest.mark.parametrize("language", ["fr", "en"])
 def test_every_warning_has_its_report_message(language: str) -> None:
-    lines = report.warning_lines(
+    lines = view.warning_lines(
         _context(language, [w.as_dict() for w in ALL]), i18n.Translator(language)
     )
     assert [line["key_path"] for line in lines] == [w.key_path for w in ALL]

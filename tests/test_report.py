@@ -20,6 +20,10 @@ import jinja2
 import pytest
 
 from llmdecide import report
+from llmdecide.errors import ReportError
+from llmdecide.report import browser
+from llmdecide.report.context import CONTEXT_KEYS
+from llmdecide.report.pdf import url_fetcher
 
 FIXTURE = Path(__file__).parent / "fixtures" / "report_context.json"
 HOSTILE = "<script>alert(1)</script>"
@@ -174,7 +178,7 @@ def en(tmp_path_factory: pytest.TempPathFactory, context: dict[str, Any]) -> tup
 
 
 def test_fixture_follows_the_report_context_shape(context: dict[str, Any]) -> None:
-    assert set(report.CONTEXT_KEYS) <= set(context)
+    assert set(CONTEXT_KEYS) <= set(context)
     assert context["client"]["language"] == "fr"
     assert context["results"]["feasible"] is True
     assert context["results"]["runner_up"]
@@ -356,14 +360,14 @@ def test_a_missing_context_key_fails_the_render(context: dict[str, Any], path: t
     for key in path[:-1]:
         node = node[key]
     del node[path[-1]]
-    with pytest.raises((jinja2.UndefinedError, KeyError, report.ReportError)):
+    with pytest.raises((jinja2.UndefinedError, KeyError, ReportError)):
         report.render_html(ctx)
 
 
 def test_a_missing_section_is_reported_by_name(context: dict[str, Any]) -> None:
     ctx = copy.deepcopy(context)
     del ctx["carbon"]
-    with pytest.raises(report.ReportError, match="carbon"):
+    with pytest.raises(ReportError, match="carbon"):
         report.render_html(ctx)
 
 
@@ -428,9 +432,9 @@ def test_rejection_reasons_are_translated(context: dict[str, Any]) -> None:
 
 
 def test_charts_draw_in_a_real_browser(fr: tuple[Path, Path], tmp_path: Path) -> None:
-    if not report.CHROMIUM.exists():
+    if not browser.CHROMIUM.exists():
         pytest.skip(
-            f"{report.CHROMIUM} missing (a system browser, optional: only this check uses it): "
+            f"{browser.CHROMIUM} missing (a system browser, optional: only this check uses it): "
             "apt-get install -y chromium"
         )
     screenshot = tmp_path / "report.png"
@@ -440,9 +444,9 @@ def test_charts_draw_in_a_real_browser(fr: tuple[Path, Path], tmp_path: Path) ->
 
 
 def test_browser_check_reports_a_broken_chart(tmp_path: Path) -> None:
-    if not report.CHROMIUM.exists():
+    if not browser.CHROMIUM.exists():
         pytest.skip(
-            f"{report.CHROMIUM} missing (a system browser, optional: only this check uses it): "
+            f"{browser.CHROMIUM} missing (a system browser, optional: only this check uses it): "
             "apt-get install -y chromium"
         )
     page = tmp_path / "broken.html"
@@ -457,6 +461,6 @@ def test_browser_check_reports_a_broken_chart(tmp_path: Path) -> None:
 
 
 def test_pdf_fetcher_refuses_the_network() -> None:
-    fetcher = report.url_fetcher()
+    fetcher = url_fetcher()
     with pytest.raises(ValueError, match="offline"):
         (fetcher.fetch if hasattr(fetcher, "fetch") else fetcher)("https://example.org/x.css")

@@ -91,6 +91,10 @@ class RunError(LlmdecideError):
     exit_code = 1
 
 
+class ReportError(RunError):
+    """The report could not be rendered (bad context, or a render step failed)."""
+
+
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     """' Did you mean X?' for the closest candidate, or '' when nothing is close."""
     match = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)

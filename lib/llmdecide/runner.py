@@ -23,7 +23,7 @@ from typing import Any
 
 from llmdecide import errors, kernels, publish, results, stages
 from llmdecide.carbon.tracking import track
-from llmdecide.errors import LlmdecideError, NotebookError, RunError
+from llmdecide.errors import LlmdecideError, NotebookError, ReportError, RunError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_DIR = PACKAGE_DIR.parents[1]
@@ -239,9 +239,10 @@ def run(
             started = time.perf_counter()
             try:
                 report.render(context, build)
-            except LlmdecideError:
-                raise
             except Exception as exc:  # a template or chart bug: say where, keep the old report
+                # a ReportError is wrapped as well: the message says where this run's results are
+                if isinstance(exc, LlmdecideError) and not isinstance(exc, ReportError):
+                    raise
                 raise RunError(
                     f"rendering the report of {slug} failed ({type(exc).__name__}: {exc}); "
                     f"the previous report is untouched; the results of this run are in "

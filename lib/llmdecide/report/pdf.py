@@ -1,0 +1,101 @@
+"""The PDF report (WeasyPrint, A4): the same templates with ``pdf=True``, charts as inline vector
+SVG, DejaVu Sans embedded, running header, page numbers and a table of contents. WeasyPrint gets
+a URL fetcher that refuses anything but ``file:`` and ``data:`` URLs, so rendering never touches
+the network."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from llmdecide.report import figures
+from llmdecide.report.assets import STATIC_DIR
+from llmdecide.report.figures import CHART_URL, chart_specs
+from llmdecide.report.svg import SvgConverter, chart_svgs
+from llmdecide.report.templating import TEMPLATE, environment
+from llmdecide.report.view import template_vars
+
+
+def render_pdf_html(
+    context: Mapping[str, Any],
+    *,
+    specs: Mapping[str, Mapping[str, Any]] | None = None,
+    svgs: Mapping[str, str] | SvgConverter | None = None,
+) -> str:
+    """The HTML that WeasyPrint lays out (static SVG charts, print CSS, embedded fonts)."""
+    specs = chart_specs(context) if specs is None else specs
+    svgs = chart_svgs(specs) if svgs is None else svgs
+    return (
+        environment()
+        .get_template(TEMPLATE)
+        .render(template_vars(context, figures.chart_views(specs, svgs), pdf=True))
+    )
+
+
+def url_fetcher(charts_source: SvgConverter | None = None) -> Any:
+    """A WeasyPrint URL fetcher that serves ``file:`` and ``data:`` URLs and refuses the rest;
+    chart URLs (:data:`CHART_URL`) are answered from ``charts_source``."""
+    import weasyprint  # 0.5 s of imports: only a PDF render pays them, not an HTML-only one
+
+    def chart(url: str) -> bytes | None:
+        if charts_source is None or not url.startswith(CHART_URL):
+            return None
+        name = url[len(CHART_URL) :].removesuffix(".svg")
+        return charts_source.get(name).encode("utf-8")
+
+    def refuse(url: str) -> None:
+        if not url.startswith(("file:", "data:")):
+            raise ValueError(f"the report renders offline: refused {url}")
+
+    if hasattr(weasyprint, "URLFetcher"):  # WeasyPrint >= 66
+        from weasyprint.urls import URLFetcherResponse  # exists from WeasyPrint 66 on only
+
+        class OfflineFetcher(weasyprint.URLFetcher):  # type: ignore[misc, name-defined]
+            def fetch(self, url: str, headers: Any = None) -> Any:
+                refuse(url)
+                body = chart(url)
+                if body is not None:
+                    return URLFetcherResponse(url, body, {"Content-Type": "image/svg+xml"})
+                return super().fetch(url, headers)
+
+        return OfflineFetcher(allowed_protocols={"file", "data"})
+
+    def fetch(url: str, *args: Any, **kwargs: Any) -> Any:
+        refuse(url)
+        body = chart(url)
+        if body is not None:
+            return {"string": body, "mime_type": "image/svg+xml", "redirected_url": url}
+        return weasyprint.default_url_fetcher(url, *args, **kwargs)
+
+    return fetch
+
+
+def render_pdf(
+    context: Mapping[str, Any],
+    path: Path,
+    *,
+    specs: Mapping[str, Mapping[str, Any]] | None = None,
+    svgs: Mapping[str, str] | SvgConverter | None = None,
+) -> Path:
+    """Write the PDF report to ``path`` (temp name in the same folder, then rename). ``svgs``:
+    the charts' SVG by name, or a :class:`SvgConverter` that WeasyPrint asks as it lays out."""
+    import weasyprint  # 0.5 s of imports: only a PDF render pays them, not an HTML-only one
+
+    html = render_pdf_html(context, specs=specs, svgs=svgs)
+    charts_source = svgs if isinstance(svgs, SvgConverter) else None
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        document = weasyprint.HTML(
+            string=html,
+            base_url=STATIC_DIR.as_uri() + "/",
+            url_fetcher=url_fetcher(charts_source),
+        )
+        document.write_pdf(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
