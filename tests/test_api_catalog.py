@@ -294,9 +294,10 @@ def test_every_offer_region_and_the_european_regions_exist() -> None:
     assert set(EUROPE) | {"USA"} <= set(CAT.regions)
 
 
-@pytest.mark.parametrize("region", ["FRA", "DEU", "SWE", "GBR", "ESP", "USA"])
+@pytest.mark.parametrize("region", ["FRA", "DEU", "IRL", "NLD", "SWE", "GBR", "ESP", "USA"])
 def test_a_client_in_this_region_gets_a_cloud_option(region: str) -> None:
-    """The issue's regression: a French client allowed FRA/IRL/DEU got no cloud option."""
+    """The issue's regression: a French client allowed FRA/IRL/DEU got no cloud option
+    (Ireland and the Netherlands had none until the Azure and GCP records)."""
     assert any(CAT.offers_for(gpu, region) for gpu in CAT.gpus), region
 
 
@@ -403,3 +404,28 @@ def test_new_european_and_single_gpu_offers() -> None:
     # p5.4xlarge: one H100 at the p5.48xlarge price per GPU-hour (55.04 / 8 = 6.88 in us-east-1)
     single = [o for o in CAT.offers_for("H100-SXM", "USA") if o.instance == "p5.4xlarge"]
     assert [(o.gpus_per_instance, o.price_per_gpu_hour_usd) for o in single] == [(1, 55.04 / 8)]
+
+
+def test_gcp_and_azure_european_offers_hand_checked() -> None:
+    # GCP a3-highgpu-8g europe-west4 (NLD), Billing catalogue of 2026-07-30:
+    # 112.540479 USD/h / 8 = 14.0676; 1-year 56991.97 USD/month / 730 h / 8 = 9.7589;
+    # 3-year 36078.20 USD/month / 730 h / 8 = 6.1778 per GPU-hour
+    (a3,) = [o for o in CAT.offers_for("H100-SXM", "NLD") if o.provider == "gcp"]
+    assert [a3.price_usd(c) for c in ("on_demand", "1y", "3y")] == [14.0676, 9.7589, 6.1778]
+    assert a3.price_per_gpu_hour_usd_3y == pytest.approx(36078.20074112 / 730 / 8, abs=5e-5)
+    # Azure ND96isr H200 v5 North Europe (IRL): 101.76 USD/h / 8 = 12.72, no commitment price
+    (h200,) = [o for o in CAT.offers_for("H200-SXM", "IRL") if o.provider == "azure"]
+    assert h200.price_per_gpu_hour_usd == pytest.approx(101.76 / 8)
+    assert h200.price_usd("1y") is None and h200.price_usd("3y") is None
+    # Azure ND96amsr A100 v4 West Europe: 40.962 / 8 = 5.1203, 1-year savings plan
+    # 35.3051478 / 8 = 4.4131 per GPU-hour
+    (a100,) = [o for o in CAT.offers_for("A100-80GB", "NLD") if o.provider == "azure"]
+    assert (a100.price_per_gpu_hour_usd, a100.price_per_gpu_hour_usd_1y) == (5.1203, 4.4131)
+
+
+@pytest.mark.parametrize("region", ["NLD", "DEU", "GBR", "FRA", "ESP", "USA"])
+def test_a_3_year_price_is_published_in_this_region(region: str) -> None:
+    """GCP's committed-use prices: the first 3-year prices of the catalog (IRL and SWE have
+    none: no GCP region there, and neither AWS nor Azure's transcriptions carry a 3-year term)."""
+    offers = [o for gpu in CAT.gpus for o in CAT.offers_for(gpu, region)]
+    assert any(o.price_usd("3y") is not None for o in offers), region

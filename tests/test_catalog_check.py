@@ -217,6 +217,19 @@ def test_catalog_show_a_gpu_shows_its_record_on_premise_and_offers() -> None:
     assert "cloud offers of H100-SXM" in stdout
 
 
+def test_offer_names_tell_regions_apart_and_show_finds_every_region() -> None:
+    # one record per price and region set: the regions are part of the name, so the sources
+    # appendix never folds a European record into its US namesake (gcp g2-standard-4 is both)
+    cat = catalog.load()
+    names = [name for kind, name, _ in cat.records() if kind == "cloud_offers"]
+    assert len(names) == len(set(names))
+    found = sorted(name for _, name, _ in catalog_check.find(cat, "aws p5.48xlarge"))
+    assert found == ["aws p5.48xlarge (GBR)", "aws p5.48xlarge (SWE)", "aws p5.48xlarge (USA)"]
+    assert [n for _, n, _ in catalog_check.find(cat, "aws p5.48xlarge (SWE)")] == [
+        "aws p5.48xlarge (SWE)"
+    ]
+
+
 def test_catalog_show_an_unknown_name_suggests_one() -> None:
     result, _, stderr = invoke("catalog", "show", "gtp-4o")
     assert result.exit_code == 2

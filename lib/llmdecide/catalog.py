@@ -894,7 +894,10 @@ class Catalog:
 
 
 def _offer_name(offer: CloudOffer) -> str:
-    return f"{offer.provider} {offer.instance or offer.gpu}"
+    """``provider instance (regions)``: one price per region set, so the regions tell apart
+    the records of one instance sold at different regional prices."""
+    base = f"{offer.provider} {offer.instance or offer.gpu}"
+    return f"{base} ({', '.join(offer.regions)})" if offer.regions else base
 
 
 # --------------------------------------------------------------------------------------------

@@ -131,7 +131,15 @@ def find(catalog: Catalog, name: str) -> list[tuple[str, str, BaseRecord]]:
     if exact:
         return exact
     lowered = name.lower()
-    return [r for r in records if r[1].lower() == lowered]
+    matches = [r for r in records if r[1].lower() == lowered]
+    if matches:
+        return matches
+    # "aws p5.48xlarge": every region's record of that instance (names end in "(regions)")
+    return [r for r in records if r[0] == "cloud_offers" and _offer_base(r[2]).lower() == lowered]
+
+
+def _offer_base(offer: BaseRecord) -> str:
+    return f"{getattr(offer, 'provider', '')} {getattr(offer, 'instance', None) or getattr(offer, 'gpu', '')}"
 
 
 def suggestions(catalog: Catalog, name: str) -> list[str]:
