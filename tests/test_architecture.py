@@ -256,3 +256,17 @@ def test_function_local_imports_say_why() -> None:
         "a function-local import needs a one-line reason (a comment on it or just above its "
         "block), else it belongs at the top of the module:\n" + "\n".join(missing)
     )
+
+
+def test_one_list_of_hosting_types() -> None:
+    """A hosting type is named once (``columns.HOSTINGS``); the self-hosted ones each have their
+    module registered in ``evaluation.hosting.SELF_HOSTED`` (docs/extending.md)."""
+    from llmdecide import columns
+    from llmdecide.evaluation import hosting
+
+    assert tuple(hosting.SELF_HOSTED) == columns.SELF_HOSTED
+    assert set(columns.HOSTINGS) == {"api", *columns.SELF_HOSTED}
+    for name, module in hosting.SELF_HOSTED.items():
+        assert callable(getattr(module, "bill", None)), (
+            f"{name}: no bill(ctx, rows, fleet, scenario)"
+        )

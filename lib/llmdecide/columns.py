@@ -6,6 +6,15 @@ without paying for the evaluation's imports.
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
+Hosting = Literal["api", "cloud", "on_premise"]
+HOSTINGS: tuple[Hosting, ...] = get_args(Hosting)
+"""The hosting types: an API (priced per token), and the self-hosted ones, each a module of
+``evaluation/hosting`` registered in its ``SELF_HOSTED`` (docs/extending.md)."""
+SELF_HOSTED = HOSTINGS[1:]
+"""Hosting types that run a fleet the sizing engine sizes."""
+
 CHOICES = (
     "hosting",
     "region",

@@ -48,11 +48,12 @@ from llmdecide.columns import (
     CHOICES,
     COST_COLUMNS,
     EXTRA_COLUMNS,
+    HOSTINGS,
+    SELF_HOSTED,
     SPEC_COLUMNS,
     UNCERTAIN,
 )
 
-SELF_HOSTED = ("cloud", "on_premise")
 TP_DEGREES = (1, 2, 4, 8)
 __all__ = [
     "CHOICES",
@@ -161,7 +162,7 @@ def space(client: ClientParams, catalog: Catalog) -> Space:
     ``options.gpus_per_replica``) and every KV-cache precision the GPU stores."""
     o = client.options
     result = Space([])
-    hostings = _options(o.hosting, ("api", "cloud", "on_premise"))
+    hostings = _options(o.hosting, HOSTINGS)
     if client.constraints.confidential_data and "api" in hostings:
         hostings.remove("api")
         result.exclude("hosting", "api", "confidential data: third-party APIs are excluded")

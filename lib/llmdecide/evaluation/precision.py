@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import math
 
+from llmdecide.columns import SELF_HOSTED
 from llmdecide.estimators import precision
 from llmdecide.evaluation.context import Context, pick
-
-SELF_HOSTED = ("cloud", "on_premise")
 
 
 class _Range:

@@ -8,10 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from llmdecide.columns import HOSTINGS, SELF_HOSTED
 from llmdecide.errors import ParamsError, Problem, did_you_mean
-from llmdecide.params.fields import (
-    HOSTINGS,
-)
 from llmdecide.params.models import ClientParams
 from llmdecide.params.operations import COMMITMENT_MONTHS
 
@@ -249,7 +247,7 @@ def _contradictions(
     models = client.options.models
     if models is None:
         return problems
-    self_hosted = any(h in allowed for h in ("cloud", "on_premise"))
+    self_hosted = any(h in allowed for h in SELF_HOSTED)
     runnable = [
         m
         for m in models

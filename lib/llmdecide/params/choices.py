@@ -13,6 +13,7 @@ from pydantic import (
     field_validator,
 )
 
+from llmdecide.columns import Hosting
 from llmdecide.params.fields import (
     Integer,
     Iso3,
@@ -63,7 +64,7 @@ _LIST_OPTIONS = (
 class Options(_Section):
     """Candidates for each technical choice; an omitted key means every catalog entry that fits."""
 
-    hosting: list[Literal["api", "cloud", "on_premise"]] | None = Field(
+    hosting: list[Hosting] | None = Field(
         None, min_length=1, description="hosting options", json_schema_extra=_one_or_many
     )
     gpus: list[Name] | None = Field(

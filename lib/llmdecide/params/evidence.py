@@ -13,6 +13,7 @@ from pydantic import (
     model_validator,
 )
 
+from llmdecide.columns import Hosting
 from llmdecide.estimators import precision
 from llmdecide.params.fields import (
     Integer,
@@ -80,7 +81,7 @@ class Pilot(_Section):
     """The configuration the client's pilot ran on (SPEC §2.1 ``measurements.pilot``): a
     self-hosted replica set, or an API model. Names are checked against the catalog."""
 
-    hosting: Literal["api", "cloud", "on_premise"] = Field(description="how the pilot was hosted")
+    hosting: Hosting = Field(description="how the pilot was hosted")
     model: Name = Field(description="the model the pilot served (open or API model name)")
     gpu: Name | None = Field(None, description="GPU of a self-hosted pilot")
     gpus_per_replica: Literal[1, 2, 4, 8] = Field(1, description="tensor-parallel degree")

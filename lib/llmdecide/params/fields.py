@@ -18,7 +18,6 @@ from pydantic_core import PydanticCustomError
 
 from llmdecide import priorities as _priorities
 
-HOSTINGS = ("api", "cloud", "on_premise")
 OPTIMISATIONS = ("fp16", "fp8", "int8", "int4")
 RAG_MODES = ("none", "rag")
 OUTPUT_FORMATS = ("text", "structured", "multimodal")
