@@ -1,5 +1,5 @@
 """``llmdecide catalog list|show|check`` and the data-layer checks behind them
-(llmdecide.catalog_check): staleness, unresolved API ids, inconsistent figures, provenance."""
+(llmdecide.catalog.check): staleness, unresolved API ids, inconsistent figures, provenance."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from llmdecide import catalog, catalog_check
+from llmdecide import catalog
+from llmdecide.catalog import check as catalog_check
 from llmdecide.cli import app
 
 CATALOG = catalog.DEFAULT_FOLDER

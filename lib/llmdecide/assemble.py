@@ -15,7 +15,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from llmdecide import calibration, catalog_check, results, scoring, stages
+from llmdecide import calibration, results, scoring, stages
+from llmdecide.catalog import check as catalog_check
 from llmdecide.estimators import precision as precision_mod
 
 RESULTS_FILE = "results.json"

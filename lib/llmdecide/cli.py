@@ -233,7 +233,7 @@ def catalog_list(
     # rich.table and the catalog check: only the catalog commands need them
     from rich.table import Table
 
-    from llmdecide import catalog_check
+    from llmdecide.catalog import check as catalog_check
 
     cat = _load_catalog(folder)
     day = _run_date(on)
@@ -281,7 +281,7 @@ def catalog_show(
     # rich.table and the catalog check: only the catalog commands need them
     from rich.table import Table
 
-    from llmdecide import catalog_check
+    from llmdecide.catalog import check as catalog_check
 
     cat = _load_catalog(folder)
     found = catalog_check.find(cat, name)
@@ -345,7 +345,7 @@ def catalog_check_command(folder: CatalogDir = None, on: OnDate = None) -> None:
 
     Exit 1 when a problem is found, 0 otherwise (2 when the catalog does not load)."""
     # imported by the command that runs it: `llmdecide --help` stays instant
-    from llmdecide import catalog_check
+    from llmdecide.catalog import check as catalog_check
 
     cat = _load_catalog(folder)
     day = _run_date(on)

@@ -28,7 +28,9 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from llmdecide.catalog import ApiModel, BaseRecord, Catalog
+from llmdecide.catalog.container import Catalog
+from llmdecide.catalog.models import ApiModel
+from llmdecide.catalog.records import BaseRecord
 
 DENSE_RATIO: dict[str, float] = {"fp8_tflops": 2.0, "int8_tops": 2.0, "fp4_tflops": 4.0}
 """Dense throughput of a precision relative to bf16 on tensor cores that have it: half the bits,
