@@ -491,7 +491,7 @@ def evaluate_candidates(ctx: Context, cands: Sequence[Candidate]) -> pd.DataFram
 def labels(frame: pd.DataFrame) -> list[str]:
     """``label`` of every row, computed once per distinct set of label columns."""
     cols = list(LABEL_COLUMNS)
-    keys = list(frame[cols].itertuples(index=False, name=None))
+    keys = list(zip(*(frame[c].tolist() for c in cols), strict=True))
     seen: dict[tuple[Any, ...], str] = {}
     out = []
     for key in keys:

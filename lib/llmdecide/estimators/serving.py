@@ -490,12 +490,16 @@ def utilisation(
 
 
 def step_shares(
-    m: StepModel, w: Workload, engine: Engine, rate_rps: ArrayLike
+    m: StepModel,
+    w: Workload,
+    engine: Engine,
+    rate_rps: ArrayLike,
+    curve: LoadCurve | None = None,
 ) -> tuple[Array, Array]:
     """(memory share, compute share) of the replica's time at ``rate_rps``: how busy HBM and the
     tensor cores are over the mix of decode-only and mixed steps (each ≤ 1); the energy model
-    weighs them."""
-    curve = load_curve(m, w, engine)
+    weighs them. ``curve``: the replica's load curve when the caller has it."""
+    curve = curve if curve is not None else load_curve(m, w, engine)
     n, s_d, s_p, k = _at_rate(m, w, engine, curve, rate_rps)
     lam = np.broadcast_to(_f(rate_rps), n.shape).astype(float)
     n = np.where(np.isfinite(n), n, np.nan)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -39,32 +40,64 @@ COMPUTE_PATH = {
 DEFAULT_LINK: dict[str, float] = {"bandwidth_gb_s": 64.0, "latency_us": 5.0}  # PCIe Gen4 x16
 
 
-def _attr(names: Sequence[str], get: Callable[[str], float]) -> Array:
-    """One float per row from a per-name getter, computed once per distinct name."""
-    cache: dict[str, float] = {}
-    out = np.empty(len(names))
-    for i, n in enumerate(names):
-        if n not in cache:
-            cache[n] = get(n)
-        out[i] = cache[n]
-    return out
+def distinct_codes(values: Sequence[Any]) -> tuple[list[Any], NDArray[np.intp]]:
+    """The distinct ``values`` in order of first appearance, and each value's index into them."""
+    first = {v: i for i, v in enumerate(dict.fromkeys(values))}
+    index = np.fromiter(map(first.__getitem__, values), dtype=np.intp, count=len(values))
+    return list(first), index
 
 
 @dataclass(frozen=True)
 class Rows:
-    """The self-hosted candidates as columns (one element per candidate)."""
+    """The self-hosted candidates as columns (one element per candidate). Columns and their
+    distinct values are computed once and kept (the chain reads each many times)."""
 
     cands: Sequence[Candidate]
+    _memo: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def col(self, name: str) -> list[str]:
-        return [getattr(c, name) for c in self.cands]
+        key = ("col", name)
+        if key not in self._memo:
+            self._memo[key] = list(map(attrgetter(name), self.cands))
+        out: list[str] = self._memo[key]
+        return out
+
+    def codes(self, *names: str) -> tuple[list[Any], NDArray[np.intp]]:
+        """The distinct values of the columns ``names`` (a tuple per row when several), in order
+        of first appearance, and each row's index into them."""
+        key = ("codes", names)
+        if key not in self._memo:
+            values = (
+                self.col(names[0])
+                if len(names) == 1
+                else list(zip(*map(self.col, names), strict=True))
+            )
+            self._memo[key] = distinct_codes(values)
+        out: tuple[list[Any], NDArray[np.intp]] = self._memo[key]
+        return out
+
+    def each(self, names: str | tuple[str, ...], get: Callable[[Any], Any]) -> list[Any]:
+        """``get(value)`` of every row, called once per distinct value of the columns."""
+        distinct, index = self.codes(*((names,) if isinstance(names, str) else names))
+        found = [get(v) for v in distinct]
+        return [found[i] for i in index.tolist()]
+
+    def floats(self, names: str | tuple[str, ...], get: Callable[[Any], float]) -> Array:
+        """``get(value)`` of every row as floats, called once per distinct value."""
+        distinct, index = self.codes(*((names,) if isinstance(names, str) else names))
+        return np.array([get(v) for v in distinct], dtype=float)[index]
 
     @property
     def tp(self) -> Array:
-        return np.array([float(c.gpus_per_replica) for c in self.cands])
+        key = ("tp",)
+        if key not in self._memo:
+            self._memo[key] = np.array(self.col("gpus_per_replica"), dtype=float)
+        out: Array = self._memo[key]
+        return out
 
     def mask(self, name: str, value: str) -> NDArray[np.bool_]:
-        return np.array([getattr(c, name) == value for c in self.cands], dtype=bool)
+        distinct, index = self.codes(name)
+        return np.array([v == value for v in distinct], dtype=bool)[index]
 
 
 # --------------------------------------------------------------------------------------------
@@ -160,34 +193,31 @@ class Fit:
 def fit(ctx: Context, rows: Rows, w: serving.Workload) -> Fit:
     """Weights and KV cache in the replica's memory; the reasons a row cannot run at all."""
     cat = ctx.catalog
-    models, gpus, opts, kvs = (
-        rows.col("model"),
-        rows.col("gpu"),
-        rows.col("optimisation"),
-        rows.col("kv_cache"),
-    )
     tp = rows.tp
-    params = _attr(models, _model_figure(ctx, "params_b"))
-    bits = _attr(opts, lambda q: float(cat.quantisations[q].bits))
+    params = rows.floats("model", _model_figure(ctx, "params_b"))
+    bits = rows.floats("optimisation", lambda q: float(cat.quantisations[q].bits))
     weights = memory.weights_gb(params, bits)  # type: ignore[arg-type]
-    elements = _attr(models, lambda m: _kv_elements(ctx, m))
-    layers = _attr(models, _model_figure(ctx, "layers"))
-    window_layers = _attr(models, _model_figure(ctx, "sliding_window_layers"))
-    window = _attr(models, _model_figure(ctx, "sliding_window"))
-    kv_bits = np.array([float(KV_BITS[k]) for k in kvs])
+    elements = rows.floats("model", lambda m: _kv_elements(ctx, m))
+    layers = rows.floats("model", _model_figure(ctx, "layers"))
+    window_layers = rows.floats("model", _model_figure(ctx, "sliding_window_layers"))
+    window = rows.floats("model", _model_figure(ctx, "sliding_window"))
+    kv_bits = rows.floats("kv_cache", lambda k: float(KV_BITS[k]))
     seq = np.asarray(w.context_tokens, float) + np.asarray(w.output_tokens, float)
     kv_token = memory.kv_bytes_per_context_token(
         elements, layers - window_layers, window_layers, window, seq, kv_bits
     )
-    mem = _attr(gpus, _gpu_figure(ctx, "memory_gb"))
+    mem = rows.floats("gpu", _gpu_figure(ctx, "memory_gb"))
     headroom = ctx.assumption("kv_memory_headroom", VALUE, "low")
     usable = tp * mem * (1.0 - headroom)
     free_gb = usable - weights
     kv_cap = np.maximum(free_gb, 0.0) * GB / kv_token
     slots = np.floor(kv_cap / seq)
-    window_max = _attr(models, _model_figure(ctx, "context_tokens"))
-    excluded = []
-    for i, c in enumerate(rows.cands):
+    window_max = rows.floats("model", _model_figure(ctx, "context_tokens"))
+    server = rows.floats("gpu", lambda g: float(gpus_per_server(ctx, g)))
+    bad = (seq > window_max) | (tp > server) | (free_gb <= 0) | (slots < 1)
+    excluded = [""] * len(rows.cands)
+    for i in np.flatnonzero(bad).tolist():
+        c = rows.cands[i]
         why = ""
         if seq[i] > window_max[i]:
             why = f"{c.model} context of {int(window_max[i])} tokens < {seq[i]:.0f} needed"
@@ -203,7 +233,7 @@ def fit(ctx: Context, rows: Rows, w: serving.Workload) -> Fit:
             )
         elif slots[i] < 1:
             why = f"no room for the KV cache of one request on {c.gpus_per_replica} × {c.gpu}"
-        excluded.append(why)
+        excluded[i] = why
     return Fit(weights, kv_token, kv_cap, slots, excluded)
 
 
@@ -213,54 +243,52 @@ def engine_efficiency(catalog: Any, gpu: str) -> Any:
     return catalog.efficiencies.get(f"{ENGINE}@{gpu}") or catalog.efficiencies[ENGINE]
 
 
-def _per_gpu(ctx: Context, gpus: Sequence[str], key: str, scenario: str, good: str) -> Array:
+def _per_gpu(ctx: Context, rows: Rows, key: str, scenario: str, good: str) -> Array:
     """One efficiency figure per row, at the scenario, from the row's GPU's record."""
-    return _attr(
-        gpus, lambda g: pick(getattr(engine_efficiency(ctx.catalog, g), key), scenario, good)
+    return rows.floats(
+        "gpu", lambda g: pick(getattr(engine_efficiency(ctx.catalog, g), key), scenario, good)
     )
 
 
 def replica_model(ctx: Context, rows: Rows, kv_token: Array, scenario: str) -> serving.StepModel:
     """The step model of each row's replica (figures from the catalog at the scenario)."""
     cat = ctx.catalog
-    models, gpus, opts = rows.col("model"), rows.col("gpu"), rows.col("optimisation")
     tp = rows.tp
-    params = _attr(models, _model_figure(ctx, "params_b"))
-    experts_b = _attr(models, _model_figure(ctx, "expert_params_b"))
-    links = [_link(ctx, g, scenario) for g in gpus]
-    layers = _attr(models, _model_figure(ctx, "layers"))
-    heads = _attr(models, _model_figure(ctx, "attention_heads"))
-    head_dim = _attr(models, lambda m: float(cat.open_models[m].head_dim or 128))
-    tflops = np.array(
-        [compute_tflops(ctx, g, q) or math.nan for g, q in zip(gpus, opts, strict=True)]
-    )
+    params = rows.floats("model", _model_figure(ctx, "params_b"))
+    experts_b = rows.floats("model", _model_figure(ctx, "expert_params_b"))
+    links = rows.each("gpu", lambda g: _link(ctx, g, scenario))
+    layers = rows.floats("model", _model_figure(ctx, "layers"))
+    heads = rows.floats("model", _model_figure(ctx, "attention_heads"))
+    head_dim = rows.floats("model", lambda m: float(cat.open_models[m].head_dim or 128))
+    tflops = rows.floats(("gpu", "optimisation"), lambda gq: compute_tflops(ctx, *gq) or math.nan)
     # a GPU whose measured GEMMs reach less of their peak than the MFUs' reference GPU
-    scale = _attr(gpus, lambda g: engine_efficiency(cat, g).compute_scale(cat.gpus[g]))
+    scale = rows.floats("gpu", lambda g: engine_efficiency(cat, g).compute_scale(cat.gpus[g]))
     return replica.step_model(
         gpus=tp,
         dense_weights_fp16_gb=(params - experts_b) * 2.0,
         expert_weights_fp16_gb=experts_b * 2.0,
-        experts=_attr(models, _model_figure(ctx, "experts")),
-        experts_per_token=_attr(models, _model_figure(ctx, "experts_per_token")),
-        weight_read_speedup=_attr(
-            opts, lambda q: pick(cat.quantisations[q].decode_speedup_batch1, scenario, "high")
+        experts=rows.floats("model", _model_figure(ctx, "experts")),
+        experts_per_token=rows.floats("model", _model_figure(ctx, "experts_per_token")),
+        weight_read_speedup=rows.floats(
+            "optimisation",
+            lambda q: pick(cat.quantisations[q].decode_speedup_batch1, scenario, "high"),
         ),
-        active_params_b=_attr(models, _model_figure(ctx, "active_params_b")),
+        active_params_b=rows.floats("model", _model_figure(ctx, "active_params_b")),
         kv_bytes_per_token=kv_token,
         attention_layers=layers,
         attention_width=heads * head_dim,
-        hidden_size=_attr(models, _model_figure(ctx, "hidden_size")),
+        hidden_size=rows.floats("model", _model_figure(ctx, "hidden_size")),
         layers=layers,
-        bandwidth_gb_s=_attr(gpus, _gpu_figure(ctx, "bandwidth_gb_s")),
-        bandwidth_efficiency=_per_gpu(ctx, gpus, "bandwidth_efficiency", scenario, "high"),
+        bandwidth_gb_s=rows.floats("gpu", _gpu_figure(ctx, "bandwidth_gb_s")),
+        bandwidth_efficiency=_per_gpu(ctx, rows, "bandwidth_efficiency", scenario, "high"),
         tflops=tflops,
-        bf16_tflops=_attr(gpus, _gpu_figure(ctx, "bf16_tflops")),
-        mfu_decode=_per_gpu(ctx, gpus, "mfu_decode", scenario, "high") * scale,
-        mfu_prefill=_per_gpu(ctx, gpus, "mfu_prefill", scenario, "high") * scale,
+        bf16_tflops=rows.floats("gpu", _gpu_figure(ctx, "bf16_tflops")),
+        mfu_decode=_per_gpu(ctx, rows, "mfu_decode", scenario, "high") * scale,
+        mfu_prefill=_per_gpu(ctx, rows, "mfu_prefill", scenario, "high") * scale,
         link_gb_s_per_direction=np.array([b for b, _ in links]),
-        link_efficiency=_per_gpu(ctx, gpus, "interconnect_efficiency", scenario, "high"),
+        link_efficiency=_per_gpu(ctx, rows, "interconnect_efficiency", scenario, "high"),
         hop_latency_s=np.array([lat for _, lat in links]),
-        overhead_s=_per_gpu(ctx, gpus, "step_overhead_ms", scenario, "low") / 1000.0,
+        overhead_s=_per_gpu(ctx, rows, "step_overhead_ms", scenario, "low") / 1000.0,
     )
 
 
@@ -312,8 +340,8 @@ def _take_w(w: serving.Workload, idx: NDArray[np.intp]) -> serving.Workload:
 
 def _engine(ctx: Context, rows: Rows, fit_: Fit, cap: Array) -> serving.Engine:
     eff = ctx.catalog.efficiencies[ENGINE]
-    mem = _attr(rows.col("gpu"), _gpu_figure(ctx, "memory_gb"))
-    budget = np.array([float(eff.token_budget(x)) for x in mem])
+    mem = _gpu_figure(ctx, "memory_gb")
+    budget = rows.floats("gpu", lambda g: float(eff.token_budget(mem(g))))
     return serving.Engine(
         max_seqs=cap, token_budget=budget, kv_capacity_tokens=fit_.kv_capacity_tokens
     )
@@ -322,8 +350,8 @@ def _engine(ctx: Context, rows: Rows, fit_: Fit, cap: Array) -> serving.Engine:
 def default_cap(ctx: Context, rows: Rows) -> Array:
     """The engine's max_num_seqs for the GPU, or the client's cap."""
     eff = ctx.catalog.efficiencies[ENGINE]
-    mem = _attr(rows.col("gpu"), _gpu_figure(ctx, "memory_gb"))
-    caps = np.array([float(eff.max_seqs(x)) for x in mem])
+    mem = _gpu_figure(ctx, "memory_gb")
+    caps = rows.floats("gpu", lambda g: float(eff.max_seqs(mem(g))))
     given = ctx.client.options.max_batch_per_replica
     return np.minimum(caps, float(given)) if given else caps
 
@@ -419,19 +447,23 @@ class Sizing:
     replicas: Array
 
 
+SERVING_KEY = (
+    "gpu",
+    "gpus_per_replica",
+    "model",
+    "optimisation",
+    "kv_cache",
+    "rag",
+    "reasoning_effort",
+    "prompt_caching",
+    "deployment_mode",
+)
+"""What the sizing of a candidate depends on (not its hosting nor its region)."""
+
+
 def serving_key(c: Candidate) -> tuple[Any, ...]:
-    """What the sizing of a candidate depends on (not its hosting nor its region)."""
-    return (
-        c.gpu,
-        c.gpus_per_replica,
-        c.model,
-        c.optimisation,
-        c.kv_cache,
-        c.rag,
-        c.reasoning_effort,
-        c.prompt_caching,
-        c.deployment_mode,
-    )
+    """The ``SERVING_KEY`` fields of a candidate."""
+    return tuple(getattr(c, name) for name in SERVING_KEY)
 
 
 def physics(
@@ -482,7 +514,8 @@ def physics(
             c, r = size_real_time(ctx, rows, idx, m, w, fit_, fixed, peak, hidden)
             caps[idx], replicas[idx] = c, r
     engine = _engine(ctx, rows, fit_, caps)
-    capacity = serving.capacity_rps(m, w, engine)
+    curve = serving.load_curve(m, w, engine)  # independent of the rate: computed once
+    capacity = curve.capacity_rps
     quantile = float(ctx.method("latency_quantile"))
     # batch mode: replicas so that a run ends within its limit
     backlog = requests_per_day / float(ctx.client.options.batch_runs_per_day)
@@ -507,19 +540,18 @@ def physics(
     valid = np.array([e == "" for e in excluded]) & (replicas > 0)
     r_safe = np.where(valid, replicas, 1.0)
     rate_peak = peak / r_safe
-    lat = serving.replica_latency(m, w, engine, rate_peak, quantile)
-    rho = serving.utilisation(m, w, engine, rate_peak)
+    lat = serving.replica_latency(m, w, engine, rate_peak, quantile, curve)
+    rho = serving.utilisation(m, w, engine, rate_peak, curve)
     # energy at the mean load of the active hours (real time) or saturated (batch runs)
     mean_rate = np.where(
         realtime, requests_per_day / (active_h * SECONDS_PER_HOUR) / r_safe, capacity
     )
-    mean_lat = serving.replica_latency(m, w, engine, mean_rate, quantile)
-    mem_share, cmp_share = serving.step_shares(m, w, engine, mean_rate)
+    mean_lat = serving.replica_latency(m, w, engine, mean_rate, quantile, curve)
+    mem_share, cmp_share = serving.step_shares(m, w, engine, mean_rate, curve)
     busy = np.where(realtime, mean_lat.busy_share, 1.0)
-    gpus_ = rows.col("gpu")
     eff = ctx.catalog.efficiencies[ENGINE]
-    tdp = _attr(gpus_, _gpu_figure(ctx, "tdp_w"))
-    idle = _attr(gpus_, _gpu_figure(ctx, "idle_w"))
+    tdp = rows.floats("gpu", _gpu_figure(ctx, "tdp_w"))
+    idle = rows.floats("gpu", _gpu_figure(ctx, "idle_w"))
     power = energy_est.gpu_power_from_steps_w(
         tdp,
         idle,
@@ -574,6 +606,11 @@ def physics(
     return columns, fleet
 
 
+def _take_fleet(fleet: Mapping[str, Any], idx: NDArray[np.intp]) -> dict[str, Any]:
+    """The fleet of rows ``idx`` (scalars apply to every row)."""
+    return {k: v[idx] if isinstance(v, np.ndarray) and v.ndim else v for k, v in fleet.items()}
+
+
 def evaluate(
     ctx: Context,
     cands: Sequence[Candidate],
@@ -589,13 +626,13 @@ def evaluate(
     n = len(cands)
     rows = Rows(cands)
     vol = np.ones(n) if volume is None else np.asarray(volume, dtype=float)
-    keys = [(*serving_key(c), float(v)) for c, v in zip(cands, vol, strict=True)]
-    first: dict[tuple[Any, ...], int] = {}
-    for i, k in enumerate(keys):
-        first.setdefault(k, i)
-    reps = list(first.values())
-    position = {k: j for j, k in enumerate(first)}
-    index = np.array([position[k] for k in keys], dtype=int)
+    if volume is None:
+        _, index = rows.codes(*SERVING_KEY)
+    else:
+        keys = [(*serving_key(c), float(v)) for c, v in zip(cands, vol, strict=True)]
+        _, index = distinct_codes(keys)
+    # the first row of each distinct serving candidate (codes number them in that order)
+    reps = np.unique(index, return_index=True)[1].tolist()
     sizing_u = None
     if sizing is not None:
         sizing_u = Sizing(sizing.batch_cap[reps], sizing.replicas[reps])
@@ -619,12 +656,16 @@ def evaluate(
     nan = np.full(n, math.nan)
     bills: dict[str, Array] = {}
     for name, hosting in SELF_HOSTED.items():
-        sel = rows.mask("hosting", name)
-        if sel.any():
-            part = hosting.bill(ctx, rows, fleet, scenario)
+        sel = np.flatnonzero(rows.mask("hosting", name))
+        if sel.size:
+            # each hosting type bills its own rows
+            sub = Rows([cands[i] for i in sel.tolist()])
+            part = hosting.bill(ctx, sub, _take_fleet(fleet, sel), scenario)
             for k, v in part.items():
-                bills.setdefault(k, np.full(n, math.nan))
-                bills[k] = np.where(sel, v, bills[k])
+                prev = bills.get(k, np.full(n, math.nan))
+                filled = prev.astype(np.result_type(v, prev))
+                filled[sel] = v
+                bills[k] = filled
     accuracy = {}
     acc_keys = [
         (c.hosting, c.model, c.optimisation, c.rag, c.output_format, c.reasoning_effort)

@@ -21,13 +21,8 @@ HOURS_PER_DAY = 24.0
 
 def by_key(keys: list[Any], fn: Any) -> list[Any]:
     """``fn(key)`` for every row, computed once per distinct key."""
-    cache: dict[Any, Any] = {}
-    out = []
-    for k in keys:
-        if k not in cache:
-            cache[k] = fn(k)
-        out.append(cache[k])
-    return out
+    cache = {k: fn(k) for k in dict.fromkeys(keys)}  # distinct keys, in order of appearance
+    return list(map(cache.__getitem__, keys))
 
 
 def running_profile(
@@ -139,7 +134,7 @@ def rag_costs(
     from llmdecide.evaluation import retrieval
 
     u = ctx.usage_at(scenario)
-    vols = [1.0] * len(rags) if volume is None else [float(v) for v in np.ravel(volume)]
+    vols = [1.0] * len(rags) if volume is None else np.ravel(volume).astype(float).tolist()
 
     def of(key: tuple[str, float]) -> tuple[float, float]:
         rag, v = key
