@@ -53,13 +53,33 @@ class Rows:
     distinct values are computed once and kept (the chain reads each many times)."""
 
     cands: Sequence[Candidate]
+    _source: tuple[Rows, list[int]] | None = field(default=None, repr=False, compare=False)
+    """(rows, indices) these rows were taken from: their columns are sliced from those."""
     _memo: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    @staticmethod
+    def of(cands: Sequence[Candidate] | Rows) -> Rows:
+        return cands if isinstance(cands, Rows) else Rows(cands)
 
     def col(self, name: str) -> list[str]:
         key = ("col", name)
         if key not in self._memo:
-            self._memo[key] = list(map(attrgetter(name), self.cands))
+            if self._source is None:
+                self._memo[key] = list(map(attrgetter(name), self.cands))
+            else:
+                whole, idx = self._source
+                values = whole.col(name)
+                self._memo[key] = [values[i] for i in idx]
         out: list[str] = self._memo[key]
+        return out
+
+    def take(self, idx: Sequence[int]) -> Rows:
+        """The rows ``idx``, in that order (kept: taking the same rows again returns them)."""
+        key = ("take", tuple(idx))
+        if key not in self._memo:
+            picked = list(idx)
+            self._memo[key] = Rows([self.cands[i] for i in picked], (self, picked))
+        out: Rows = self._memo[key]
         return out
 
     def codes(self, *names: str) -> tuple[list[Any], NDArray[np.intp]]:
@@ -67,14 +87,28 @@ class Rows:
         of first appearance, and each row's index into them."""
         key = ("codes", names)
         if key not in self._memo:
-            values = (
-                self.col(names[0])
-                if len(names) == 1
-                else list(zip(*map(self.col, names), strict=True))
-            )
-            self._memo[key] = distinct_codes(values)
+            if len(names) == 1:
+                self._memo[key] = distinct_codes(self.col(names[0]))
+            else:
+                self._memo[key] = self._joint_codes(names)
         out: tuple[list[Any], NDArray[np.intp]] = self._memo[key]
         return out
+
+    def _joint_codes(self, names: tuple[str, ...]) -> tuple[list[Any], NDArray[np.intp]]:
+        """``codes`` of several columns from the codes of each (numpy, not one tuple per row)."""
+        parts = [self.codes(name) for name in names]
+        if math.prod(max(len(d), 1) for d, _ in parts) >= 2**62:
+            return distinct_codes(list(zip(*map(self.col, names), strict=True)))
+        joint = np.zeros(len(self.cands), dtype=np.int64)
+        for distinct, index in parts:
+            joint = joint * len(distinct) + index
+        _, first, inverse = np.unique(joint, return_index=True, return_inverse=True)
+        order = np.argsort(first, kind="stable")  # the groups in order of first appearance
+        rank = np.empty_like(order)
+        rank[order] = np.arange(order.size)
+        columns = [self.col(name) for name in names]
+        distinct_rows = [tuple(c[i] for c in columns) for i in first[order].tolist()]
+        return distinct_rows, rank[inverse].astype(np.intp)
 
     def each(self, names: str | tuple[str, ...], get: Callable[[Any], Any]) -> list[Any]:
         """``get(value)`` of every row, called once per distinct value of the columns."""
@@ -468,7 +502,7 @@ def serving_key(c: Candidate) -> tuple[Any, ...]:
 
 def physics(
     ctx: Context,
-    cands: Sequence[Candidate],
+    cands: Sequence[Candidate] | Rows,
     scenario: str,
     sizing: Sizing | None = None,
     volume: Array | None = None,
@@ -476,29 +510,31 @@ def physics(
     """The serving columns and the fleet of distinct serving candidates (see ``serving_key``):
     fit, replica model, sizing search, latency, power. ``volume``: each row's traffic as a
     multiple of the client's (break-even curves), 1 by default."""
+    rows = Rows.of(cands)
+    cands = rows.cands
     n = len(cands)
     vol = np.ones(n) if volume is None else np.asarray(volume, dtype=float)
-    rows = Rows(cands)
     u = ctx.usage_at(scenario)
     days = ctx.days_per_month
-    rags = rows.col("rag")
-    fixed_of = {r: workload.fixed_latency_s(ctx, r, scenario) for r in set(rags)}
-    fixed = np.array([fixed_of[r] for r in rags])
-    keys = [(c.model, c.reasoning_effort, c.prompt_caching, c.rag) for c in cands]
-    per_key = {k: workload.tokens(ctx, *k, scenario, False) for k in set(keys)}
-    toks = [per_key[k] for k in keys]
-    prompt = np.array([t.prompt for t in toks])
-    hidden = np.nan_to_num(np.array([t.reasoning for t in toks]))
-    answer = np.array([t.output for t in toks])
+    fixed = rows.floats("rag", lambda r: workload.fixed_latency_s(ctx, r, scenario))
+    keys = ("model", "reasoning_effort", "prompt_caching", "rag")
+    distinct, _ = rows.codes(*keys)
+    per_key = {
+        (m, e, c, r): workload.tokens(ctx, m, e, c, r, scenario, False) for m, e, c, r in distinct
+    }
+    prompt = rows.floats(keys, lambda k: per_key[k].prompt)
+    hidden = np.nan_to_num(rows.floats(keys, lambda k: per_key[k].reasoning))
+    answer = rows.floats(keys, lambda k: per_key[k].output)
     out = hidden + answer  # every generated token is a decode step
     w = serving.Workload(
         context_tokens=prompt,
-        prefill_tokens=prompt - np.array([t.cached for t in toks]),
+        prefill_tokens=prompt - rows.floats(keys, lambda k: per_key[k].cached),
         output_tokens=out,
     )
     fit_ = fit(ctx, rows, w)
     m = replica_model(ctx, rows, fit_.kv_bytes_per_token, scenario)
-    excluded = [t.unknown or e for t, e in zip(toks, fit_.excluded, strict=True)]
+    unknown = rows.each(keys, lambda k: per_key[k].unknown)
+    excluded = [t or e for t, e in zip(unknown, fit_.excluded, strict=True)]
     ok = np.array([e == "" for e in excluded])
     realtime = rows.mask("deployment_mode", "real_time")
     peak = u["peak_requests_per_second"] * vol
@@ -613,7 +649,7 @@ def _take_fleet(fleet: Mapping[str, Any], idx: NDArray[np.intp]) -> dict[str, An
 
 def evaluate(
     ctx: Context,
-    cands: Sequence[Candidate],
+    cands: Sequence[Candidate] | Rows,
     scenario: str,
     sizing: Sizing | None = None,
     volume: Array | None = None,
@@ -623,8 +659,9 @@ def evaluate(
     serving candidate (hosting and region only change the bill)."""
     from llmdecide.evaluation.hosting import SELF_HOSTED
 
+    rows = Rows.of(cands)
+    cands = rows.cands
     n = len(cands)
-    rows = Rows(cands)
     vol = np.ones(n) if volume is None else np.asarray(volume, dtype=float)
     if volume is None:
         _, index = rows.codes(*SERVING_KEY)
@@ -636,7 +673,7 @@ def evaluate(
     sizing_u = None
     if sizing is not None:
         sizing_u = Sizing(sizing.batch_cap[reps], sizing.replicas[reps])
-    phys_u, fleet_u = physics(ctx, [cands[i] for i in reps], scenario, sizing_u, vol[reps])
+    phys_u, fleet_u = physics(ctx, rows.take(reps), scenario, sizing_u, vol[reps])
 
     def expand(v: Any) -> Any:
         if isinstance(v, list):
@@ -659,21 +696,17 @@ def evaluate(
         sel = np.flatnonzero(rows.mask("hosting", name))
         if sel.size:
             # each hosting type bills its own rows
-            sub = Rows([cands[i] for i in sel.tolist()])
+            sub = rows.take(sel.tolist())
             part = hosting.bill(ctx, sub, _take_fleet(fleet, sel), scenario)
             for k, v in part.items():
                 prev = bills.get(k, np.full(n, math.nan))
                 filled = prev.astype(np.result_type(v, prev))
                 filled[sel] = v
                 bills[k] = filled
-    accuracy = {}
-    acc_keys = [
-        (c.hosting, c.model, c.optimisation, c.rag, c.output_format, c.reasoning_effort)
-        for c in cands
-    ]
-    for key in set(acc_keys):
-        accuracy[key] = precision.accuracy(ctx, *key[:5], scenario, key[5])
-    acc = [accuracy[k] for k in acc_keys]
+    acc = rows.each(
+        ("hosting", "model", "optimisation", "rag", "output_format", "reasoning_effort"),
+        lambda k: precision.accuracy(ctx, k[0], k[1], k[2], k[3], k[4], scenario, k[5]),
+    )
     requests_month = u["requests_per_day"] * vol * days
     columns: dict[str, Any] = {
         **phys_cols,
