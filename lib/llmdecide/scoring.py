@@ -298,14 +298,21 @@ def _strings(frame: pd.DataFrame, column: str) -> npt.NDArray[np.str_]:
     if column not in frame.columns:
         return np.full(len(frame), "", dtype=str)
     col = frame[column]
+    if len(col) == 0:
+        return np.full(0, "", dtype=str)
+    # each distinct value converted once, then spread to the rows
     if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
         # a numeric choice (GPUs per replica): whole numbers as "2", n/a as ""
         values = col.to_numpy(dtype=float, na_value=np.nan)
-        return np.array(
-            ["" if np.isnan(v) else (str(int(v)) if v == int(v) else str(v)) for v in values],
-            dtype=str,
-        )
-    return col.fillna("").astype(str).to_numpy(dtype=str)
+        distinct, rows = np.unique(values, return_inverse=True)
+        shown = ["" if np.isnan(v) else (str(int(v)) if v == int(v) else str(v)) for v in distinct]
+        return np.array(shown, dtype=str)[rows.reshape(-1)]
+    text = col.fillna("").astype(str)
+    head = text.iloc[:64]
+    if len(head) > 1 and head.nunique() == len(head):  # all distinct (config_id): at once
+        return text.to_numpy(dtype=str)
+    rows, distinct = pd.factorize(text)
+    return np.asarray(distinct.to_numpy(dtype=str), dtype=str)[rows]
 
 
 def _plain(x: float, digits: int) -> str:
@@ -380,6 +387,7 @@ def reject(
     violation = np.zeros(n)
     if "excluded_because" in out.columns:
         parts.append(_strings(out, "excluded_because").astype(object))
+    models = _strings(out, "model")
     for crit in criteria:
         if crit.limit is None:
             continue
@@ -391,13 +399,16 @@ def reject(
         msg = np.full(n, "", dtype=object)
         msg[batch] = BATCH_REASON
         msg[missing] = f"{crit.pillar} not applicable: {crit.column} has no value"
-        models = _strings(out, "model")
         for i in np.flatnonzero(unknown):
             msg[i] = UNKNOWN_PRECISION_REASON.format(model=models[i] or "the model")
         op = "<" if crit.higher_is_better else ">"
+        said: dict[float, str] = {}  # one message per distinct value
         for i in np.flatnonzero(broken):
-            shown, shown_limit = _shown_pair(float(x[i]), crit.limit)
-            msg[i] = f"{crit.column} {shown} {op} limit {shown_limit}"
+            value = float(x[i])
+            if value not in said:
+                shown, shown_limit = _shown_pair(value, crit.limit)
+                said[value] = f"{crit.column} {shown} {op} limit {shown_limit}"
+            msg[i] = said[value]
         parts.append(msg)
         excess = _relative_excess(
             np.where(broken, x, crit.limit), crit.limit, crit.higher_is_better
@@ -408,9 +419,13 @@ def reject(
         x = _values(out, "setup_cost")
         broken = _broken(x, max_setup_cost, False)
         msg = np.full(n, "", dtype=object)
+        said = {}
         for i in np.flatnonzero(broken):
-            shown, shown_limit = _shown_pair(float(x[i]), max_setup_cost)
-            msg[i] = f"setup_cost {shown} > max_setup_cost {shown_limit}"
+            value = float(x[i])
+            if value not in said:
+                shown, shown_limit = _shown_pair(value, max_setup_cost)
+                said[value] = f"setup_cost {shown} > max_setup_cost {shown_limit}"
+            msg[i] = said[value]
         parts.append(msg)
         violation = violation + _relative_excess(
             np.where(broken, x, max_setup_cost), max_setup_cost, False
