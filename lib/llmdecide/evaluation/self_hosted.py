@@ -138,9 +138,9 @@ class Rows:
 # Model and GPU figures
 
 
-def _model_figure(ctx: Context, key: str) -> Callable[[str], float]:
+def _model_figure(catalog: Any, key: str) -> Callable[[str], float]:
     def get(name: str) -> float:
-        m = ctx.catalog.open_models[name]
+        m = catalog.open_models[name]
         v = getattr(m, key, None)
         if v is None:
             v = _fallback(m, key)
@@ -177,18 +177,18 @@ def _kv_elements(ctx: Context, name: str) -> float:
     return float(memory.kv_elements_per_token_layer_gqa(int(m.kv_heads or 0), int(m.head_dim or 0)))
 
 
-def _gpu_figure(ctx: Context, key: str) -> Callable[[str], float]:
+def _gpu_figure(catalog: Any, key: str) -> Callable[[str], float]:
     def get(name: str) -> float:
-        g = ctx.catalog.gpus[name]
+        g = catalog.gpus[name]
         v = getattr(g, key, None)
         return math.nan if v is None else float(v)
 
     return get
 
 
-def _link(ctx: Context, gpu: str, scenario: str) -> tuple[float, float]:
+def _link(catalog: Any, gpu: str, scenario: str) -> tuple[float, float]:
     """(one-direction bandwidth in GB/s, hop latency in s) of the GPU's interconnect."""
-    link = getattr(ctx.catalog.gpus[gpu], "interconnect", None)
+    link = getattr(catalog.gpus[gpu], "interconnect", None)
     if link is None:
         bw, lat = float(DEFAULT_LINK["bandwidth_gb_s"]), float(DEFAULT_LINK["latency_us"])
     else:
@@ -202,10 +202,10 @@ def gpus_per_server(ctx: Context, gpu: str) -> int:
     return int(getattr(ctx.catalog.gpus[gpu], "gpus_per_server", None) or 8)
 
 
-def compute_tflops(ctx: Context, gpu: str, optimisation: str) -> float | None:
+def compute_tflops(catalog: Any, gpu: str, optimisation: str) -> float | None:
     """Dense peak of the compute path of a quantisation on a GPU (None: not computed there)."""
-    path = COMPUTE_PATH[ctx.catalog.quantisations[optimisation].compute]
-    value = getattr(ctx.catalog.gpus[gpu], path, None)
+    path = COMPUTE_PATH[catalog.quantisations[optimisation].compute]
+    value = getattr(catalog.gpus[gpu], path, None)
     return float(value) if value else None
 
 
@@ -228,25 +228,25 @@ def fit(ctx: Context, rows: Rows, w: serving.Workload) -> Fit:
     """Weights and KV cache in the replica's memory; the reasons a row cannot run at all."""
     cat = ctx.catalog
     tp = rows.tp
-    params = rows.floats("model", _model_figure(ctx, "params_b"))
+    params = rows.floats("model", _model_figure(ctx.catalog, "params_b"))
     bits = rows.floats("optimisation", lambda q: float(cat.quantisations[q].bits))
     weights = memory.weights_gb(params, bits)  # type: ignore[arg-type]
     elements = rows.floats("model", lambda m: _kv_elements(ctx, m))
-    layers = rows.floats("model", _model_figure(ctx, "layers"))
-    window_layers = rows.floats("model", _model_figure(ctx, "sliding_window_layers"))
-    window = rows.floats("model", _model_figure(ctx, "sliding_window"))
+    layers = rows.floats("model", _model_figure(ctx.catalog, "layers"))
+    window_layers = rows.floats("model", _model_figure(ctx.catalog, "sliding_window_layers"))
+    window = rows.floats("model", _model_figure(ctx.catalog, "sliding_window"))
     kv_bits = rows.floats("kv_cache", lambda k: float(KV_BITS[k]))
     seq = np.asarray(w.context_tokens, float) + np.asarray(w.output_tokens, float)
     kv_token = memory.kv_bytes_per_context_token(
         elements, layers - window_layers, window_layers, window, seq, kv_bits
     )
-    mem = rows.floats("gpu", _gpu_figure(ctx, "memory_gb"))
+    mem = rows.floats("gpu", _gpu_figure(ctx.catalog, "memory_gb"))
     headroom = ctx.assumption("kv_memory_headroom", VALUE, "low")
     usable = tp * mem * (1.0 - headroom)
     free_gb = usable - weights
     kv_cap = np.maximum(free_gb, 0.0) * GB / kv_token
     slots = np.floor(kv_cap / seq)
-    window_max = rows.floats("model", _model_figure(ctx, "context_tokens"))
+    window_max = rows.floats("model", _model_figure(ctx.catalog, "context_tokens"))
     server = rows.floats("gpu", lambda g: float(gpus_per_server(ctx, g)))
     bad = (seq > window_max) | (tp > server) | (free_gb <= 0) | (slots < 1)
     excluded = [""] * len(rows.cands)
@@ -277,53 +277,90 @@ def engine_efficiency(catalog: Any, gpu: str) -> Any:
     return catalog.efficiencies.get(f"{ENGINE}@{gpu}") or catalog.efficiencies[ENGINE]
 
 
-def _per_gpu(ctx: Context, rows: Rows, key: str, scenario: str, good: str) -> Array:
-    """One efficiency figure per row, at the scenario, from the row's GPU's record."""
-    return rows.floats(
-        "gpu", lambda g: pick(getattr(engine_efficiency(ctx.catalog, g), key), scenario, good)
-    )
+STEP_INPUTS = (
+    "dense_weights_fp16_gb",
+    "expert_weights_fp16_gb",
+    "experts",
+    "experts_per_token",
+    "weight_read_speedup",
+    "active_params_b",
+    "attention_layers",
+    "attention_width",
+    "hidden_size",
+    "layers",
+    "bandwidth_gb_s",
+    "bandwidth_efficiency",
+    "tflops",
+    "bf16_tflops",
+    "mfu_decode",
+    "mfu_prefill",
+    "link_gb_s_per_direction",
+    "link_efficiency",
+    "hop_latency_s",
+    "overhead_s",
+)
+"""The arguments of ``replica.step_model`` that ``step_inputs`` gives (all but ``gpus`` and
+``kv_bytes_per_token``)."""
+
+
+def step_inputs(
+    catalog: Any, model: str, gpu: str, optimisation: str, efficiency: Any, scenario: str
+) -> dict[str, float]:
+    """The figures of ``replica.step_model`` for ``model`` on ``gpu`` at ``optimisation``, from
+    the catalog and an engine's ``efficiency`` record at the scenario: every argument but the
+    GPUs of the replica and the KV bytes per token (the fit decides those). The one builder of
+    the step model: the sizing (``replica_model``) and the validation against published
+    measurements (``llmdecide.validation``) both call it."""
+    m = catalog.open_models[model]
+    params = _model_figure(catalog, "params_b")(model)
+    experts_b = _model_figure(catalog, "expert_params_b")(model)
+    link_gb_s, hop_s = _link(catalog, gpu, scenario)
+    layers = _model_figure(catalog, "layers")(model)
+    heads = _model_figure(catalog, "attention_heads")(model)
+    head_dim = float(m.head_dim or 128)
+    # a GPU whose measured GEMMs reach less of their peak than the MFUs' reference GPU
+    scale = float(efficiency.compute_scale(catalog.gpus[gpu]))
+
+    def eff(key: str, good: str) -> float:
+        return pick(getattr(efficiency, key), scenario, good)
+
+    return {
+        "dense_weights_fp16_gb": (params - experts_b) * 2.0,
+        "expert_weights_fp16_gb": experts_b * 2.0,
+        "experts": _model_figure(catalog, "experts")(model),
+        "experts_per_token": _model_figure(catalog, "experts_per_token")(model),
+        "weight_read_speedup": pick(
+            catalog.quantisations[optimisation].decode_speedup_batch1, scenario, "high"
+        ),
+        "active_params_b": _model_figure(catalog, "active_params_b")(model),
+        "attention_layers": layers,
+        "attention_width": heads * head_dim,
+        "hidden_size": _model_figure(catalog, "hidden_size")(model),
+        "layers": layers,
+        "bandwidth_gb_s": _gpu_figure(catalog, "bandwidth_gb_s")(gpu),
+        "bandwidth_efficiency": eff("bandwidth_efficiency", "high"),
+        "tflops": compute_tflops(catalog, gpu, optimisation) or math.nan,
+        "bf16_tflops": _gpu_figure(catalog, "bf16_tflops")(gpu),
+        "mfu_decode": eff("mfu_decode", "high") * scale,
+        "mfu_prefill": eff("mfu_prefill", "high") * scale,
+        "link_gb_s_per_direction": link_gb_s,
+        "link_efficiency": eff("interconnect_efficiency", "high"),
+        "hop_latency_s": hop_s,
+        "overhead_s": eff("step_overhead_ms", "low") / 1000.0,
+    }
 
 
 def replica_model(ctx: Context, rows: Rows, kv_token: Array, scenario: str) -> serving.StepModel:
-    """The step model of each row's replica (figures from the catalog at the scenario)."""
+    """The step model of each row's replica (figures from the catalog at the scenario, through
+    ``step_inputs`` once per distinct model, GPU and precision)."""
     cat = ctx.catalog
-    tp = rows.tp
-    params = rows.floats("model", _model_figure(ctx, "params_b"))
-    experts_b = rows.floats("model", _model_figure(ctx, "expert_params_b"))
-    links = rows.each("gpu", lambda g: _link(ctx, g, scenario))
-    layers = rows.floats("model", _model_figure(ctx, "layers"))
-    heads = rows.floats("model", _model_figure(ctx, "attention_heads"))
-    head_dim = rows.floats("model", lambda m: float(cat.open_models[m].head_dim or 128))
-    tflops = rows.floats(("gpu", "optimisation"), lambda gq: compute_tflops(ctx, *gq) or math.nan)
-    # a GPU whose measured GEMMs reach less of their peak than the MFUs' reference GPU
-    scale = rows.floats("gpu", lambda g: engine_efficiency(cat, g).compute_scale(cat.gpus[g]))
-    return replica.step_model(
-        gpus=tp,
-        dense_weights_fp16_gb=(params - experts_b) * 2.0,
-        expert_weights_fp16_gb=experts_b * 2.0,
-        experts=rows.floats("model", _model_figure(ctx, "experts")),
-        experts_per_token=rows.floats("model", _model_figure(ctx, "experts_per_token")),
-        weight_read_speedup=rows.floats(
-            "optimisation",
-            lambda q: pick(cat.quantisations[q].decode_speedup_batch1, scenario, "high"),
-        ),
-        active_params_b=rows.floats("model", _model_figure(ctx, "active_params_b")),
-        kv_bytes_per_token=kv_token,
-        attention_layers=layers,
-        attention_width=heads * head_dim,
-        hidden_size=rows.floats("model", _model_figure(ctx, "hidden_size")),
-        layers=layers,
-        bandwidth_gb_s=rows.floats("gpu", _gpu_figure(ctx, "bandwidth_gb_s")),
-        bandwidth_efficiency=_per_gpu(ctx, rows, "bandwidth_efficiency", scenario, "high"),
-        tflops=tflops,
-        bf16_tflops=rows.floats("gpu", _gpu_figure(ctx, "bf16_tflops")),
-        mfu_decode=_per_gpu(ctx, rows, "mfu_decode", scenario, "high") * scale,
-        mfu_prefill=_per_gpu(ctx, rows, "mfu_prefill", scenario, "high") * scale,
-        link_gb_s_per_direction=np.array([b for b, _ in links]),
-        link_efficiency=_per_gpu(ctx, rows, "interconnect_efficiency", scenario, "high"),
-        hop_latency_s=np.array([lat for _, lat in links]),
-        overhead_s=_per_gpu(ctx, rows, "step_overhead_ms", scenario, "low") / 1000.0,
-    )
+    distinct, index = rows.codes("model", "gpu", "optimisation")
+    inputs = [
+        step_inputs(cat, model, gpu, opt, engine_efficiency(cat, gpu), scenario)
+        for model, gpu, opt in distinct
+    ]
+    columns = {k: np.array([d[k] for d in inputs], dtype=float)[index] for k in STEP_INPUTS}
+    return replica.step_model(gpus=rows.tp, kv_bytes_per_token=kv_token, **columns)
 
 
 @dataclass(frozen=True)
@@ -374,7 +411,7 @@ def _take_w(w: serving.Workload, idx: NDArray[np.intp]) -> serving.Workload:
 
 def _engine(ctx: Context, rows: Rows, fit_: Fit, cap: Array) -> serving.Engine:
     eff = ctx.catalog.efficiencies[ENGINE]
-    mem = _gpu_figure(ctx, "memory_gb")
+    mem = _gpu_figure(ctx.catalog, "memory_gb")
     budget = rows.floats("gpu", lambda g: float(eff.token_budget(mem(g))))
     return serving.Engine(
         max_seqs=cap, token_budget=budget, kv_capacity_tokens=fit_.kv_capacity_tokens
@@ -384,7 +421,7 @@ def _engine(ctx: Context, rows: Rows, fit_: Fit, cap: Array) -> serving.Engine:
 def default_cap(ctx: Context, rows: Rows) -> Array:
     """The engine's max_num_seqs for the GPU, or the client's cap."""
     eff = ctx.catalog.efficiencies[ENGINE]
-    mem = _gpu_figure(ctx, "memory_gb")
+    mem = _gpu_figure(ctx.catalog, "memory_gb")
     caps = rows.floats("gpu", lambda g: float(eff.max_seqs(mem(g))))
     given = ctx.client.options.max_batch_per_replica
     return np.minimum(caps, float(given)) if given else caps
@@ -586,8 +623,8 @@ def physics(
     mem_share, cmp_share = serving.step_shares(m, w, engine, mean_rate, curve)
     busy = np.where(realtime, mean_lat.busy_share, 1.0)
     eff = ctx.catalog.efficiencies[ENGINE]
-    tdp = rows.floats("gpu", _gpu_figure(ctx, "tdp_w"))
-    idle = rows.floats("gpu", _gpu_figure(ctx, "idle_w"))
+    tdp = rows.floats("gpu", _gpu_figure(ctx.catalog, "tdp_w"))
+    idle = rows.floats("gpu", _gpu_figure(ctx.catalog, "idle_w"))
     power = energy_est.gpu_power_from_steps_w(
         tdp,
         idle,
