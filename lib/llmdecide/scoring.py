@@ -1457,6 +1457,10 @@ class Decider:
         self.min_probability = float(min_probability)
         self.samples = int(samples)
         self.ids = _strings(scored, "config_id")
+        # the rank of each id (ties by position, as a stable sort keeps them): sorting on it
+        # orders as sorting on the ids does, without comparing strings at every pick
+        self.id_rank = np.empty(len(self.ids), dtype=np.intp)
+        self.id_rank[np.argsort(self.ids, kind="stable")] = np.arange(len(self.ids))
         self.weights = normalised_weights(self.criteria)
         violation = (
             _values(scored, "total_violation")
@@ -1539,7 +1543,7 @@ class Decider:
         prob = self.probabilities(limits, idx)
         robust = prob >= self.min_probability
         key = np.where(np.isnan(scores[idx]), np.inf, -scores[idx])
-        order = np.lexsort((self.ids[idx], key, ~robust))
+        order = np.lexsort((self.id_rank[idx], key, ~robust))
         return idx[order], scores, prob[order]
 
     def probability_by_check(self, limits: Mapping[str, float], row: int) -> dict[str, float]:
@@ -1566,7 +1570,7 @@ class Decider:
             return None
         scores = self.scores(limits, feasible)[idx]
         key = np.where(np.isnan(scores), np.inf, -scores)
-        by_score = idx[np.lexsort((self.ids[idx], key))]
+        by_score = idx[np.lexsort((self.id_rank[idx], key))]
         if self.min_probability <= 0:
             return int(by_score[0])
         start, chunk = 0, 16
