@@ -313,9 +313,11 @@ def evaluate_many(
     cands: Sequence[Candidate] | self_hosted.Rows,
     scenario: str,
     sizing: self_hosted.Sizing | None = None,
+    columns: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Every candidate at one scenario: one row each, in their order (USD, before conversion).
-    ``cands`` as ``Rows``: their columns are read once for every scenario."""
+    ``cands`` as ``Rows``: their columns are read once for every scenario. ``columns``: only
+    those (of the ones computed) in the table."""
     import pandas as pd
 
     rows = self_hosted.Rows.of(cands)
@@ -324,15 +326,20 @@ def evaluate_many(
     api_idx = [i for i, h in enumerate(hostings) if h == "api"]
     own_idx = [i for i, h in enumerate(hostings) if h != "api"]
     parts = []
+
+    def kept(found: dict[str, Any]) -> dict[str, Any]:
+        return found if columns is None else {k: found[k] for k in columns if k in found}
+
     if api_idx:
         parts.append(
             pd.DataFrame(
-                [api_hosting.evaluate(ctx, cands[i], scenario) for i in api_idx], index=api_idx
+                [kept(api_hosting.evaluate(ctx, cands[i], scenario)) for i in api_idx],
+                index=api_idx,
             )
         )
     if own_idx:
-        columns = self_hosted.evaluate(ctx, rows.take(own_idx), scenario, sizing)
-        parts.append(pd.DataFrame(columns, index=own_idx))
+        own = kept(self_hosted.evaluate(ctx, rows.take(own_idx), scenario, sizing))
+        parts.append(pd.DataFrame(own, index=own_idx))
     if not parts:
         return pd.DataFrame()
     return pd.concat(parts).sort_index()
@@ -459,7 +466,8 @@ def evaluate_candidates(ctx: Context, cands: Sequence[Candidate]) -> pd.DataFram
                 value.get("serving_replicas", value["replicas"]).to_numpy(dtype=float)[own]
             ),
         )
-    ends = [evaluate_many(ctx, rows, s, sizing) for s in (OPTIMISTIC, PESSIMISTIC)]
+    # the other two scenarios give the range of the uncertain columns only
+    ends = [evaluate_many(ctx, rows, s, sizing, UNCERTAIN) for s in (OPTIMISTIC, PESSIMISTIC)]
     choices = (
         "hosting",
         "region",
