@@ -485,7 +485,9 @@ def evaluate_candidates(ctx: Context, cands: Sequence[Candidate]) -> pd.DataFram
         {**{c: rows.col(c) for c in choices}, "config_id": [c.config_id for c in cands]}
     )
     for col in value.columns:
-        frame[col] = value[col].to_numpy()
+        # a text column is kept as it is (through numpy it would be converted back to text)
+        v = value[col]
+        frame[col] = v.array if isinstance(v.dtype, pd.StringDtype) else v.to_numpy()
     excluded = frame["excluded_because"].fillna("").astype(str).ne("").to_numpy()
     rate = ctx.usd_per_unit
     for col in MONEY:

@@ -862,7 +862,7 @@ def per_choice(
             exact &= equal[c] | wildcard[c]
             matches += equal[c]
         entries = []
-        for option in pd.unique(pd.Series(strs[choice])):
+        for option in pd.unique(strs[choice]):  # in order of first appearance
             idx = np.flatnonzero(strs[choice] == option)
             ex, fe = exact[idx], feasible[idx]
             key_score = np.where(np.isnan(scores[idx]), np.inf, -scores[idx])
