@@ -364,20 +364,6 @@ def unknown_precision(frame: pd.DataFrame, crit: Criterion) -> BoolArray:
     return _strings(frame, "accuracy_source") == UNKNOWN_SOURCE
 
 
-def _joined(parts: Sequence[npt.NDArray[np.object_]], n: int) -> list[str]:
-    """The non-empty texts of each row joined by ``"; "`` (one join per row that has several)."""
-    if not parts:
-        return [""] * n
-    stack = np.array(parts, dtype=object).reshape(len(parts), n)
-    said = stack != ""
-    count = said.sum(axis=0)
-    single = stack[np.argmax(said, axis=0), np.arange(n)]
-    out = np.where(count == 1, single, "").astype(object)
-    for i in np.flatnonzero(count > 1).tolist():
-        out[i] = "; ".join(p for p in stack[:, i] if p)
-    return list(out)
-
-
 def reject(
     frame: pd.DataFrame, criteria: Sequence[Criterion], max_setup_cost: float | None
 ) -> pd.DataFrame:
@@ -444,7 +430,9 @@ def reject(
         violation = violation + _relative_excess(
             np.where(broken, x, max_setup_cost), max_setup_cost, False
         )
-    reasons = _joined(parts, n)
+    reasons = (
+        ["; ".join(p for p in row if p) for row in zip(*parts, strict=True)] if parts else [""] * n
+    )
     out["feasible"] = np.array([r == "" for r in reasons], dtype=bool)
     out["rejected_because"] = pd.Series(reasons, index=out.index, dtype=object)
     if "excluded_because" in out.columns:
