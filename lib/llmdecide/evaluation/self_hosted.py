@@ -637,8 +637,9 @@ def physics(
     mean_rate = np.where(
         realtime, requests_per_day / (active_h * SECONDS_PER_HOUR) / r_safe, capacity
     )
-    mean_lat = serving.replica_latency(m, w, engine, mean_rate, quantile, curve)
-    mem_share, cmp_share = serving.step_shares(m, w, engine, mean_rate, curve)
+    at_mean = serving.operating_point(m, w, engine, mean_rate, curve)
+    mean_lat = serving.replica_latency(m, w, engine, mean_rate, quantile, curve, at_mean)
+    mem_share, cmp_share = serving.step_shares(m, w, engine, mean_rate, curve, at_mean)
     busy = np.where(realtime, mean_lat.busy_share, 1.0)
     eff = ctx.catalog.efficiencies[ENGINE]
     tdp = rows.floats("gpu", _gpu_figure(ctx.catalog, "tdp_w"))
