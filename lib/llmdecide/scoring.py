@@ -385,8 +385,9 @@ def reject(
     n = len(out)
     parts: list[npt.NDArray[np.object_]] = []
     violation = np.zeros(n)
-    if "excluded_because" in out.columns:
-        parts.append(_strings(out, "excluded_because").astype(object))
+    excluded = _strings(out, "excluded_because") if "excluded_because" in out.columns else None
+    if excluded is not None:
+        parts.append(excluded.astype(object))
     models = _strings(out, "model")
     for crit in criteria:
         if crit.limit is None:
@@ -435,8 +436,8 @@ def reject(
     )
     out["feasible"] = np.array([r == "" for r in reasons], dtype=bool)
     out["rejected_because"] = pd.Series(reasons, index=out.index, dtype=object)
-    if "excluded_because" in out.columns:
-        violation[_strings(out, "excluded_because") != ""] = np.inf
+    if excluded is not None:
+        violation[excluded != ""] = np.inf
     out["total_violation"] = violation
     return out
 
