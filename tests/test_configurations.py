@@ -9,6 +9,7 @@ catalog update changes the expectation, not the arithmetic.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 
@@ -219,3 +220,27 @@ def test_the_search_keeps_the_fewest_replicas(ctx: conf.Context) -> None:
     too_slow = float(np.ravel(lat.e2e_q_s)[0]) + fixed > 3.0
     too_busy = float(np.ravel(rho)[0]) > ctx.catalog.method["max_peak_utilisation"]
     assert too_slow or too_busy
+
+
+def test_estimate_holds_the_columns_of_a_self_hosted_row(ctx: conf.Context) -> None:
+    from llmdecide.columns import EXTRA_COLUMNS, SPEC_COLUMNS
+    from llmdecide.evaluation import estimate
+
+    scoring_own = {"feasible", "rejected_because", "score", "rank"}
+    assert set(estimate.COLUMNS) == set(SPEC_COLUMNS + EXTRA_COLUMNS) - scoring_own
+    for cand in (CLOUD, OWN):
+        row = _row(ctx, cand)
+        est = estimate.Estimate.of(row)
+        assert est.config_id == cand.config_id and est.hosting == cand.hosting
+        assert est.gpus_per_replica == 1.0 and est.replicas >= 1
+        back = est.as_row()
+        for column in estimate.COLUMNS:  # every cell as the table has it (n/a: NaN or "")
+            value = row[column]
+            if isinstance(value, str):
+                assert back[column] == value, column
+            elif value is None or value != value:
+                assert back[column] != back[column] or back[column] == "", column
+            else:
+                assert back[column] == float(value), column
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        est.replicas = 2.0  # type: ignore[misc]

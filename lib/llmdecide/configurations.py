@@ -313,24 +313,36 @@ def _compute_tflops(catalog: Catalog, gpu: str, optimisation: str) -> float | No
 
 def evaluate_many(
     ctx: Context,
-    cands: Sequence[Candidate],
+    cands: Sequence[Candidate] | self_hosted.Rows,
     scenario: str,
     sizing: self_hosted.Sizing | None = None,
+    columns: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """Every candidate at one scenario: one row each, in their order (USD, before conversion)."""
+    """Every candidate at one scenario: one row each, in their order (USD, before conversion).
+    ``cands`` as ``Rows``: their columns are read once for every scenario. ``columns``: only
+    those (of the ones computed) in the table."""
+    import pandas as pd
 
-    api_idx = [i for i, c in enumerate(cands) if c.hosting == "api"]
-    own_idx = [i for i, c in enumerate(cands) if c.hosting != "api"]
+    rows = self_hosted.Rows.of(cands)
+    cands = rows.cands
+    hostings = rows.col("hosting")
+    api_idx = [i for i, h in enumerate(hostings) if h == "api"]
+    own_idx = [i for i, h in enumerate(hostings) if h != "api"]
     parts = []
+
+    def kept(found: dict[str, Any]) -> dict[str, Any]:
+        return found if columns is None else {k: found[k] for k in columns if k in found}
+
     if api_idx:
         parts.append(
             pd.DataFrame(
-                [api_hosting.evaluate(ctx, cands[i], scenario) for i in api_idx], index=api_idx
+                [kept(api_hosting.evaluate(ctx, cands[i], scenario)) for i in api_idx],
+                index=api_idx,
             )
         )
     if own_idx:
-        columns = self_hosted.evaluate(ctx, [cands[i] for i in own_idx], scenario, sizing)
-        parts.append(pd.DataFrame(columns, index=own_idx))
+        own = kept(self_hosted.evaluate(ctx, rows.take(own_idx), scenario, sizing))
+        parts.append(pd.DataFrame(own, index=own_idx))
     if not parts:
         return pd.DataFrame()
     return pd.concat(parts).sort_index()
@@ -350,37 +362,61 @@ def _plain(v: Any) -> Any:
 MONEY = ("monthly_cost", "setup_cost", *COST_COLUMNS)
 
 
+def _number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not math.isnan(x)
+
+
+def _head(hosting: str, region: str, gpu: str, gpr: Any, reps: Any) -> list[str]:
+    """Label parts of where it runs: hosting, and for self-hosting the region and the GPUs."""
+    parts = [hosting.replace("_", "-")]
+    if hosting != "api":
+        parts.append(region)
+        if _number(gpr) and _number(reps):
+            parts.append(f"{int(reps)}×{int(gpr)} {gpu}")
+        elif _number(gpr):
+            parts.append(f"{int(gpr)} {gpu} per replica")
+        else:
+            parts.append(gpu)
+    return parts
+
+
+def _model_part(model: str, optimisation: Any, kv_cache: Any, effort: Any) -> str:
+    text = model + (f" {optimisation}" if optimisation else "")
+    if kv_cache == "fp8":
+        text += " kv-fp8"
+    if effort:
+        text += f" ({effort} effort)"
+    return text
+
+
+def _tail(caching: Any, rag: str, output_format: str, mode: str) -> list[str]:
+    parts = []
+    if caching == "on":
+        parts.append("cache")
+    if rag == "rag":
+        parts.append("RAG")
+    if output_format != "text":
+        parts.append(output_format)
+    parts.append(mode.replace("_", " "))
+    return parts
+
+
+HEAD = ("hosting", "region", "gpu", "gpus_per_replica", "replicas")
+MODEL = ("model", "optimisation", "kv_cache", "reasoning_effort")
+TAIL = ("prompt_caching", "rag", "output_format", "deployment_mode")
+
+
 def label(row: Mapping[str, Any]) -> str:
     """A short human label of a configuration (language-neutral: names and numbers only)."""
-    parts = [row["hosting"].replace("_", "-")]
-    if row["hosting"] != "api":
-        parts.append(row["region"])
-        gpr, reps = row.get("gpus_per_replica"), row.get("replicas")
-        if (
-            isinstance(gpr, (int, float))
-            and not math.isnan(gpr)
-            and isinstance(reps, (int, float))
-            and not math.isnan(reps)
-        ):
-            parts.append(f"{int(reps)}×{int(gpr)} {row['gpu']}")
-        elif isinstance(gpr, (int, float)) and not math.isnan(gpr):
-            parts.append(f"{int(gpr)} {row['gpu']} per replica")
-        else:
-            parts.append(row["gpu"])
-    model = row["model"] + (f" {row['optimisation']}" if row.get("optimisation") else "")
-    if row.get("kv_cache") == "fp8":
-        model += " kv-fp8"
-    if row.get("reasoning_effort"):
-        model += f" ({row['reasoning_effort']} effort)"
-    parts.append(model)
-    if row.get("prompt_caching") == "on":
-        parts.append("cache")
-    if row["rag"] == "rag":
-        parts.append("RAG")
-    if row["output_format"] != "text":
-        parts.append(row["output_format"])
-    parts.append(row["deployment_mode"].replace("_", " "))
-    return " · ".join(parts)
+    return " · ".join(
+        [
+            *_head(row["hosting"], row["region"], row["gpu"], *map(row.get, HEAD[3:])),
+            _model_part(row["model"], *map(row.get, MODEL[1:])),
+            *_tail(
+                row.get("prompt_caching"), row["rag"], row["output_format"], row["deployment_mode"]
+            ),
+        ]
+    )
 
 
 def evaluate(
@@ -419,8 +455,9 @@ def evaluate_candidates(ctx: Context, cands: Sequence[Candidate]) -> pd.DataFram
 
     if not cands:
         return pd.DataFrame()
-    value = evaluate_many(ctx, cands, VALUE)
-    own = np.array([c.hosting != "api" for c in cands])
+    rows = self_hosted.Rows(cands)
+    value = evaluate_many(ctx, rows, VALUE)
+    own = ~rows.mask("hosting", "api")
     sizing = None
     if own.any():
         sizing = self_hosted.Sizing(
@@ -430,25 +467,28 @@ def evaluate_candidates(ctx: Context, cands: Sequence[Candidate]) -> pd.DataFram
                 value.get("serving_replicas", value["replicas"]).to_numpy(dtype=float)[own]
             ),
         )
-    ends = [evaluate_many(ctx, cands, s, sizing) for s in (OPTIMISTIC, PESSIMISTIC)]
+    # the other two scenarios give the range of the uncertain columns only
+    ends = [evaluate_many(ctx, rows, s, sizing, UNCERTAIN) for s in (OPTIMISTIC, PESSIMISTIC)]
+    choices = (
+        "hosting",
+        "region",
+        "gpu",
+        "model",
+        "optimisation",
+        "kv_cache",
+        "rag",
+        "output_format",
+        "deployment_mode",
+        "reasoning_effort",
+        "prompt_caching",
+    )
     frame = pd.DataFrame(
-        {
-            "hosting": [c.hosting for c in cands],
-            "region": [c.region for c in cands],
-            "gpu": [c.gpu for c in cands],
-            "model": [c.model for c in cands],
-            "optimisation": [c.optimisation for c in cands],
-            "kv_cache": [c.kv_cache for c in cands],
-            "rag": [c.rag for c in cands],
-            "output_format": [c.output_format for c in cands],
-            "deployment_mode": [c.deployment_mode for c in cands],
-            "reasoning_effort": [c.reasoning_effort for c in cands],
-            "prompt_caching": [c.prompt_caching for c in cands],
-            "config_id": [c.config_id for c in cands],
-        }
+        {**{c: rows.col(c) for c in choices}, "config_id": [c.config_id for c in cands]}
     )
     for col in value.columns:
-        frame[col] = value[col].to_numpy()
+        # a text column is kept as it is (through numpy it would be converted back to text)
+        v = value[col]
+        frame[col] = v.array if isinstance(v.dtype, pd.StringDtype) else v.to_numpy()
     excluded = frame["excluded_because"].fillna("").astype(str).ne("").to_numpy()
     rate = ctx.usd_per_unit
     for col in MONEY:
@@ -489,17 +529,24 @@ def evaluate_candidates(ctx: Context, cands: Sequence[Candidate]) -> pd.DataFram
 
 
 def labels(frame: pd.DataFrame) -> list[str]:
-    """``label`` of every row, computed once per distinct set of label columns."""
-    cols = list(LABEL_COLUMNS)
-    keys = list(frame[cols].itertuples(index=False, name=None))
-    seen: dict[tuple[Any, ...], str] = {}
-    out = []
-    for key in keys:
-        text = seen.get(key)
-        if text is None:
-            text = seen[key] = label(dict(zip(cols, key, strict=True)))
-        out.append(text)
-    return out
+    """``label`` of every row: each of its three parts computed once per distinct value of its
+    columns (n/a numbers, NaN, are one value)."""
+
+    def part(columns: tuple[str, ...], make: Callable[..., Any]) -> list[str]:
+        values = []
+        for c in columns:
+            col = frame[c].tolist()
+            if c in ("gpus_per_replica", "replicas"):
+                col = [None if isinstance(v, float) and math.isnan(v) else v for v in col]
+            values.append(col)
+        keys = list(zip(*values, strict=True))
+        found = {k: make(*k) for k in dict.fromkeys(keys)}
+        return list(map(found.__getitem__, keys))
+
+    heads = part(HEAD, lambda *k: " · ".join(_head(*k)))
+    models = part(MODEL, _model_part)
+    tails = part(TAIL, lambda *k: " · ".join(_tail(*k)))
+    return [f"{h} · {m} · {t}" for h, m, t in zip(heads, models, tails, strict=True)]
 
 
 LABEL_COLUMNS = CHOICES  # a label names every choice (n/a ones are left out)

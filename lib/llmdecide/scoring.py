@@ -298,14 +298,21 @@ def _strings(frame: pd.DataFrame, column: str) -> npt.NDArray[np.str_]:
     if column not in frame.columns:
         return np.full(len(frame), "", dtype=str)
     col = frame[column]
+    if len(col) == 0:
+        return np.full(0, "", dtype=str)
+    # each distinct value converted once, then spread to the rows
     if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
         # a numeric choice (GPUs per replica): whole numbers as "2", n/a as ""
         values = col.to_numpy(dtype=float, na_value=np.nan)
-        return np.array(
-            ["" if np.isnan(v) else (str(int(v)) if v == int(v) else str(v)) for v in values],
-            dtype=str,
-        )
-    return col.fillna("").astype(str).to_numpy(dtype=str)
+        distinct, rows = np.unique(values, return_inverse=True)
+        shown = ["" if np.isnan(v) else (str(int(v)) if v == int(v) else str(v)) for v in distinct]
+        return np.array(shown, dtype=str)[rows.reshape(-1)]
+    text = col.fillna("").astype(str)
+    head = text.iloc[:64]
+    if len(head) > 1 and head.nunique() == len(head):  # all distinct (config_id): at once
+        return text.to_numpy(dtype=str)
+    rows, distinct = pd.factorize(text)
+    return np.asarray(distinct.to_numpy(dtype=str), dtype=str)[rows]
 
 
 def _plain(x: float, digits: int) -> str:
@@ -378,8 +385,10 @@ def reject(
     n = len(out)
     parts: list[npt.NDArray[np.object_]] = []
     violation = np.zeros(n)
-    if "excluded_because" in out.columns:
-        parts.append(_strings(out, "excluded_because").astype(object))
+    excluded = _strings(out, "excluded_because") if "excluded_because" in out.columns else None
+    if excluded is not None:
+        parts.append(excluded.astype(object))
+    models = _strings(out, "model")
     for crit in criteria:
         if crit.limit is None:
             continue
@@ -391,13 +400,16 @@ def reject(
         msg = np.full(n, "", dtype=object)
         msg[batch] = BATCH_REASON
         msg[missing] = f"{crit.pillar} not applicable: {crit.column} has no value"
-        models = _strings(out, "model")
         for i in np.flatnonzero(unknown):
             msg[i] = UNKNOWN_PRECISION_REASON.format(model=models[i] or "the model")
         op = "<" if crit.higher_is_better else ">"
+        said: dict[float, str] = {}  # one message per distinct value
         for i in np.flatnonzero(broken):
-            shown, shown_limit = _shown_pair(float(x[i]), crit.limit)
-            msg[i] = f"{crit.column} {shown} {op} limit {shown_limit}"
+            value = float(x[i])
+            if value not in said:
+                shown, shown_limit = _shown_pair(value, crit.limit)
+                said[value] = f"{crit.column} {shown} {op} limit {shown_limit}"
+            msg[i] = said[value]
         parts.append(msg)
         excess = _relative_excess(
             np.where(broken, x, crit.limit), crit.limit, crit.higher_is_better
@@ -408,9 +420,13 @@ def reject(
         x = _values(out, "setup_cost")
         broken = _broken(x, max_setup_cost, False)
         msg = np.full(n, "", dtype=object)
+        said = {}
         for i in np.flatnonzero(broken):
-            shown, shown_limit = _shown_pair(float(x[i]), max_setup_cost)
-            msg[i] = f"setup_cost {shown} > max_setup_cost {shown_limit}"
+            value = float(x[i])
+            if value not in said:
+                shown, shown_limit = _shown_pair(value, max_setup_cost)
+                said[value] = f"setup_cost {shown} > max_setup_cost {shown_limit}"
+            msg[i] = said[value]
         parts.append(msg)
         violation = violation + _relative_excess(
             np.where(broken, x, max_setup_cost), max_setup_cost, False
@@ -420,8 +436,8 @@ def reject(
     )
     out["feasible"] = np.array([r == "" for r in reasons], dtype=bool)
     out["rejected_because"] = pd.Series(reasons, index=out.index, dtype=object)
-    if "excluded_because" in out.columns:
-        violation[_strings(out, "excluded_because") != ""] = np.inf
+    if excluded is not None:
+        violation[excluded != ""] = np.inf
     out["total_violation"] = violation
     return out
 
@@ -835,7 +851,7 @@ def per_choice(
             exact &= equal[c] | wildcard[c]
             matches += equal[c]
         entries = []
-        for option in pd.unique(pd.Series(strs[choice])):
+        for option in pd.unique(strs[choice]):  # in order of first appearance
             idx = np.flatnonzero(strs[choice] == option)
             ex, fe = exact[idx], feasible[idx]
             key_score = np.where(np.isnan(scores[idx]), np.inf, -scores[idx])
@@ -1442,6 +1458,10 @@ class Decider:
         self.min_probability = float(min_probability)
         self.samples = int(samples)
         self.ids = _strings(scored, "config_id")
+        # the rank of each id (ties by position, as a stable sort keeps them): sorting on it
+        # orders as sorting on the ids does, without comparing strings at every pick
+        self.id_rank = np.empty(len(self.ids), dtype=np.intp)
+        self.id_rank[np.argsort(self.ids, kind="stable")] = np.arange(len(self.ids))
         self.weights = normalised_weights(self.criteria)
         violation = (
             _values(scored, "total_violation")
@@ -1524,7 +1544,7 @@ class Decider:
         prob = self.probabilities(limits, idx)
         robust = prob >= self.min_probability
         key = np.where(np.isnan(scores[idx]), np.inf, -scores[idx])
-        order = np.lexsort((self.ids[idx], key, ~robust))
+        order = np.lexsort((self.id_rank[idx], key, ~robust))
         return idx[order], scores, prob[order]
 
     def probability_by_check(self, limits: Mapping[str, float], row: int) -> dict[str, float]:
@@ -1551,7 +1571,7 @@ class Decider:
             return None
         scores = self.scores(limits, feasible)[idx]
         key = np.where(np.isnan(scores), np.inf, -scores)
-        by_score = idx[np.lexsort((self.ids[idx], key))]
+        by_score = idx[np.lexsort((self.id_rank[idx], key))]
         if self.min_probability <= 0:
             return int(by_score[0])
         start, chunk = 0, 16
@@ -1696,7 +1716,7 @@ def whatif_data(
     loose = {c.key: limit_range(c.limit, c.higher_is_better)[1] for c in decider.checks}
     candidates = decider.feasible(loose)
     cand_idx = np.flatnonzero(candidates)
-    index_of = {str(i): k for k, i in enumerate(decider.ids)}
+    index_of = dict(zip(decider.ids.tolist(), range(n), strict=True))
     chosen: dict[int, None] = {}
     for cid in must:
         k = index_of.get(str(cid))

@@ -3,8 +3,9 @@
 ``bench/validation_measurements.yaml`` lists published figures (MLPerf results files, the
 TensorRT-LLM performance overview, the ML.ENERGY leaderboard data, NVIDIA NIM and ModelOpt
 tables, fixed-batch latencies), each with the setting that reproduces it. This module rebuilds
-each setting from catalog names with ``estimators.replica.step_model`` and the serving model of
-``estimators.serving``, and compares:
+each setting from catalog names with the sizing's own step-model builder
+(``evaluation.self_hosted.step_inputs`` into ``estimators.replica.step_model``: one code path for
+the product and its validation) and the serving model of ``estimators.serving``, and compares:
 
 - ``output_tokens_per_s_per_gpu``: offline = the replica's capacity (``serving.capacity_rps``)
   × output tokens / GPUs of the replica; server/interactive = the highest arrival rate whose p99
@@ -43,6 +44,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from llmdecide.catalog import Catalog
 from llmdecide.errors import MeasurementError, Problem
 from llmdecide.estimators import energy, memory, replica, serving
+from llmdecide.evaluation import self_hosted
+from llmdecide.evaluation.context import VALUE
 
 RATIO_LOW, RATIO_HIGH = 0.5, 2.0  # every evaluated row within a factor 2 (issue 11)
 MEDIAN_LOG_TARGET = math.log(1.4)  # median |ln(ours / measured)| ≤ ln 1.4
@@ -50,19 +53,8 @@ MIN_EVALUATED = 20
 LATENCY_QUANTILE = 0.99  # MLPerf constrains p99 TTFT and p99 TPOT
 BISECTION_STEPS = 40
 UNBOUNDED = 1e9  # a limit the source does not publish (no batch cap, no token budget)
-FP16_BITS = 16
-BYTES_FP16 = 2.0
-COMPUTE_PEAK = {
-    "bf16": "bf16_tflops",
-    "fp8": "fp8_tflops",
-    "int8": "int8_tops",
-    "fp4": "fp4_tflops",
-}
 KV_BYTES = {"fp16": 2.0, "fp8": 1.0}
 ENGINE_EFFICIENCY = {"nim (tensorrt-llm)": "tensorrt-llm"}
-# names the catalog may give these engine figures (first found is used; absent = flagged)
-OVERHEAD_FIELDS = ("step_overhead_s", "overhead_s", "per_step_overhead_s")
-LINK_EFFICIENCY_FIELDS = ("link_efficiency", "interconnect_efficiency")
 
 Metric = Literal[
     "tokens_per_s_per_gpu",
@@ -212,6 +204,15 @@ def _model_record(m: Measurement, cat: Catalog) -> tuple[Any, str, list[str]] | 
     return Excluded(f"not in catalog: model {m.model}")
 
 
+def _efficiency(m: Measurement, cat: Catalog, flags: list[str]) -> Any:
+    """The engine's efficiency record (``vllm``'s, flagged, for an engine the catalog lacks)."""
+    name = ENGINE_EFFICIENCY.get(m.engine, m.engine)
+    if name not in cat.efficiencies:
+        flags.append(f"efficiencies.vllm used for {m.engine}")
+        name = "vllm"
+    return cat.efficiencies[name]
+
+
 def _step(
     m: Measurement,
     cat: Catalog,
@@ -221,90 +222,29 @@ def _step(
     kv_per_token: float,
     flags: list[str],
 ) -> serving.StepModel | Excluded:
+    """The measurement's step model, built as the sizing builds it
+    (``self_hosted.step_inputs``), or what the catalog lacks for it."""
     gpu = cat.gpus[m.gpu]
     if weights not in cat.quantisations:
         return Excluded(f"not in catalog: quantisations.{weights}")
-    q = cat.quantisations[weights]
-    compute = getattr(q, "compute", "bf16")
-    peak = _num(_attr(gpu, COMPUTE_PEAK.get(compute, "")))
-    bf16 = _num(gpu.bf16_tflops)
-    if peak is None or bf16 is None:
+    compute = cat.quantisations[weights].compute
+    peak = _num(_attr(gpu, self_hosted.COMPUTE_PATH.get(compute, "")))
+    if peak is None or _num(gpu.bf16_tflops) is None:
         return Excluded(f"gpus.{m.gpu} has no {compute} peak (quantisations.{weights}.compute)")
-    speedup = _num(_attr(q, "decode_speedup_batch1"))
-    if speedup is None:
-        speedup = FP16_BITS / q.bits
-        if q.bits != FP16_BITS:
-            flags.append(f"{weights} weights read {speedup:g}x faster (bytes; no kernel speed-up)")
-    experts = _attr(rec, "experts") or 0
-    per_token = _attr(rec, "experts_per_token") or 0
-    expert_b = _attr(rec, "expert_params_b")
-    if rec.active_params_b < rec.params_b and (not experts or expert_b is None):
+    experts = _attr(rec, "experts")
+    if rec.active_params_b < rec.params_b and (
+        not experts or _attr(rec, "expert_params_b") is None
+    ):
         return Excluded(f"not in catalog: open_models.{model_name}.experts / expert_params_b")
-    expert_b = float(expert_b or 0.0)
-    heads = _attr(rec, "attention_heads")
-    head_dim = _attr(rec, "head_dim")
-    width = float(heads * head_dim) if heads and head_dim else 0.0
-    if not width:
-        flags.append("no attention FLOPs (attention_heads not in catalog)")
-    eff_name = ENGINE_EFFICIENCY.get(m.engine, m.engine)
-    if eff_name not in cat.efficiencies:
-        flags.append(f"efficiencies.vllm used for {m.engine}")
-        eff_name = "vllm"
-    eff = cat.efficiencies[eff_name]
-    overhead = _num(_attr(eff, *OVERHEAD_FIELDS))
-    overhead_ms = _num(_attr(eff, "step_overhead_ms"))
-    if overhead is None and overhead_ms is not None:
-        overhead = overhead_ms / 1000.0
-    if overhead is None:
-        overhead = 0.0
-        flags.append("no per-step overhead in catalog (0)")
-    gpus = m.tp
-    hidden = _attr(rec, "hidden_size")
+    if not (_attr(rec, "attention_heads") and _attr(rec, "head_dim")):
+        flags.append("attention FLOPs from a default head geometry (heads not in catalog)")
+    eff = _efficiency(m, cat, flags)
     link = _attr(gpu, "interconnect")
-    link_bw = hop_s = link_eff = 0.0
-    if gpus > 1:
-        if link is None or hidden is None:
-            what = f"gpus.{m.gpu}.interconnect" if link is None else f"{model_name}.hidden_size"
-            return Excluded(f"not in catalog: {what} (needed for TP{gpus})")
-        link_bw = float(_attr(link, "bandwidth_gb_s")) / 2.0  # both directions on data sheets
-        hop_s = (_num(_attr(link, "latency_us")) or 0.0) * 1e-6
-        found_eff = _num(_attr(eff, *LINK_EFFICIENCY_FIELDS))
-        link_eff = found_eff or 1.0
-        if found_eff is None:
-            flags.append("link efficiency not in catalog (data-sheet bandwidth)")
-    return replica.step_model(
-        gpus=gpus,
-        dense_weights_fp16_gb=(rec.params_b - expert_b) * BYTES_FP16,
-        expert_weights_fp16_gb=expert_b * BYTES_FP16,
-        experts=experts,
-        experts_per_token=per_token,
-        weight_read_speedup=speedup,
-        active_params_b=rec.active_params_b,
-        kv_bytes_per_token=kv_per_token,
-        attention_layers=rec.layers,
-        attention_width=width,
-        hidden_size=hidden or 0,
-        layers=rec.layers,
-        bandwidth_gb_s=gpu.bandwidth_gb_s,
-        bandwidth_efficiency=_num(eff.bandwidth_efficiency),
-        tflops=peak,
-        bf16_tflops=bf16,
-        mfu_decode=(_num(eff.mfu_decode) or 0.0) * _compute_scale(eff, gpu),
-        mfu_prefill=(_num(eff.mfu_prefill) or 0.0) * _compute_scale(eff, gpu),
-        link_gb_s_per_direction=link_bw or 1.0,
-        link_efficiency=link_eff or 1.0,
-        hop_latency_s=hop_s,
-        overhead_s=overhead,
-        compute_path_efficiency=_num(_attr(q, "compute_efficiency_vs_bf16")) or 1.0,
-        moe_layer_latency_s=(_num(_attr(eff, "moe_layer_latency_us")) or 0.0) * 1e-6,
-        moe_routed_token_s=(_num(_attr(eff, "moe_routed_token_ns")) or 0.0) * 1e-9,
-    )
-
-
-def _compute_scale(eff: Any, gpu: Any) -> float:
-    """The GPU's measured GEMM efficiency relative to the MFUs' reference GPU (1 without one)."""
-    scale = getattr(eff, "compute_scale", None)
-    return float(scale(gpu)) if scale is not None else 1.0
+    if m.tp > 1 and (link is None or _attr(rec, "hidden_size") is None):
+        what = f"gpus.{m.gpu}.interconnect" if link is None else f"{model_name}.hidden_size"
+        return Excluded(f"not in catalog: {what} (needed for TP{m.tp})")
+    inputs = self_hosted.step_inputs(cat, model_name, m.gpu, weights, eff, VALUE)
+    return replica.step_model(gpus=m.tp, kv_bytes_per_token=kv_per_token, **inputs)
 
 
 def setting(m: Measurement, cat: Catalog) -> Setting | Excluded:

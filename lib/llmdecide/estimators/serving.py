@@ -401,6 +401,24 @@ def capacity_rps(m: StepModel, w: Workload, engine: Engine) -> Array:
     return load_curve(m, w, engine).capacity_rps
 
 
+OperatingPoint = tuple[Array, Array, Array, Array]
+"""(decoding sequences n, decode-only step s_d, mixed step s_p, chunks per prompt k) of a replica
+at a rate: where its load curve meets the rate."""
+
+
+def operating_point(
+    m: StepModel,
+    w: Workload,
+    engine: Engine,
+    rate_rps: ArrayLike,
+    curve: LoadCurve | None = None,
+) -> OperatingPoint:
+    """Where the replica's load curve meets ``rate_rps`` (``_at_rate``): what ``replica_latency``
+    and ``step_shares`` start from, computed once when a caller needs both at one rate."""
+    curve = curve if curve is not None else load_curve(m, w, engine)
+    return _at_rate(m, w, engine, curve, rate_rps)
+
+
 @dataclass(frozen=True)
 class Latency:
     """A replica's latencies at a load (seconds; arrays): quantile ``q`` and means."""
@@ -423,6 +441,7 @@ def replica_latency(
     rate_rps: ArrayLike,
     quantile: float = 0.95,
     curve: LoadCurve | None = None,
+    point: OperatingPoint | None = None,
 ) -> Latency:
     """Latencies of one replica receiving ``rate_rps`` Poisson arrivals (network excluded).
 
@@ -430,9 +449,11 @@ def replica_latency(
     for the p95; TTFT = slot wait (M/G/c) + wait for the prefill steps (M/G/1 at their time
     share) + the residual of the running step + the request's own k chunk steps; end-to-end:
     TTFT + O·TPOT for the means, the deviations added in quadrature for the quantile. ``curve``:
-    the replica's load curve when the caller has it (it does not depend on the rate)."""
-    curve = curve if curve is not None else load_curve(m, w, engine)
-    n, s_d, s_p, k = _at_rate(m, w, engine, curve, rate_rps)
+    the replica's load curve when the caller has it (it does not depend on the rate); ``point``:
+    its ``operating_point`` at ``rate_rps`` when the caller has it."""
+    if point is None:
+        point = operating_point(m, w, engine, rate_rps, curve)
+    n, s_d, s_p, k = point
     lam = np.broadcast_to(_f(rate_rps), n.shape).astype(float)
     o = _f(w.output_tokens) * np.ones_like(n)
     finite = np.isfinite(n)
@@ -517,13 +538,19 @@ def utilisation(
 
 
 def step_shares(
-    m: StepModel, w: Workload, engine: Engine, rate_rps: ArrayLike
+    m: StepModel,
+    w: Workload,
+    engine: Engine,
+    rate_rps: ArrayLike,
+    curve: LoadCurve | None = None,
+    point: OperatingPoint | None = None,
 ) -> tuple[Array, Array]:
     """(memory share, compute share) of the replica's time at ``rate_rps``: how busy HBM and the
     tensor cores are over the mix of decode-only and mixed steps (each ≤ 1); the energy model
-    weighs them."""
-    curve = load_curve(m, w, engine)
-    n, s_d, s_p, k = _at_rate(m, w, engine, curve, rate_rps)
+    weighs them. ``curve``, ``point``: as for ``replica_latency``."""
+    if point is None:
+        point = operating_point(m, w, engine, rate_rps, curve)
+    n, s_d, s_p, k = point
     lam = np.broadcast_to(_f(rate_rps), n.shape).astype(float)
     n = np.where(np.isfinite(n), n, np.nan)
     mm = StepModel(**{key: _f(v) for key, v in vars(m).items()})

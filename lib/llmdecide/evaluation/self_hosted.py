@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields, is_dataclass
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -40,41 +41,116 @@ COMPUTE_PATH = {
 DEFAULT_LINK: dict[str, float] = {"bandwidth_gb_s": 64.0, "latency_us": 5.0}  # PCIe Gen4 x16
 
 
-def _attr(names: Sequence[str], get: Callable[[str], float]) -> Array:
-    """One float per row from a per-name getter, computed once per distinct name."""
-    cache: dict[str, float] = {}
-    out = np.empty(len(names))
-    for i, n in enumerate(names):
-        if n not in cache:
-            cache[n] = get(n)
-        out[i] = cache[n]
-    return out
+def distinct_codes(values: Sequence[Any]) -> tuple[list[Any], NDArray[np.intp]]:
+    """The distinct ``values`` in order of first appearance, and each value's index into them."""
+    first = {v: i for i, v in enumerate(dict.fromkeys(values))}
+    index = np.fromiter(map(first.__getitem__, values), dtype=np.intp, count=len(values))
+    return list(first), index
 
 
 @dataclass(frozen=True)
 class Rows:
-    """The self-hosted candidates as columns (one element per candidate)."""
+    """The self-hosted candidates as columns (one element per candidate). Columns and their
+    distinct values are computed once and kept (the chain reads each many times)."""
 
     cands: Sequence[Candidate]
+    _source: tuple[Rows, list[int]] | None = field(default=None, repr=False, compare=False)
+    """(rows, indices) these rows were taken from: their columns are sliced from those."""
+    _memo: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    @staticmethod
+    def of(cands: Sequence[Candidate] | Rows) -> Rows:
+        return cands if isinstance(cands, Rows) else Rows(cands)
 
     def col(self, name: str) -> list[str]:
-        return [getattr(c, name) for c in self.cands]
+        key = ("col", name)
+        if key not in self._memo:
+            names = [f.name for f in fields(self.cands[0])] if self._whole_candidates() else []
+            if name in names and len(names) > 1:
+                # every field in one pass over the candidates (a pass per field costs more)
+                per_field = zip(*map(attrgetter(*names), self.cands), strict=True)
+                for n, v in zip(names, per_field, strict=True):
+                    self._memo[("col", n)] = list(v)
+            elif self._source is None:
+                self._memo[key] = list(map(attrgetter(name), self.cands))
+            else:
+                whole, idx = self._source
+                values = whole.col(name)
+                self._memo[key] = [values[i] for i in idx]
+        out: list[str] = self._memo[key]
+        return out
+
+    def _whole_candidates(self) -> bool:
+        return self._source is None and bool(self.cands) and is_dataclass(self.cands[0])
+
+    def take(self, idx: Sequence[int]) -> Rows:
+        """The rows ``idx``, in that order (kept: taking the same rows again returns them)."""
+        key = ("take", tuple(idx))
+        if key not in self._memo:
+            picked = list(idx)
+            self._memo[key] = Rows([self.cands[i] for i in picked], (self, picked))
+        out: Rows = self._memo[key]
+        return out
+
+    def codes(self, *names: str) -> tuple[list[Any], NDArray[np.intp]]:
+        """The distinct values of the columns ``names`` (a tuple per row when several), in order
+        of first appearance, and each row's index into them."""
+        key = ("codes", names)
+        if key not in self._memo:
+            if len(names) == 1:
+                self._memo[key] = distinct_codes(self.col(names[0]))
+            else:
+                self._memo[key] = self._joint_codes(names)
+        out: tuple[list[Any], NDArray[np.intp]] = self._memo[key]
+        return out
+
+    def _joint_codes(self, names: tuple[str, ...]) -> tuple[list[Any], NDArray[np.intp]]:
+        """``codes`` of several columns from the codes of each (numpy, not one tuple per row)."""
+        parts = [self.codes(name) for name in names]
+        if math.prod(max(len(d), 1) for d, _ in parts) >= 2**62:
+            return distinct_codes(list(zip(*map(self.col, names), strict=True)))
+        joint = np.zeros(len(self.cands), dtype=np.int64)
+        for distinct, index in parts:
+            joint = joint * len(distinct) + index
+        _, first, inverse = np.unique(joint, return_index=True, return_inverse=True)
+        order = np.argsort(first, kind="stable")  # the groups in order of first appearance
+        rank = np.empty_like(order)
+        rank[order] = np.arange(order.size)
+        columns = [self.col(name) for name in names]
+        distinct_rows = [tuple(c[i] for c in columns) for i in first[order].tolist()]
+        return distinct_rows, rank[inverse].astype(np.intp)
+
+    def each(self, names: str | tuple[str, ...], get: Callable[[Any], Any]) -> list[Any]:
+        """``get(value)`` of every row, called once per distinct value of the columns."""
+        distinct, index = self.codes(*((names,) if isinstance(names, str) else names))
+        found = [get(v) for v in distinct]
+        return [found[i] for i in index.tolist()]
+
+    def floats(self, names: str | tuple[str, ...], get: Callable[[Any], float]) -> Array:
+        """``get(value)`` of every row as floats, called once per distinct value."""
+        distinct, index = self.codes(*((names,) if isinstance(names, str) else names))
+        return np.array([get(v) for v in distinct], dtype=float)[index]
 
     @property
     def tp(self) -> Array:
-        return np.array([float(c.gpus_per_replica) for c in self.cands])
+        key = ("tp",)
+        if key not in self._memo:
+            self._memo[key] = np.array(self.col("gpus_per_replica"), dtype=float)
+        out: Array = self._memo[key]
+        return out
 
     def mask(self, name: str, value: str) -> NDArray[np.bool_]:
-        return np.array([getattr(c, name) == value for c in self.cands], dtype=bool)
+        distinct, index = self.codes(name)
+        return np.array([v == value for v in distinct], dtype=bool)[index]
 
 
 # --------------------------------------------------------------------------------------------
 # Model and GPU figures
 
 
-def _model_figure(ctx: Context, key: str) -> Callable[[str], float]:
+def _model_figure(catalog: Any, key: str) -> Callable[[str], float]:
     def get(name: str) -> float:
-        m = ctx.catalog.open_models[name]
+        m = catalog.open_models[name]
         v = getattr(m, key, None)
         if v is None:
             v = _fallback(m, key)
@@ -111,18 +187,18 @@ def _kv_elements(ctx: Context, name: str) -> float:
     return float(memory.kv_elements_per_token_layer_gqa(int(m.kv_heads or 0), int(m.head_dim or 0)))
 
 
-def _gpu_figure(ctx: Context, key: str) -> Callable[[str], float]:
+def _gpu_figure(catalog: Any, key: str) -> Callable[[str], float]:
     def get(name: str) -> float:
-        g = ctx.catalog.gpus[name]
+        g = catalog.gpus[name]
         v = getattr(g, key, None)
         return math.nan if v is None else float(v)
 
     return get
 
 
-def _link(ctx: Context, gpu: str, scenario: str) -> tuple[float, float]:
+def _link(catalog: Any, gpu: str, scenario: str) -> tuple[float, float]:
     """(one-direction bandwidth in GB/s, hop latency in s) of the GPU's interconnect."""
-    link = getattr(ctx.catalog.gpus[gpu], "interconnect", None)
+    link = getattr(catalog.gpus[gpu], "interconnect", None)
     if link is None:
         bw, lat = float(DEFAULT_LINK["bandwidth_gb_s"]), float(DEFAULT_LINK["latency_us"])
     else:
@@ -136,10 +212,10 @@ def gpus_per_server(ctx: Context, gpu: str) -> int:
     return int(getattr(ctx.catalog.gpus[gpu], "gpus_per_server", None) or 8)
 
 
-def compute_tflops(ctx: Context, gpu: str, optimisation: str) -> float | None:
+def compute_tflops(catalog: Any, gpu: str, optimisation: str) -> float | None:
     """Dense peak of the compute path of a quantisation on a GPU (None: not computed there)."""
-    path = COMPUTE_PATH[ctx.catalog.quantisations[optimisation].compute]
-    value = getattr(ctx.catalog.gpus[gpu], path, None)
+    path = COMPUTE_PATH[catalog.quantisations[optimisation].compute]
+    value = getattr(catalog.gpus[gpu], path, None)
     return float(value) if value else None
 
 
@@ -161,34 +237,31 @@ class Fit:
 def fit(ctx: Context, rows: Rows, w: serving.Workload) -> Fit:
     """Weights and KV cache in the replica's memory; the reasons a row cannot run at all."""
     cat = ctx.catalog
-    models, gpus, opts, kvs = (
-        rows.col("model"),
-        rows.col("gpu"),
-        rows.col("optimisation"),
-        rows.col("kv_cache"),
-    )
     tp = rows.tp
-    params = _attr(models, _model_figure(ctx, "params_b"))
-    bits = _attr(opts, lambda q: float(cat.quantisations[q].bits))
+    params = rows.floats("model", _model_figure(ctx.catalog, "params_b"))
+    bits = rows.floats("optimisation", lambda q: float(cat.quantisations[q].bits))
     weights = memory.weights_gb(params, bits)  # type: ignore[arg-type]
-    elements = _attr(models, lambda m: _kv_elements(ctx, m))
-    layers = _attr(models, _model_figure(ctx, "layers"))
-    window_layers = _attr(models, _model_figure(ctx, "sliding_window_layers"))
-    window = _attr(models, _model_figure(ctx, "sliding_window"))
-    kv_bits = np.array([float(KV_BITS[k]) for k in kvs])
+    elements = rows.floats("model", lambda m: _kv_elements(ctx, m))
+    layers = rows.floats("model", _model_figure(ctx.catalog, "layers"))
+    window_layers = rows.floats("model", _model_figure(ctx.catalog, "sliding_window_layers"))
+    window = rows.floats("model", _model_figure(ctx.catalog, "sliding_window"))
+    kv_bits = rows.floats("kv_cache", lambda k: float(KV_BITS[k]))
     seq = np.asarray(w.context_tokens, float) + np.asarray(w.output_tokens, float)
     kv_token = memory.kv_bytes_per_context_token(
         elements, layers - window_layers, window_layers, window, seq, kv_bits
     )
-    mem = _attr(gpus, _gpu_figure(ctx, "memory_gb"))
+    mem = rows.floats("gpu", _gpu_figure(ctx.catalog, "memory_gb"))
     headroom = ctx.assumption("kv_memory_headroom", VALUE, "low")
     usable = tp * mem * (1.0 - headroom)
     free_gb = usable - weights
     kv_cap = np.maximum(free_gb, 0.0) * GB / kv_token
     slots = np.floor(kv_cap / seq)
-    window_max = _attr(models, _model_figure(ctx, "context_tokens"))
-    excluded = []
-    for i, c in enumerate(rows.cands):
+    window_max = rows.floats("model", _model_figure(ctx.catalog, "context_tokens"))
+    server = rows.floats("gpu", lambda g: float(gpus_per_server(ctx, g)))
+    bad = (seq > window_max) | (tp > server) | (free_gb <= 0) | (slots < 1)
+    excluded = [""] * len(rows.cands)
+    for i in np.flatnonzero(bad).tolist():
+        c = rows.cands[i]
         why = ""
         if seq[i] > window_max[i]:
             why = f"{c.model} context of {int(window_max[i])} tokens < {seq[i]:.0f} needed"
@@ -204,7 +277,7 @@ def fit(ctx: Context, rows: Rows, w: serving.Workload) -> Fit:
             )
         elif slots[i] < 1:
             why = f"no room for the KV cache of one request on {c.gpus_per_replica} × {c.gpu}"
-        excluded.append(why)
+        excluded[i] = why
     return Fit(weights, kv_token, kv_cap, slots, excluded)
 
 
@@ -214,75 +287,107 @@ def engine_efficiency(catalog: Any, gpu: str) -> Any:
     return catalog.efficiencies.get(f"{ENGINE}@{gpu}") or catalog.efficiencies[ENGINE]
 
 
-def _per_gpu(ctx: Context, gpus: Sequence[str], key: str, scenario: str, good: str) -> Array:
-    """One efficiency figure per row, at the scenario, from the row's GPU's record."""
-    return _attr(
-        gpus, lambda g: pick(getattr(engine_efficiency(ctx.catalog, g), key), scenario, good)
-    )
+STEP_INPUTS = (
+    "dense_weights_fp16_gb",
+    "expert_weights_fp16_gb",
+    "experts",
+    "experts_per_token",
+    "weight_read_speedup",
+    "active_params_b",
+    "attention_layers",
+    "attention_width",
+    "hidden_size",
+    "layers",
+    "bandwidth_gb_s",
+    "bandwidth_efficiency",
+    "tflops",
+    "bf16_tflops",
+    "mfu_decode",
+    "mfu_prefill",
+    "link_gb_s_per_direction",
+    "link_efficiency",
+    "hop_latency_s",
+    "overhead_s",
+    "compute_path_efficiency",
+    "moe_layer_latency_s",
+    "moe_routed_token_s",
+)
+"""The arguments of ``replica.step_model`` that ``step_inputs`` gives (all but ``gpus`` and
+``kv_bytes_per_token``)."""
+
+
+def step_inputs(
+    catalog: Any, model: str, gpu: str, optimisation: str, efficiency: Any, scenario: str
+) -> dict[str, float]:
+    """The figures of ``replica.step_model`` for ``model`` on ``gpu`` at ``optimisation``, from
+    the catalog and an engine's ``efficiency`` record at the scenario: every argument but the
+    GPUs of the replica and the KV bytes per token (the fit decides those). The one builder of
+    the step model: the sizing (``replica_model``) and the validation against published
+    measurements (``llmdecide.validation``) both call it."""
+    m = catalog.open_models[model]
+    params = _model_figure(catalog, "params_b")(model)
+    experts_b = _model_figure(catalog, "expert_params_b")(model)
+    link_gb_s, hop_s = _link(catalog, gpu, scenario)
+    layers = _model_figure(catalog, "layers")(model)
+    heads = _model_figure(catalog, "attention_heads")(model)
+    head_dim = float(m.head_dim or 128)
+    # a GPU whose measured GEMMs reach less of their peak than the MFUs' reference GPU
+    scale = float(efficiency.compute_scale(catalog.gpus[gpu]))
+
+    def eff(key: str, good: str) -> float:
+        return pick(getattr(efficiency, key), scenario, good)
+
+    def optional(key: str) -> float:
+        return _pick_or(getattr(efficiency, key, None), scenario, 0.0, "low")
+
+    return {
+        "dense_weights_fp16_gb": (params - experts_b) * 2.0,
+        "expert_weights_fp16_gb": experts_b * 2.0,
+        "experts": _model_figure(catalog, "experts")(model),
+        "experts_per_token": _model_figure(catalog, "experts_per_token")(model),
+        "weight_read_speedup": pick(
+            catalog.quantisations[optimisation].decode_speedup_batch1, scenario, "high"
+        ),
+        "active_params_b": _model_figure(catalog, "active_params_b")(model),
+        "attention_layers": layers,
+        "attention_width": heads * head_dim,
+        "hidden_size": _model_figure(catalog, "hidden_size")(model),
+        "layers": layers,
+        "bandwidth_gb_s": _gpu_figure(catalog, "bandwidth_gb_s")(gpu),
+        "bandwidth_efficiency": eff("bandwidth_efficiency", "high"),
+        "tflops": compute_tflops(catalog, gpu, optimisation) or math.nan,
+        "bf16_tflops": _gpu_figure(catalog, "bf16_tflops")(gpu),
+        "mfu_decode": eff("mfu_decode", "high") * scale,
+        "mfu_prefill": eff("mfu_prefill", "high") * scale,
+        "link_gb_s_per_direction": link_gb_s,
+        "link_efficiency": eff("interconnect_efficiency", "high"),
+        "hop_latency_s": hop_s,
+        "overhead_s": eff("step_overhead_ms", "low") / 1000.0,
+        "compute_path_efficiency": _pick_or(
+            catalog.quantisations[optimisation].compute_efficiency_vs_bf16, scenario, 1.0
+        ),
+        # optional engine times (null: not modelled, 0)
+        "moe_layer_latency_s": optional("moe_layer_latency_us") * 1e-6,
+        "moe_routed_token_s": optional("moe_routed_token_ns") * 1e-9,
+    }
 
 
 def replica_model(ctx: Context, rows: Rows, kv_token: Array, scenario: str) -> serving.StepModel:
-    """The step model of each row's replica (figures from the catalog at the scenario)."""
+    """The step model of each row's replica (figures from the catalog at the scenario, through
+    ``step_inputs`` once per distinct model, GPU and precision)."""
     cat = ctx.catalog
-    models, gpus, opts = rows.col("model"), rows.col("gpu"), rows.col("optimisation")
-    tp = rows.tp
-    params = _attr(models, _model_figure(ctx, "params_b"))
-    experts_b = _attr(models, _model_figure(ctx, "expert_params_b"))
-    links = [_link(ctx, g, scenario) for g in gpus]
-    layers = _attr(models, _model_figure(ctx, "layers"))
-    heads = _attr(models, _model_figure(ctx, "attention_heads"))
-    head_dim = _attr(models, lambda m: float(cat.open_models[m].head_dim or 128))
-    tflops = np.array(
-        [compute_tflops(ctx, g, q) or math.nan for g, q in zip(gpus, opts, strict=True)]
-    )
-    # a GPU whose measured GEMMs reach less of their peak than the MFUs' reference GPU
-    scale = _attr(gpus, lambda g: engine_efficiency(cat, g).compute_scale(cat.gpus[g]))
-    return replica.step_model(
-        gpus=tp,
-        dense_weights_fp16_gb=(params - experts_b) * 2.0,
-        expert_weights_fp16_gb=experts_b * 2.0,
-        experts=_attr(models, _model_figure(ctx, "experts")),
-        experts_per_token=_attr(models, _model_figure(ctx, "experts_per_token")),
-        weight_read_speedup=_attr(
-            opts, lambda q: pick(cat.quantisations[q].decode_speedup_batch1, scenario, "high")
-        ),
-        active_params_b=_attr(models, _model_figure(ctx, "active_params_b")),
-        kv_bytes_per_token=kv_token,
-        attention_layers=layers,
-        attention_width=heads * head_dim,
-        hidden_size=_attr(models, _model_figure(ctx, "hidden_size")),
-        layers=layers,
-        bandwidth_gb_s=_attr(gpus, _gpu_figure(ctx, "bandwidth_gb_s")),
-        bandwidth_efficiency=_per_gpu(ctx, gpus, "bandwidth_efficiency", scenario, "high"),
-        tflops=tflops,
-        bf16_tflops=_attr(gpus, _gpu_figure(ctx, "bf16_tflops")),
-        mfu_decode=_per_gpu(ctx, gpus, "mfu_decode", scenario, "high") * scale,
-        mfu_prefill=_per_gpu(ctx, gpus, "mfu_prefill", scenario, "high") * scale,
-        link_gb_s_per_direction=np.array([b for b, _ in links]),
-        link_efficiency=_per_gpu(ctx, gpus, "interconnect_efficiency", scenario, "high"),
-        hop_latency_s=np.array([lat for _, lat in links]),
-        overhead_s=_per_gpu(ctx, gpus, "step_overhead_ms", scenario, "low") / 1000.0,
-        compute_path_efficiency=_attr(
-            opts, lambda q: _pick_or(cat.quantisations[q].compute_efficiency_vs_bf16, scenario, 1.0)
-        ),
-        moe_layer_latency_s=_optional_per_gpu(ctx, gpus, "moe_layer_latency_us", scenario) * 1e-6,
-        moe_routed_token_s=_optional_per_gpu(ctx, gpus, "moe_routed_token_ns", scenario) * 1e-9,
-    )
+    distinct, index = rows.codes("model", "gpu", "optimisation")
+    inputs = [
+        step_inputs(cat, model, gpu, opt, engine_efficiency(cat, gpu), scenario)
+        for model, gpu, opt in distinct
+    ]
+    columns = {k: np.array([d[k] for d in inputs], dtype=float)[index] for k in STEP_INPUTS}
+    return replica.step_model(gpus=rows.tp, kv_bytes_per_token=kv_token, **columns)
 
 
 def _pick_or(r: Any, scenario: str, unknown: float, good: str = "high") -> float:
     """``pick`` of an optional catalog Range; ``unknown`` where the catalog has none."""
     return unknown if r is None else pick(r, scenario, good)
-
-
-def _optional_per_gpu(ctx: Context, gpus: Sequence[str], key: str, scenario: str) -> Array:
-    """An optional time of the engine (low is good) per row; 0 (not modelled) where null."""
-    return _attr(
-        gpus,
-        lambda g: _pick_or(
-            getattr(engine_efficiency(ctx.catalog, g), key, None), scenario, 0.0, "low"
-        ),
-    )
 
 
 @dataclass(frozen=True)
@@ -333,8 +438,8 @@ def _take_w(w: serving.Workload, idx: NDArray[np.intp]) -> serving.Workload:
 
 def _engine(ctx: Context, rows: Rows, fit_: Fit, cap: Array) -> serving.Engine:
     eff = ctx.catalog.efficiencies[ENGINE]
-    mem = _attr(rows.col("gpu"), _gpu_figure(ctx, "memory_gb"))
-    budget = np.array([float(eff.token_budget(x)) for x in mem])
+    mem = _gpu_figure(ctx.catalog, "memory_gb")
+    budget = rows.floats("gpu", lambda g: float(eff.token_budget(mem(g))))
     return serving.Engine(
         max_seqs=cap, token_budget=budget, kv_capacity_tokens=fit_.kv_capacity_tokens
     )
@@ -343,8 +448,8 @@ def _engine(ctx: Context, rows: Rows, fit_: Fit, cap: Array) -> serving.Engine:
 def default_cap(ctx: Context, rows: Rows) -> Array:
     """The engine's max_num_seqs for the GPU, or the client's cap."""
     eff = ctx.catalog.efficiencies[ENGINE]
-    mem = _attr(rows.col("gpu"), _gpu_figure(ctx, "memory_gb"))
-    caps = np.array([float(eff.max_seqs(x)) for x in mem])
+    mem = _gpu_figure(ctx.catalog, "memory_gb")
+    caps = rows.floats("gpu", lambda g: float(eff.max_seqs(mem(g))))
     given = ctx.client.options.max_batch_per_replica
     return np.minimum(caps, float(given)) if given else caps
 
@@ -373,30 +478,39 @@ def size_real_time(
     limits = _limits(ctx, fixed_s[idx], idx.size, hidden_tokens[idx])
     budget = _subset(eng_all.token_budget, idx)
     kv_cap = _subset(eng_all.kv_capacity_tokens, idx)
-    for j, cap in enumerate(caps):
-        cap = np.minimum(cap, top)
-        # a smaller cap is worth a search only where it is smaller than the default and the
-        # default needs more than one replica (or none meets the limits)
-        todo = np.arange(idx.size) if j == 0 else np.flatnonzero((cap < top) & (best_r != 1))
-        if todo.size == 0:
-            continue
-        engine = serving.Engine(
-            max_seqs=cap[todo],
-            token_budget=budget[todo] if np.ndim(budget) else budget,
-            kv_capacity_tokens=kv_cap[todo] if np.ndim(kv_cap) else kv_cap,
-        )
-        sub = search.LatencyLimits(
-            limits.e2e_s[todo],
-            limits.ttft_s[todo],
-            limits.tpot_s[todo],
-            limits.max_utilisation,
-            np.asarray(limits.hidden_tokens, dtype=float)[todo]
-            if np.ndim(limits.hidden_tokens)
-            else limits.hidden_tokens,
-        )
-        r = search.fewest_replicas(
-            _take_model(ms, todo), _take_w(ws, todo), engine, peak_rps[idx][todo], sub, quantile
-        )
+    # a smaller cap is worth a search only where it is smaller than the default (and, below,
+    # where the default needs more than one replica or none meets the limits). The searches of
+    # every (row, cap) pair run as one stacked search: each row's count is the same as in a
+    # search of its own (rows do not interact), in a few numpy passes instead of one series of
+    # small ones per cap
+    caps = [np.minimum(cap, top) for cap in caps]
+    todos = [np.arange(idx.size)] + [np.flatnonzero(cap < top) for cap in caps[1:]]
+    stack = np.concatenate(todos)
+    stacked_cap = np.concatenate([cap[todo] for cap, todo in zip(caps, todos, strict=True)])
+    engine = serving.Engine(
+        max_seqs=stacked_cap,
+        token_budget=budget[stack] if np.ndim(budget) else budget,
+        kv_capacity_tokens=kv_cap[stack] if np.ndim(kv_cap) else kv_cap,
+    )
+    sub = search.LatencyLimits(
+        limits.e2e_s[stack],
+        limits.ttft_s[stack],
+        limits.tpot_s[stack],
+        limits.max_utilisation,
+        np.asarray(limits.hidden_tokens, dtype=float)[stack]
+        if np.ndim(limits.hidden_tokens)
+        else limits.hidden_tokens,
+    )
+    found = search.fewest_replicas(
+        _take_model(ms, stack), _take_w(ws, stack), engine, peak_rps[idx][stack], sub, quantile
+    )
+    start = 0
+    for j, (cap, todo) in enumerate(zip(caps, todos, strict=True)):
+        r = found[start : start + todo.size]
+        start += todo.size
+        if j > 0:  # the default's count is kept where it needs a single replica
+            keep = best_r[todo] != 1
+            todo, r = todo[keep], r[keep]
         better = (r > 0) & ((best_r[todo] == 0) | (r < best_r[todo]))
         best_r[todo] = np.where(better, r, best_r[todo])
         best_cap[todo] = np.where(better, cap[todo], best_cap[todo])
@@ -440,24 +554,28 @@ class Sizing:
     replicas: Array
 
 
+SERVING_KEY = (
+    "gpu",
+    "gpus_per_replica",
+    "model",
+    "optimisation",
+    "kv_cache",
+    "rag",
+    "reasoning_effort",
+    "prompt_caching",
+    "deployment_mode",
+)
+"""What the sizing of a candidate depends on (not its hosting nor its region)."""
+
+
 def serving_key(c: Candidate) -> tuple[Any, ...]:
-    """What the sizing of a candidate depends on (not its hosting nor its region)."""
-    return (
-        c.gpu,
-        c.gpus_per_replica,
-        c.model,
-        c.optimisation,
-        c.kv_cache,
-        c.rag,
-        c.reasoning_effort,
-        c.prompt_caching,
-        c.deployment_mode,
-    )
+    """The ``SERVING_KEY`` fields of a candidate."""
+    return tuple(getattr(c, name) for name in SERVING_KEY)
 
 
 def physics(
     ctx: Context,
-    cands: Sequence[Candidate],
+    cands: Sequence[Candidate] | Rows,
     scenario: str,
     sizing: Sizing | None = None,
     volume: Array | None = None,
@@ -465,34 +583,36 @@ def physics(
     """The serving columns and the fleet of distinct serving candidates (see ``serving_key``):
     fit, replica model, sizing search, latency, power. ``volume``: each row's traffic as a
     multiple of the client's (break-even curves), 1 by default."""
+    rows = Rows.of(cands)
+    cands = rows.cands
     n = len(cands)
     vol = np.ones(n) if volume is None else np.asarray(volume, dtype=float)
-    rows = Rows(cands)
     u = ctx.usage_at(scenario)
     days = ctx.days_per_month
-    rags = rows.col("rag")
-    fixed_of = {r: workload.fixed_latency_s(ctx, r, scenario) for r in set(rags)}
-    fixed = np.array([fixed_of[r] for r in rags])
-    keys = [(c.model, c.reasoning_effort, c.prompt_caching, c.rag) for c in cands]
-    per_key = {k: workload.tokens(ctx, *k, scenario, False) for k in set(keys)}
-    toks = [per_key[k] for k in keys]
-    prompt = np.array([t.prompt for t in toks])
-    hidden = np.nan_to_num(np.array([t.reasoning for t in toks]))
-    answer = np.array([t.output for t in toks])
+    fixed = rows.floats("rag", lambda r: workload.fixed_latency_s(ctx, r, scenario))
+    keys = ("model", "reasoning_effort", "prompt_caching", "rag")
+    distinct, _ = rows.codes(*keys)
+    per_key = {
+        (m, e, c, r): workload.tokens(ctx, m, e, c, r, scenario, False) for m, e, c, r in distinct
+    }
+    prompt = rows.floats(keys, lambda k: per_key[k].prompt)
+    hidden = np.nan_to_num(rows.floats(keys, lambda k: per_key[k].reasoning))
+    answer = rows.floats(keys, lambda k: per_key[k].output)
     out = hidden + answer  # every generated token is a decode step
     w = serving.Workload(
         context_tokens=prompt,
-        prefill_tokens=prompt - np.array([t.cached for t in toks]),
+        prefill_tokens=prompt - rows.floats(keys, lambda k: per_key[k].cached),
         output_tokens=out,
         # a usage log's token distributions (defaults without one: 1, 1, 0, 0)
-        service_cv2=np.array([t.output_cv2 for t in toks]),
-        prompt_cv2=np.array([t.prompt_cv2 for t in toks]),
-        prompt_extra_q=np.array([t.prompt_extra_q for t in toks]),
-        output_extra_q=np.array([t.output_extra_q for t in toks]),
+        service_cv2=rows.floats(keys, lambda k: per_key[k].output_cv2),
+        prompt_cv2=rows.floats(keys, lambda k: per_key[k].prompt_cv2),
+        prompt_extra_q=rows.floats(keys, lambda k: per_key[k].prompt_extra_q),
+        output_extra_q=rows.floats(keys, lambda k: per_key[k].output_extra_q),
     )
     fit_ = fit(ctx, rows, w)
     m = replica_model(ctx, rows, fit_.kv_bytes_per_token, scenario)
-    excluded = [t.unknown or e for t, e in zip(toks, fit_.excluded, strict=True)]
+    unknown = rows.each(keys, lambda k: per_key[k].unknown)
+    excluded = [t or e for t, e in zip(unknown, fit_.excluded, strict=True)]
     ok = np.array([e == "" for e in excluded])
     realtime = rows.mask("deployment_mode", "real_time")
     peak = u["peak_requests_per_second"] * vol
@@ -508,7 +628,8 @@ def physics(
             c, r = size_real_time(ctx, rows, idx, m, w, fit_, fixed, peak, hidden)
             caps[idx], replicas[idx] = c, r
     engine = _engine(ctx, rows, fit_, caps)
-    capacity = serving.capacity_rps(m, w, engine)
+    curve = serving.load_curve(m, w, engine)  # independent of the rate: computed once
+    capacity = curve.capacity_rps
     quantile = float(ctx.method("latency_quantile"))
     # batch mode: replicas so that a run ends within its limit
     backlog = requests_per_day / float(ctx.client.options.batch_runs_per_day)
@@ -533,19 +654,19 @@ def physics(
     valid = np.array([e == "" for e in excluded]) & (replicas > 0)
     r_safe = np.where(valid, replicas, 1.0)
     rate_peak = peak / r_safe
-    lat = serving.replica_latency(m, w, engine, rate_peak, quantile)
-    rho = serving.utilisation(m, w, engine, rate_peak)
+    lat = serving.replica_latency(m, w, engine, rate_peak, quantile, curve)
+    rho = serving.utilisation(m, w, engine, rate_peak, curve)
     # energy at the mean load of the active hours (real time) or saturated (batch runs)
     mean_rate = np.where(
         realtime, requests_per_day / (active_h * SECONDS_PER_HOUR) / r_safe, capacity
     )
-    mean_lat = serving.replica_latency(m, w, engine, mean_rate, quantile)
-    mem_share, cmp_share = serving.step_shares(m, w, engine, mean_rate)
+    at_mean = serving.operating_point(m, w, engine, mean_rate, curve)
+    mean_lat = serving.replica_latency(m, w, engine, mean_rate, quantile, curve, at_mean)
+    mem_share, cmp_share = serving.step_shares(m, w, engine, mean_rate, curve, at_mean)
     busy = np.where(realtime, mean_lat.busy_share, 1.0)
-    gpus_ = rows.col("gpu")
     eff = ctx.catalog.efficiencies[ENGINE]
-    tdp = _attr(gpus_, _gpu_figure(ctx, "tdp_w"))
-    idle = _attr(gpus_, _gpu_figure(ctx, "idle_w"))
+    tdp = rows.floats("gpu", _gpu_figure(ctx.catalog, "tdp_w"))
+    idle = rows.floats("gpu", _gpu_figure(ctx.catalog, "idle_w"))
     power = energy_est.gpu_power_from_steps_w(
         tdp,
         idle,
@@ -600,9 +721,14 @@ def physics(
     return columns, fleet
 
 
+def _take_fleet(fleet: Mapping[str, Any], idx: NDArray[np.intp]) -> dict[str, Any]:
+    """The fleet of rows ``idx`` (scalars apply to every row)."""
+    return {k: v[idx] if isinstance(v, np.ndarray) and v.ndim else v for k, v in fleet.items()}
+
+
 def evaluate(
     ctx: Context,
-    cands: Sequence[Candidate],
+    cands: Sequence[Candidate] | Rows,
     scenario: str,
     sizing: Sizing | None = None,
     volume: Array | None = None,
@@ -611,20 +737,21 @@ def evaluate(
     the search keep ``excluded_because`` and NaN figures. The sizing runs once per distinct
     serving candidate (hosting and region only change the bill)."""
 
+    rows = Rows.of(cands)
+    cands = rows.cands
     n = len(cands)
-    rows = Rows(cands)
     vol = np.ones(n) if volume is None else np.asarray(volume, dtype=float)
-    keys = [(*serving_key(c), float(v)) for c, v in zip(cands, vol, strict=True)]
-    first: dict[tuple[Any, ...], int] = {}
-    for i, k in enumerate(keys):
-        first.setdefault(k, i)
-    reps = list(first.values())
-    position = {k: j for j, k in enumerate(first)}
-    index = np.array([position[k] for k in keys], dtype=int)
+    if volume is None:
+        _, index = rows.codes(*SERVING_KEY)
+    else:
+        keys = [(*serving_key(c), float(v)) for c, v in zip(cands, vol, strict=True)]
+        _, index = distinct_codes(keys)
+    # the first row of each distinct serving candidate (codes number them in that order)
+    reps = np.unique(index, return_index=True)[1].tolist()
     sizing_u = None
     if sizing is not None:
         sizing_u = Sizing(sizing.batch_cap[reps], sizing.replicas[reps])
-    phys_u, fleet_u = physics(ctx, [cands[i] for i in reps], scenario, sizing_u, vol[reps])
+    phys_u, fleet_u = physics(ctx, rows.take(reps), scenario, sizing_u, vol[reps])
 
     def expand(v: Any) -> Any:
         if isinstance(v, list):
@@ -644,20 +771,20 @@ def evaluate(
     nan = np.full(n, math.nan)
     bills: dict[str, Array] = {}
     for name, hosting in SELF_HOSTED.items():
-        sel = rows.mask("hosting", name)
-        if sel.any():
-            part = hosting.bill(ctx, rows, fleet, scenario)
+        sel = np.flatnonzero(rows.mask("hosting", name))
+        if sel.size:
+            # each hosting type bills its own rows
+            sub = rows.take(sel.tolist())
+            part = hosting.bill(ctx, sub, _take_fleet(fleet, sel), scenario)
             for k, v in part.items():
-                bills.setdefault(k, np.full(n, math.nan))
-                bills[k] = np.where(sel, v, bills[k])
-    accuracy = {}
-    acc_keys = [
-        (c.hosting, c.model, c.optimisation, c.rag, c.output_format, c.reasoning_effort)
-        for c in cands
-    ]
-    for key in set(acc_keys):
-        accuracy[key] = precision.accuracy(ctx, *key[:5], scenario, key[5])
-    acc = [accuracy[k] for k in acc_keys]
+                prev = bills.get(k, np.full(n, math.nan))
+                filled = prev.astype(np.result_type(v, prev))
+                filled[sel] = v
+                bills[k] = filled
+    acc = rows.each(
+        ("hosting", "model", "optimisation", "rag", "output_format", "reasoning_effort"),
+        lambda k: precision.accuracy(ctx, k[0], k[1], k[2], k[3], k[4], scenario, k[5]),
+    )
     requests_month = u["requests_per_day"] * vol * days
     columns: dict[str, Any] = {
         **phys_cols,

@@ -87,7 +87,7 @@ def bill(ctx: Context, rows: Rows, fleet: Mapping[str, Any], scenario: str) -> d
     gpu_hours = common.gpu_hours_per_month(fleet, spares, sites)
     peak, peak_h, base, base_h = common.running_profile(fleet, spares, sites)
     days = fleet["days"]
-    keys = [(c.gpu, c.region) for c in rows.cands]
+    keys = list(zip(rows.col("gpu"), rows.col("region"), strict=True))
     terms = tco.offered_commitments(ctx)
     prices = {
         term: np.array(

@@ -22,13 +22,8 @@ Array = NDArray[np.float64]
 
 def by_key(keys: list[Any], fn: Any) -> list[Any]:
     """``fn(key)`` for every row, computed once per distinct key."""
-    cache: dict[Any, Any] = {}
-    out = []
-    for k in keys:
-        if k not in cache:
-            cache[k] = fn(k)
-        out.append(cache[k])
-    return out
+    cache = {k: fn(k) for k in dict.fromkeys(keys)}  # distinct keys, in order of appearance
+    return list(map(cache.__getitem__, keys))
 
 
 def running_profile(
@@ -139,7 +134,7 @@ def rag_costs(
     """(monthly, set-up) retrieval cost of every row (USD), at each row's traffic multiple."""
 
     u = ctx.usage_at(scenario)
-    vols = [1.0] * len(rags) if volume is None else [float(v) for v in np.ravel(volume)]
+    vols = [1.0] * len(rags) if volume is None else np.ravel(volume).astype(float).tolist()
 
     def of(key: tuple[str, float]) -> tuple[float, float]:
         rag, v = key

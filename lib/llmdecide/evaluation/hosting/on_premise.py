@@ -75,12 +75,12 @@ def bill(ctx: Context, rows: Rows, fleet: Mapping[str, Any], scenario: str) -> d
         + cost.capex_usd(gpus_total, price)
         + rag_setup
     )
-    intensity = np.array([ctx.intensity_g_per_kwh[c.region] for c in rows.cands])
+    intensity = np.array(common.by_key(rows.col("region"), ctx.intensity_g_per_kwh.__getitem__))
     operational = carbon.operational_kgco2e(
         kwh, intensity, ctx.client.carbon.renewable_share, _contract_intensity(ctx)
     )
     per_gpu, life = common.per_row(
-        [common.embodied_per_gpu(ctx, c.gpu, scenario) for c in rows.cands]
+        common.by_key(gpus, lambda g: common.embodied_per_gpu(ctx, g, scenario))
     )
     embodied = carbon.embodied_kgco2e_per_month(per_gpu, gpus_total, life)
     zeros = np.zeros(n)
