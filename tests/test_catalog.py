@@ -582,3 +582,13 @@ def test_sourced_kernel_factors_read_from_the_measurements() -> None:
     assert cat.quantisations["fp4"].compute_efficiency_vs_bf16.value == pytest.approx(0.6)
     assert cat.quantisations["fp8"].compute_efficiency_vs_bf16.value == pytest.approx(0.79)
     assert cat.quantisations["fp16"].compute_efficiency_vs_bf16 is None  # bf16 itself
+
+
+def test_method_engine_must_name_an_efficiency_record(tmp_path: Path) -> None:
+    # the sizing reads efficiencies.<method.engine>: a typo must fail the load, not a run
+    folder = _copy(tmp_path)
+    _edit(folder, "method.yaml", lambda d: d["method"].update(engine="vlm"))
+    found = _problems(folder)
+    assert "method.engine" in found
+    assert "'vlm' has no record in efficiencies" in found["method.engine"]
+    assert "vllm" in found["method.engine"]  # did you mean

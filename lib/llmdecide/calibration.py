@@ -255,7 +255,8 @@ def calibrated_catalog(catalog: Catalog, data: Mapping[str, Any] | None) -> Cata
     eff = sh.engine_efficiency(catalog, pilot["gpu"])
     update = {k: _fitted_range(f) for k, f in factors.items()}
     record = eff.model_copy(update={**update, "source": CALIBRATED_SOURCE, "note": note})
-    efficiencies = {**catalog.efficiencies, f"{sh.ENGINE}@{pilot['gpu']}": record}
+    engine = catalog.method["engine"]
+    efficiencies = {**catalog.efficiencies, f"{engine}@{pilot['gpu']}": record}
     return dataclasses.replace(catalog, efficiencies=efficiencies)
 
 

@@ -275,6 +275,16 @@ def _cross_check(
         for name in names:
             if name not in tables[kind]:
                 problems.append(Problem(file(kind), f"{kind}.{name}", "this record is required"))
+    engine = tables["method"].engine
+    if engine not in tables["efficiencies"]:
+        problems.append(
+            Problem(
+                file("method"),
+                "method.engine",
+                f"{engine!r} has no record in efficiencies."
+                f"{did_you_mean(engine, tables['efficiencies'])}",
+            )
+        )
     gpus, regions = tables["gpus"], tables["regions"]
     for iso3 in regions:
         if not (len(iso3) == 3 and iso3.isalpha() and iso3.isupper()):

@@ -85,6 +85,11 @@ class MethodSettings(BaseRecord):
     break_even_candidates: int = Field(
         ge=1, description="cheapest configurations per side re-sized at every break-even volume"
     )
+    engine: str = Field(
+        min_length=1,
+        description="the serving engine whose efficiency record (efficiencies.<engine>) the "
+        "sizing uses",
+    )
     ahp_consistency_threshold: float = Field(0.1, gt=0)
     max_peak_utilisation: float = Field(
         gt=0, lt=1, description="highest share of a replica's binding resource used at peak"

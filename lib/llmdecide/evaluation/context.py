@@ -18,7 +18,6 @@ if TYPE_CHECKING:
 
 VALUE, OPTIMISTIC, PESSIMISTIC = "value", "optimistic", "pessimistic"
 SCENARIOS = (VALUE, OPTIMISTIC, PESSIMISTIC)
-ENGINE = "vllm"
 
 
 def pick(r: Any, scenario: str, good: str) -> float:
@@ -89,6 +88,11 @@ class Context:
             if key in u:
                 out[key] = float(u[key])
         return out
+
+    @property
+    def engine(self) -> str:
+        """The serving engine modelled (``method.engine``): its efficiency record's name."""
+        return str(self.catalog.method["engine"])
 
     @property
     def days_per_month(self) -> float:

@@ -21,16 +21,14 @@ from numpy.typing import NDArray
 from llmdecide.estimators import energy as energy_est
 from llmdecide.estimators import memory, replica, search, serving
 from llmdecide.evaluation import precision, workload
-from llmdecide.evaluation.context import ENGINE, VALUE, Context, pick
+from llmdecide.evaluation.context import VALUE, Context, pick
 from llmdecide.evaluation.hosting import SELF_HOSTED
+from llmdecide.units import BYTES_PER_GB, HOURS_PER_DAY, SECONDS_PER_HOUR
 
 if TYPE_CHECKING:
     from llmdecide.configurations import Candidate
 
 Array = NDArray[np.float64]
-SECONDS_PER_HOUR = 3600.0
-HOURS_PER_DAY = 24.0
-GB = 1e9
 KV_BITS = {"fp16": 16, "fp8": 8}
 COMPUTE_PATH = {
     "bf16": "bf16_tflops",
@@ -254,7 +252,7 @@ def fit(ctx: Context, rows: Rows, w: serving.Workload) -> Fit:
     headroom = ctx.assumption("kv_memory_headroom", VALUE, "low")
     usable = tp * mem * (1.0 - headroom)
     free_gb = usable - weights
-    kv_cap = np.maximum(free_gb, 0.0) * GB / kv_token
+    kv_cap = np.maximum(free_gb, 0.0) * BYTES_PER_GB / kv_token
     slots = np.floor(kv_cap / seq)
     window_max = rows.floats("model", _model_figure(ctx.catalog, "context_tokens"))
     server = rows.floats("gpu", lambda g: float(gpus_per_server(ctx, g)))
@@ -284,7 +282,8 @@ def fit(ctx: Context, rows: Rows, w: serving.Workload) -> Fit:
 def engine_efficiency(catalog: Any, gpu: str) -> Any:
     """The engine's efficiencies on a GPU: a pilot-calibrated record ``vllm@<gpu>`` where the
     catalog holds one (``llmdecide.calibration``), else the engine's own."""
-    return catalog.efficiencies.get(f"{ENGINE}@{gpu}") or catalog.efficiencies[ENGINE]
+    engine = str(catalog.method["engine"])
+    return catalog.efficiencies.get(f"{engine}@{gpu}") or catalog.efficiencies[engine]
 
 
 STEP_INPUTS = (
@@ -437,7 +436,7 @@ def _take_w(w: serving.Workload, idx: NDArray[np.intp]) -> serving.Workload:
 
 
 def _engine(ctx: Context, rows: Rows, fit_: Fit, cap: Array) -> serving.Engine:
-    eff = ctx.catalog.efficiencies[ENGINE]
+    eff = ctx.catalog.efficiencies[ctx.engine]
     mem = _gpu_figure(ctx.catalog, "memory_gb")
     budget = rows.floats("gpu", lambda g: float(eff.token_budget(mem(g))))
     return serving.Engine(
@@ -447,7 +446,7 @@ def _engine(ctx: Context, rows: Rows, fit_: Fit, cap: Array) -> serving.Engine:
 
 def default_cap(ctx: Context, rows: Rows) -> Array:
     """The engine's max_num_seqs for the GPU, or the client's cap."""
-    eff = ctx.catalog.efficiencies[ENGINE]
+    eff = ctx.catalog.efficiencies[ctx.engine]
     mem = _gpu_figure(ctx.catalog, "memory_gb")
     caps = rows.floats("gpu", lambda g: float(eff.max_seqs(mem(g))))
     given = ctx.client.options.max_batch_per_replica
@@ -664,7 +663,7 @@ def physics(
     mean_lat = serving.replica_latency(m, w, engine, mean_rate, quantile, curve, at_mean)
     mem_share, cmp_share = serving.step_shares(m, w, engine, mean_rate, curve, at_mean)
     busy = np.where(realtime, mean_lat.busy_share, 1.0)
-    eff = ctx.catalog.efficiencies[ENGINE]
+    eff = ctx.catalog.efficiencies[ctx.engine]
     tdp = rows.floats("gpu", _gpu_figure(ctx.catalog, "tdp_w"))
     idle = rows.floats("gpu", _gpu_figure(ctx.catalog, "idle_w"))
     power = energy_est.gpu_power_from_steps_w(
