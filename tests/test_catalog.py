@@ -489,6 +489,32 @@ def test_a_proxy_comes_with_its_benchmark_and_unknown_is_null() -> None:
     assert small.accuracy_proxy is None and set(small.accuracy_by_effort or {}) == {"high"}
 
 
+def test_open_model_efforts_bound_the_figures_by_effort() -> None:
+    cat = catalog.load()
+    for name in ("gpt-oss-20b", "gpt-oss-120b"):
+        m = cat.open_model(name)
+        # the model card's three levels; only medium's reasoning tokens are measured (ML.ENERGY,
+        # GPQA Diamond), so low and high stay unknown rather than extrapolated
+        assert m.reasoning_efforts == ["low", "medium", "high"]
+        assert set(m.reasoning_tokens or {}) == {"medium"}
+    # mean output tokens per GPQA Diamond request at medium: 120b 1 560-1 861 (mean 1 727),
+    # 20b 1 979-2 599 (mean 2 181)
+    assert cat.open_model("gpt-oss-120b").reasoning_tokens["medium"] == catalog.Range(
+        value=1727, low=1560, high=1861
+    )
+    assert cat.open_model("gpt-oss-20b").reasoning_tokens["medium"] == catalog.Range(
+        value=2181, low=1979, high=2599
+    )
+    rec = _record("open_models", "gpt-oss-20b")
+    rec["reasoning_efforts"] = ["low", "high"]  # medium's tokens for an effort not listed
+    with pytest.raises(ValueError, match="reasoning_tokens has medium, not in reasoning_efforts"):
+        catalog.OpenModel.model_validate(rec)
+    rec = _record("open_models", "gpt-oss-20b")
+    rec["reasoning_tokens"] = {"medium": {"value": 10, "low": -1, "high": 20}}
+    with pytest.raises(ValueError, match="must not be negative"):
+        catalog.OpenModel.model_validate(rec)
+
+
 def test_kv_bytes_gqa_hand_computed() -> None:
     m = catalog.load().open_model("llama-3.3-70b")
     # GQA: 2 (K, V) x 80 layers x 8 KV heads x 128 dims x 2 bytes = 327,680 bytes per token

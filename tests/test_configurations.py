@@ -19,6 +19,7 @@ from genai_prices import Usage, calc_price
 
 from llmdecide import configurations as conf
 from llmdecide import stages
+from llmdecide.catalog import Range
 from llmdecide.estimators import serving
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -244,3 +245,67 @@ def test_estimate_holds_the_columns_of_a_self_hosted_row(ctx: conf.Context) -> N
                 assert back[column] == float(value), column
     with pytest.raises(dataclasses.FrozenInstanceError):
         est.replicas = 2.0  # type: ignore[misc]
+
+
+OSS_MEDIUM = conf.Candidate(
+    "cloud",
+    "USA",
+    "H100-SXM",
+    1,
+    "gpt-oss-20b",
+    "fp16",
+    "fp16",
+    "none",
+    "text",
+    "real_time",
+    "medium",
+)
+
+
+def test_a_measured_reasoning_effort_is_costed_waited_for_and_drawn(ctx: conf.Context) -> None:
+    from llmdecide.evaluation import workload
+    from llmdecide.evaluation.context import OPTIMISTIC, PESSIMISTIC
+
+    # gpt-oss-20b at medium effort: ML.ENERGY's GPQA Diamond runs, 1 979 to 2 599 tokens
+    # (mean of the run means 2 181) per request; fewer tokens favour the client
+    rec = ctx.catalog.open_models["gpt-oss-20b"]
+    assert rec.reasoning_tokens is not None
+    assert set(rec.reasoning_tokens) == {"medium"}  # low and high: unknown, not invented
+    for scenario, hidden in (("value", 2181), (OPTIMISTIC, 1979), (PESSIMISTIC, 2599)):
+        t = workload.tokens(ctx, "gpt-oss-20b", "medium", "", "none", scenario, False)
+        assert t.reasoning == hidden and not t.unknown
+    t = workload.tokens(ctx, "gpt-oss-20b", "medium", "", "none", "value", False)
+    # every hidden token is decoded: 2 181 reasoning + 200 answer = 2 381 generated tokens;
+    # the window holds 600 prompt + 2 381 = 2 981 tokens (of 131 072)
+    assert t.generated == 2181 + 200 == 2381
+    assert t.context == 600 + 2381 == 2981
+    assert (
+        "unknown" in workload.tokens(ctx, "gpt-oss-20b", "low", "", "none", "value", False).unknown
+    )
+    # real time, the 3 s p95 limit of the example cannot wait for 2 381 generated tokens on
+    # one H100: each is a decode step of at least the batch-1 step (4.9 ms at the time of
+    # writing: 2 381 x 4.9 ms = 11.7 s), while the same model without reasoning tokens (a test
+    # catalog, not a record) meets it
+    bare_rec = rec.model_copy(
+        update={"reasoning_tokens": {"medium": Range(value=0, low=0, high=0)}}
+    )
+    models = {**ctx.catalog.open_models, "gpt-oss-20b": bare_rec}
+    bare = dataclasses.replace(ctx, catalog=dataclasses.replace(ctx.catalog, open_models=models))
+    assert "latency limits" in _row(ctx, OSS_MEDIUM)["excluded_because"]
+    assert _row(bare, OSS_MEDIUM)["excluded_because"] == ""
+    # with a 60 s limit the configuration is costed, with its latency and its energy
+    # (medium needs > 3 s: 2 381 x the batch-1 step is checked below)
+    client = ctx.client.model_copy(deep=True)
+    client.critical_performance.performance.limit = 60.0
+    slow, slow_bare = (dataclasses.replace(c, client=client) for c in (ctx, bare))
+    row, none = _row(slow, OSS_MEDIUM), _row(slow_bare, OSS_MEDIUM)
+    assert row["excluded_because"] == "" == none["excluded_because"]
+    assert row["monthly_cost"] > 0 and row["energy_kwh_per_month"] > 0
+    # the user waits for the 2 181 hidden tokens before the first answer token, each at least
+    # one batch-1 decode step: TTFT >= 2 181 x decode_ms_per_token_batch1 / 1000
+    assert row["ttft_s"] >= 2181 * row["decode_ms_per_token_batch1"] / 1000
+    assert 2381 * row["decode_ms_per_token_batch1"] / 1000 > 3.0
+    assert none["ttft_s"] < row["ttft_s"]
+    # 2 381 instead of 200 decoded tokens a request: more energy, never a cheaper fleet
+    assert none["energy_kwh_per_month"] < row["energy_kwh_per_month"]
+    assert none["monthly_cost"] <= row["monthly_cost"]

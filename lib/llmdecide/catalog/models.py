@@ -46,6 +46,9 @@ class OpenModel(BaseRecord):
     accuracy_proxy: Range | None = None
     accuracy_benchmark: str | None = Field(None, min_length=1)
     accuracy_by_effort: dict[Effort, Range] | None = None
+    reasoning_efforts: list[Effort] = Field(
+        default_factory=list, description="efforts the model card documents (empty: unstated)"
+    )
     reasoning_tokens: dict[Effort, Range] | None = None
 
     @model_validator(mode="after")
@@ -65,8 +68,23 @@ class OpenModel(BaseRecord):
             _fraction(self.accuracy_proxy, "accuracy_proxy")
         for effort, r in (self.accuracy_by_effort or {}).items():
             _fraction(r, f"accuracy_by_effort.{effort}")
-        if (self.accuracy_by_effort or self.reasoning_tokens) and not self.reasoning:
-            raise ValueError("accuracy_by_effort and reasoning_tokens need reasoning: true")
+        if (
+            self.accuracy_by_effort or self.reasoning_tokens or self.reasoning_efforts
+        ) and not self.reasoning:
+            raise ValueError(
+                "accuracy_by_effort, reasoning_efforts and reasoning_tokens need reasoning: true"
+            )
+        listed = set(self.reasoning_efforts)
+        for key in ("accuracy_by_effort", "reasoning_tokens"):
+            extra = set(getattr(self, key) or {}) - listed if listed else set()
+            if extra:
+                raise ValueError(
+                    f"{key} has {', '.join(sorted(extra))}, not in reasoning_efforts "
+                    f"({', '.join(self.reasoning_efforts)}): list the effort or remove it"
+                )
+        for effort, tokens in (self.reasoning_tokens or {}).items():
+            if tokens.low < 0:
+                raise ValueError(f"reasoning_tokens.{effort} must not be negative")
         self._check_attention()
         self._check_experts()
         return self
