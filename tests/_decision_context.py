@@ -5,7 +5,7 @@ The report fixture (tests/fixtures/report_context.json) is the French retail cli
 published run of the example has a single feasible configuration today, so moving a priority
 could not change its winner. The table below is built so that it does: a fast, accurate,
 expensive cloud design wins for a performance-first client, a cheap API for a cost-first one.
-Its decision keys are computed by the real scoring (``scoring.run`` + ``stages.decision_data``)
+Its decision keys are computed by the real scoring (``scoring.run`` + ``records.decision_data``)
 and put into the fixture's context.
 """
 
@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from llmdecide import scoring, stages
+from llmdecide import records, scoring
 
 FIXTURE = Path(__file__).parent / "fixtures" / "report_context.json"
 LIMITS: dict[str, Any] = {
@@ -176,7 +176,7 @@ def context(language: str = "fr", df: pd.DataFrame | None = None) -> dict[str, A
     df = table() if df is None else df
     result = run(df)
     labels = dict(zip(df["config_id"], df["label"], strict=True))
-    decision = stages.decision_data(result, labels)
+    decision = records.decision_data(result, labels)
     rec = result.recommendation
     ctx = json.loads(FIXTURE.read_text(encoding="utf-8"))
     ctx = copy.deepcopy(ctx)
@@ -187,10 +187,10 @@ def context(language: str = "fr", df: pd.DataFrame | None = None) -> dict[str, A
     best, runner = rec.best, rec.runner_up
     assert best is not None
     res.update(
-        recommendation=stages.recommendation_of(best),
+        recommendation=records.recommendation_of(best),
         recommendation_label=best["label"],
         estimates={
-            **(stages.estimates_of(best) or {}),
+            **(records.estimates_of(best) or {}),
             "probability_by_limit": result.probability_by_limit,
         },
         limits=LIMITS,
@@ -198,10 +198,10 @@ def context(language: str = "fr", df: pd.DataFrame | None = None) -> dict[str, A
         runner_up=None
         if runner is None
         else {
-            **(stages.recommendation_of(runner) or {}),
+            **(records.recommendation_of(runner) or {}),
             "label": runner["label"],
             "config_id": runner["config_id"],
-            "estimates": stages.estimates_of(runner),
+            "estimates": records.estimates_of(runner),
             "prefer_when": rec.prefer_runner_up_when,
             "at_the_cost_of": rec.runner_up_worse_in,
             "differs_in": rec.runner_up_differs_in,

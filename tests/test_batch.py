@@ -24,7 +24,16 @@ import pytest
 import yaml
 from rich.console import Console
 
-from llmdecide import batch, fingerprint, kernels, portfolio, publish, runner
+from llmdecide import (
+    batch,
+    batch_clients,
+    batch_pool,
+    fingerprint,
+    kernels,
+    portfolio,
+    publish,
+    runner,
+)
 from llmdecide.errors import InputError, Problem, RunError
 
 TESTS_DIR = Path(__file__).resolve().parent
@@ -179,15 +188,15 @@ def test_collect_params_files(tmp_path: Path) -> None:
     (clients / "_template.yaml").write_text("client: {}\n")
     (clients / "notes.txt").write_text("not a client")
     extra = _client(tmp_path / "elsewhere", "c")
-    assert batch.collect_params_files([clients]) == [a, b]
-    assert batch.collect_params_files([clients, extra, a]) == [a, b, extra]
+    assert batch_clients.collect_params_files([clients]) == [a, b]
+    assert batch_clients.collect_params_files([clients, extra, a]) == [a, b, extra]
     template = clients / "_template.yaml"
-    assert batch.collect_params_files([template]) == [template]  # named explicitly: taken
+    assert batch_clients.collect_params_files([template]) == [template]  # named explicitly: taken
     with pytest.raises(InputError, match="no such file or folder"):
-        batch.collect_params_files([tmp_path / "missing"])
+        batch_clients.collect_params_files([tmp_path / "missing"])
     (tmp_path / "empty").mkdir()
     with pytest.raises(InputError, match=r"no client params file"):
-        batch.collect_params_files([tmp_path / "empty"])
+        batch_clients.collect_params_files([tmp_path / "empty"])
 
 
 def test_jobs_must_be_positive(tmp_path: Path) -> None:
@@ -325,8 +334,8 @@ def test_duplicate_slugs_fail_the_second(tmp_path: Path) -> None:
 
 
 def test_exit_codes() -> None:
-    def outcome(status: str, code: int = 0) -> batch.ClientOutcome:
-        return batch.ClientOutcome("a", Path("a.yaml"), status, exit_code=code)
+    def outcome(status: str, code: int = 0) -> batch_clients.ClientOutcome:
+        return batch_clients.ClientOutcome("a", Path("a.yaml"), status, exit_code=code)
 
     assert batch.exit_code([outcome("ok"), outcome("skipped")]) == 0
     assert batch.exit_code([outcome("ok"), outcome("failed", 2)]) == 2
@@ -373,7 +382,7 @@ def test_ctrl_c_cancels_queued_stops_running_and_leaves_no_kernel(tmp_path: Path
     output, _ = proc.communicate(timeout=60)
     stopped_in = time.monotonic() - interrupted
     assert proc.returncode == 130, output
-    assert stopped_in < batch.STOP_GRACE_S
+    assert stopped_in < batch_pool.STOP_GRACE_S
     assert "3 cancelled" in output
     deadline = time.monotonic() + 10
     while any(_alive(k) for k in kernel_pids) and time.monotonic() < deadline:
@@ -437,7 +446,7 @@ def test_the_forkserver_preloads_only_modules_that_start_no_thread() -> None:
     import subprocess
     import sys
 
-    for module in batch.PRELOAD:
+    for module in batch_pool.PRELOAD:
         code = f"import os, {module}; print(len(os.listdir('/proc/self/task')))"
         out = subprocess.run(
             [sys.executable, "-c", code], capture_output=True, text=True, check=True

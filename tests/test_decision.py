@@ -461,13 +461,13 @@ def test_a_fragile_recommendation_is_said_in_words_and_never_gets_a_plain_tick()
 
 
 def test_results_json_gains_the_version_2_decision_keys() -> None:
-    from llmdecide import assemble, stages
+    from llmdecide import assemble, records
 
     df = dc.table()
     result = dc.run(df)
     labels = dict(zip(df["config_id"], df["label"], strict=True))
     choices = {
-        "recommendation": stages.recommendation_of(result.recommendation.best),
+        "recommendation": records.recommendation_of(result.recommendation.best),
         "recommendation_label": "x",
         "estimates": {},
         "feasible": True,
@@ -476,7 +476,7 @@ def test_results_json_gains_the_version_2_decision_keys() -> None:
         "topsis": {},
         "sensitivity": {},
         "break_even": None,
-        **stages.decision_data(result, labels),
+        **records.decision_data(result, labels),
     }
     critical = {"limits": dc.LIMITS, "priorities": {}, "method": "direct", "ahp": None, "usage": {}}
     carbon = {"projection": None, "intensity": None, "levers": None}
@@ -505,7 +505,7 @@ def test_whatif_embeds_hostile_labels_as_data_not_markup() -> None:
 
 
 def test_when_nothing_is_feasible_the_limits_say_what_a_round_step_admits() -> None:
-    from llmdecide import stages
+    from llmdecide import records
 
     df = dc.table()
     tight = {**dc.LIMITS, "cost": {"metric": "monthly_cost", "limit": 800.0}}
@@ -524,7 +524,7 @@ def test_when_nothing_is_feasible_the_limits_say_what_a_round_step_admits() -> N
         recommendation=None,
         estimates=None,
         runner_up=None,
-        limit_sensitivity=stages.decision_data(result, labels)["limit_sensitivity"],
+        limit_sensitivity=records.decision_data(result, labels)["limit_sensitivity"],
     )
     rows = {r["name"]: r for r in view.limit_rows(ctx, i18n.Translator("en"))}
     step = rows["Monthly cost"]["step"]

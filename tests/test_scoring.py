@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from llmdecide import scoring, stages
+from llmdecide import records, scoring
 from llmdecide.scoring import Criterion
 
 # Method settings as the catalog gives them (values chosen for the tests, not the catalog's).
@@ -682,8 +682,8 @@ def test_run_chains_everything_and_is_deterministic() -> None:
     p = by_id(a.frame)["probability_meets_limits"]
     assert p["cheap"] == 1.0 and 0 < p["fast"] < 1
     # the SPEC §4 recommendation / estimates of results.json are built from the best row
-    assert stages.recommendation_of(a.recommendation.best)["hosting"] == "cloud"
-    assert stages.estimates_of(a.recommendation.best)["monthly_cost_high"] == pytest.approx(1120)
+    assert records.recommendation_of(a.recommendation.best)["hosting"] == "cloud"
+    assert records.estimates_of(a.recommendation.best)["monthly_cost_high"] == pytest.approx(1120)
 
 
 def test_spec_cost_first_example_holds_with_the_catalog_method_settings() -> None:

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from llmdecide import configurations as conf
-from llmdecide import params, stages
+from llmdecide import params, stages, tco_basis
 from llmdecide.columns import COST_COLUMNS
 from llmdecide.evaluation.hosting import cloud, fleet, on_premise, tco
 
@@ -436,7 +436,14 @@ def test_tco_data_lists_the_quotes_and_what_they_touch(tmp_path: Path) -> None:
     frame = conf.evaluate(
         inputs.client, inputs.catalog, inputs.usage, intensity, candidates=[CLOUD_H100, CLOUD_L40S]
     )
-    got = stages.tco_data(inputs, frame, frame.iloc[0].to_dict())
+    got = tco_basis.tco_data(
+        inputs.client,
+        inputs.catalog,
+        inputs.usage,
+        frame,
+        frame.iloc[0].to_dict(),
+        warnings=inputs.tco_warnings,
+    )
     assert got["quotes"] == [
         {
             "index": 0,
