@@ -47,6 +47,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from _method import METHOD
 from llmdecide import runner as runner_mod
 from llmdecide.cli import app
 
@@ -270,7 +271,7 @@ def test_inconsistent_ahp_is_a_warning_not_an_error(
     tmp_path.joinpath("params.yaml").write_text(text, encoding="utf-8")
     result = _validate(tmp_path, monkeypatch, "params.yaml")
     assert result.exit_code == 0, result.output
-    weighted = priorities.ahp(judgements)
+    weighted = priorities.ahp(judgements, cr_threshold=METHOD["ahp_consistency_threshold"])
     assert weighted.consistency_ratio is not None and weighted.consistency_ratio > 0.1
     assert weighted.warning
 

@@ -7,10 +7,14 @@ from types import SimpleNamespace
 
 import pytest
 
+from _method import METHOD
 from llmdecide import params, priorities
 from llmdecide.errors import ParamsError
 
 CLIENTS = Path(__file__).resolve().parents[1] / "params" / "clients"
+
+
+CR = float(METHOD["ahp_consistency_threshold"])  # Saaty's 0.1, read from the catalog
 
 
 def _direct(**weights: float) -> SimpleNamespace:
@@ -23,7 +27,9 @@ def _pairwise(**judgements: float) -> SimpleNamespace:
 
 def test_direct_priorities_are_divided_by_their_sum() -> None:
     # 1 + 1 + 3 + 0.5 = 5.5
-    weights = priorities.normalised_weights(_direct(performance=1, precision=1, cost=3, carbon=0.5))
+    weights = priorities.normalised_weights(
+        _direct(performance=1, precision=1, cost=3, carbon=0.5), cr_threshold=CR
+    )
     assert weights == pytest.approx(
         {"performance": 1 / 5.5, "precision": 1 / 5.5, "cost": 3 / 5.5, "carbon": 0.5 / 5.5}
     )
@@ -31,7 +37,7 @@ def test_direct_priorities_are_divided_by_their_sum() -> None:
 
 
 def test_direct_priorities_without_carbon_give_it_zero() -> None:
-    result = priorities.priorities(_direct(performance=2, precision=1, cost=1))
+    result = priorities.priorities(_direct(performance=2, precision=1, cost=1), cr_threshold=CR)
     assert result.method == "direct"
     assert result.weights == {"performance": 0.5, "precision": 0.25, "cost": 0.25, "carbon": 0.0}
     assert result.consistency_ratio is None and result.warning is None
@@ -40,7 +46,9 @@ def test_direct_priorities_without_carbon_give_it_zero() -> None:
 
 def test_direct_priorities_all_zero_are_refused() -> None:
     with pytest.raises(ParamsError) as caught:
-        priorities.priorities(_direct(performance=0, precision=0, cost=0), file="acme.yaml")
+        priorities.priorities(
+            _direct(performance=0, precision=0, cost=0), file="acme.yaml", cr_threshold=CR
+        )
     assert str(caught.value).startswith("acme.yaml: critical_performance.priorities: ")
     assert "all zero" in str(caught.value)
 
@@ -53,7 +61,8 @@ def test_ahp_consistent_three_criteria_by_hand() -> None:
     # Every column is proportional to (1, 1, 3), so the principal eigenvector is (1, 1, 3) / 5 =
     # (0.2, 0.2, 0.6) with eigenvalue λmax = 1 + 1 + 1/3 * 3 = 3 = n: CI = (3 - 3) / 2 = 0, CR = 0.
     result = priorities.priorities(
-        _pairwise(cost_vs_performance=3, cost_vs_precision=3, precision_vs_performance=1)
+        _pairwise(cost_vs_performance=3, cost_vs_precision=3, precision_vs_performance=1),
+        cr_threshold=CR,
     )
     assert result.method == "ahp"
     assert result.weights == pytest.approx(
@@ -72,7 +81,8 @@ def test_ahp_inconsistent_cycle_warns() -> None:
     # Each row sums to 1 + 3 + 1/3, so (1, 1, 1) is the principal eigenvector: equal weights, and
     # λmax = 13/3; CI = (13/3 - 3) / 2 = 2/3; CR = CI / RI(3) = 0.6667 / 0.5799 ≈ 1.15 > 0.1.
     result = priorities.priorities(
-        _pairwise(performance_vs_precision=3, precision_vs_cost=3, cost_vs_performance=3)
+        _pairwise(performance_vs_precision=3, precision_vs_cost=3, cost_vs_performance=3),
+        cr_threshold=CR,
     )
     assert result.weights["performance"] == pytest.approx(1 / 3)
     assert result.weights["cost"] == pytest.approx(1 / 3)
@@ -102,7 +112,8 @@ def test_ahp_four_criteria_with_carbon() -> None:
             cost_vs_precision=2,
             precision_vs_carbon=2,
             cost_vs_carbon=4,
-        )
+        ),
+        cr_threshold=CR,
     )
     assert result.weights == pytest.approx(
         {"performance": 0.125, "precision": 0.25, "cost": 0.5, "carbon": 0.125}
@@ -113,7 +124,8 @@ def test_ahp_four_criteria_with_carbon() -> None:
 def test_ahp_accepts_judgements_between_saaty_integers() -> None:
     # pymcdm's own validator knows only 1..9 and their inverses; 2.5 is a fair judgement too.
     result = priorities.ahp(
-        {"cost_vs_performance": 2.5, "cost_vs_precision": 2.5, "precision_vs_performance": 1}
+        {"cost_vs_performance": 2.5, "cost_vs_precision": 2.5, "precision_vs_performance": 1},
+        cr_threshold=CR,
     )
     # columns proportional to (1, 1, 2.5): weights (1, 1, 2.5) / 4.5
     assert result.weights["cost"] == pytest.approx(2.5 / 4.5)
@@ -122,7 +134,9 @@ def test_ahp_accepts_judgements_between_saaty_integers() -> None:
 
 def test_missing_pair_is_named() -> None:
     with pytest.raises(ParamsError) as caught:
-        priorities.ahp({"cost_vs_performance": 3, "cost_vs_precision": 3}, file="acme.yaml")
+        priorities.ahp(
+            {"cost_vs_performance": 3, "cost_vs_precision": 3}, file="acme.yaml", cr_threshold=CR
+        )
     (problem,) = caught.value.problems
     assert problem.key_path == "critical_performance.pairwise"
     assert "missing judgement performance_vs_precision (or precision_vs_performance)" in (
@@ -162,7 +176,7 @@ def test_pair_given_both_ways_or_misspelt() -> None:
 
 def test_lawfirm_example_is_precision_first_and_consistent() -> None:
     client = params.load(CLIENTS / "example-lawfirm.yaml")
-    result = priorities.priorities(client.critical_performance)
+    result = priorities.priorities(client.critical_performance, cr_threshold=CR)
     assert result.method == "ahp"
     assert max(result.weights, key=result.weights.get) == "precision"
     assert result.consistency_ratio < 0.1 and result.warning is None
@@ -172,7 +186,7 @@ def test_lawfirm_example_is_precision_first_and_consistent() -> None:
 
 def test_retail_example_weights() -> None:
     client = params.load(CLIENTS / "example-retail.yaml")
-    weights = priorities.normalised_weights(client.critical_performance)
+    weights = priorities.normalised_weights(client.critical_performance, cr_threshold=CR)
     assert weights["cost"] == pytest.approx(3 / 5.5)
     assert weights["carbon"] == pytest.approx(0.5 / 5.5)
 

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from llmdecide import configurations as conf
-from llmdecide import priorities as prio
 from llmdecide import scoring
 
 
@@ -261,7 +260,7 @@ def plan(
     space = conf.space(client, cat)
     feasible_ids = set(frame.loc[frame["feasible"].astype(bool), "config_id"])
     cands = [c for c in space.candidates if c.hosting == "api" or c.config_id in feasible_ids]
-    weights = dict(prio.priorities(client.critical_performance, file=inputs.display_path).weights)
+    weights = dict(inputs.priorities.weights)
     given_limits = {k: v for k, v in limits.items() if v}
     method = dict(cat.method)
     phases = [p.model_dump() for p in given]

@@ -18,7 +18,6 @@ from llmdecide.errors import ParamsError, Problem, did_you_mean
 
 CRITERIA: tuple[str, ...] = ("performance", "precision", "cost", "carbon")
 BASE_CRITERIA: tuple[str, ...] = ("performance", "precision", "cost")
-DEFAULT_CR_THRESHOLD = 0.1
 PAIRWISE_KEY = "critical_performance.pairwise"
 UNNAMED = "client params"  # the file name in messages when the caller gives none
 JUDGEMENT_MIN = 0.11  # 1/9, also when written 0.111 or 0.11
@@ -127,7 +126,7 @@ def pairwise_matrix(
 def ahp(
     pairwise: Mapping[str, float],
     *,
-    cr_threshold: float = DEFAULT_CR_THRESHOLD,
+    cr_threshold: float,
     file: str = UNNAMED,
 ) -> Priorities:
     """AHP weights (principal eigenvector, pymcdm) and consistency ratio of pairwise judgements."""
@@ -209,7 +208,7 @@ def _as_mapping(section: Any) -> dict[str, Any] | None:
 def priorities(
     critical_performance: Any,
     *,
-    cr_threshold: float = DEFAULT_CR_THRESHOLD,
+    cr_threshold: float,
     file: str = UNNAMED,
 ) -> Priorities:
     """The client's priorities: direct when ``priorities`` is given, else AHP from ``pairwise``."""
@@ -228,8 +227,6 @@ def priorities(
     return ahp(pairwise, cr_threshold=cr_threshold, file=file)
 
 
-def normalised_weights(
-    critical_performance: Any, *, cr_threshold: float = DEFAULT_CR_THRESHOLD
-) -> dict[str, float]:
+def normalised_weights(critical_performance: Any, *, cr_threshold: float) -> dict[str, float]:
     """Weights keyed performance, precision, cost, carbon, summing to 1 (carbon 0 if absent)."""
     return dict(priorities(critical_performance, cr_threshold=cr_threshold).weights)

@@ -87,6 +87,16 @@ class Inputs:
         return plausibility.warnings_for(self.client, self.catalog, self.display_path)
 
     @cached_property
+    def priorities(self) -> prio.Priorities:
+        """The client's priorities (direct, or AHP judged against the catalog's
+        ``method.ahp_consistency_threshold``, Saaty's 0.1)."""
+        return prio.priorities(
+            self.client.critical_performance,
+            cr_threshold=float(self.catalog.method["ahp_consistency_threshold"]),
+            file=self.display_path,
+        )
+
+    @cached_property
     def tco_warnings(self) -> list[str]:
         """Legal but likely wrong cost-of-ownership inputs (``params.tco_warnings``): what
         ``llmdecide validate`` and ``llmdecide run`` both print, word for word."""
@@ -252,8 +262,7 @@ def critical_performance(params_path: Path | str, output_dir: Path | str) -> Cri
     """Notebook 01: the limits and priorities (direct or AHP) of the client, and the usage."""
     inputs = load_inputs(params_path)
     client = inputs.client
-    # Saaty's 0.1 consistency threshold (SPEC §1.1) is priorities.DEFAULT_CR_THRESHOLD.
-    p = prio.priorities(client.critical_performance, file=inputs.display_path)
+    p = inputs.priorities
     data = {
         "limits": limits_of(client),
         "priorities": dict(p.weights),
@@ -349,7 +358,7 @@ def _scored(inputs: Inputs, intensity: Mapping[str, float]) -> tuple[Any, Any, p
         measured_usage=inputs.usage_measured is not None,
         candidates=space.candidates,
     )
-    weights = dict(prio.priorities(client.critical_performance, file=inputs.display_path).weights)
+    weights = dict(inputs.priorities.weights)
     limits = limits_of(client)
     method = dict(cat.method)
     scored = scoring.run(
@@ -521,7 +530,7 @@ def calibration_section(
         measured_usage=inputs.usage_measured is not None,
         candidates=candidates,
     )
-    weights = dict(prio.priorities(client.critical_performance, file=inputs.display_path).weights)
+    weights = dict(inputs.priorities.weights)
     limits = limits_of(client)
     scored = scoring.run(
         frame,
