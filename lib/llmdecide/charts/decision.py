@@ -140,7 +140,7 @@ def _weight_bars(
     priorities: Mapping[str, Any],
     language: str,
     currency: str,
-) -> alt.LayerChart:
+) -> alt.LayerChart | alt.FacetChart:
     """The weights of all four criteria as bars, each with its limit in the tooltip."""
     rows: list[dict[str, Any]] = []
     for pillar in PILLARS:
