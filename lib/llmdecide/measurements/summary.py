@@ -53,8 +53,18 @@ def window_rate_quantile_rps(t: np.ndarray, window_s: float, quantile: float) ->
 
 
 def _cv2(values: np.ndarray) -> float:
+    """Variance / mean² (0 when the mean is 0). When mean² or the variance under- or overflows
+    (token counts below ~1e-154 or above ~1e154), the same ratio of the values scaled by their
+    largest, which it does not change."""
     mean = float(values.mean())
-    return float(values.var() / (mean * mean)) if mean > 0 else 0.0
+    if not mean > 0:
+        return 0.0
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        cv2 = float(values.var() / (mean * mean))
+    if math.isfinite(cv2):
+        return cv2
+    scaled = values / float(values.max())
+    return float(scaled.var() / scaled.mean() ** 2)
 
 
 def _requests_by_hour(t: np.ndarray) -> np.ndarray:
