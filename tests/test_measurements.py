@@ -213,6 +213,16 @@ def test_the_token_distribution_gives_the_p95_and_the_spread(tmp_path):
     }
 
 
+@pytest.mark.parametrize("scale", [1.0, 1e-200, 1e200])
+def test_the_spread_survives_token_counts_whose_square_underflows_or_overflows(tmp_path, scale):
+    # outputs 0 and x: mean x/2, variance ((x/2)² + (x/2)²) / 2 = x²/4 → cv² = 1 for every x,
+    # also where (x/2)² underflows to 0 (x = 1e-200) or overflows to inf (x = 1e200)
+    rows = [(EPOCH_0900, 10, 0.0), (EPOCH_0900 + 60, 10, scale)]
+    spread = read(write_csv(tmp_path / "u.csv", rows, COLUMNS[:3])).token_distribution()
+    assert spread["output_tokens_cv2"] == pytest.approx(1.0)
+    assert spread["input_tokens_cv2"] == 0.0  # 10 and 10: no spread
+
+
 def test_a_log_whose_timestamps_lie_years_apart_counts_its_empty_minutes(tmp_path):
     # two requests 30 years apart: ~15.8 M minutes, 2 non-empty; counted, not built
     rows = [(EPOCH_0900, 10, 1), (EPOCH_0900 + 30 * 365 * 86400.0, 10, 1)]

@@ -1,0 +1,117 @@
+"""A chart as the report needs it: the Vega-Lite spec and vega-embed options for the HTML, static
+SVG through vl-convert for the PDF, both in the locale the chart records in ``usermeta``.
+
+:func:`svg_request` gives plain JSON-able arguments, so the report's helper process
+(:mod:`llmdecide.report.svg`) can draw them; :func:`convert_request` draws one here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import altair as alt
+import vl_convert as vlc
+
+from llmdecide import i18n
+
+
+def _meta(spec: Mapping[str, Any]) -> tuple[str, str]:
+    meta = (spec.get("usermeta") or {}).get("llmdecide") or {}
+    return str(meta.get("language") or "en"), str(meta.get("currency") or "EUR")
+
+
+@lru_cache(maxsize=8)
+def _format_locale(language: str, currency: str) -> tuple[tuple[str, Any], ...]:
+    base = {"fr": "fr-FR", "en": "en-GB"}[i18n.check_language(language)]
+    locale = dict(vlc.get_format_locale(base))  # type: ignore[arg-type]  # fr-FR / en-GB
+    if language == "fr":
+        locale["thousands"] = i18n.NNBSP  # as Babel writes it in the text
+    locale["currency"] = list(i18n.currency_affixes(currency, language))
+    return tuple(locale.items())
+
+
+def format_locale(language: str, currency: str) -> dict[str, Any]:
+    """The d3-format locale of a language with the client's currency (for vega-embed and SVG)."""
+    return dict(_format_locale(language, currency))
+
+
+@lru_cache(maxsize=2)
+def time_format_locale(language: str) -> dict[str, Any]:
+    tag = {"fr": "fr-FR", "en": "en-GB"}[language]
+    return dict(vlc.get_time_format_locale(tag))  # type: ignore[arg-type]  # a known locale
+
+
+def vegalite_version() -> str:
+    """The Vega-Lite version Altair writes (``6.4``), for vl-convert."""
+    return ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
+
+
+def to_html_spec(chart: Any) -> dict[str, Any]:
+    """The Vega-Lite spec of a chart (a plain dict, JSON-ready) for vega-embed."""
+    return chart.to_dict(validate=False) if hasattr(chart, "to_dict") else dict(chart)
+
+
+def embed_options(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """vega-embed options for a spec: SVG renderer, no action menu, the spec's locale."""
+    language, currency = _meta(spec)
+    return {
+        "renderer": "svg",
+        "actions": False,
+        "formatLocale": format_locale(language, currency),
+        "timeFormatLocale": time_format_locale(language),
+    }
+
+
+def svg_request(chart: Any) -> dict[str, Any]:
+    """Everything vl-convert needs to draw a chart as SVG, as plain JSON-able arguments of
+    ``vl_convert.vegalite_to_svg`` (so another process can do the conversion)."""
+    spec = to_html_spec(chart)
+    language, currency = _meta(spec)
+    return {
+        "vl_spec": spec,
+        "vl_version": vegalite_version(),
+        "format_locale": format_locale(language, currency),
+        "time_format_locale": time_format_locale(language),
+    }
+
+
+def finish_svg(svg: str) -> str:
+    """vl-convert's SVG without the elements that draw nothing."""
+    return _NO_OP.sub("", svg)
+
+
+def font_directory() -> Path:
+    """The fonts the PDF embeds; vl-convert measures chart text with them."""
+    return i18n.TEMPLATES_DIR / "static" / "fonts"
+
+
+def convert_request(request: Mapping[str, Any]) -> str:
+    """Draw an :func:`svg_request` with vl-convert in this process."""
+
+    _register_fonts()
+    return finish_svg(vlc.vegalite_to_svg(**request))
+
+
+def to_svg(chart: Any) -> str:
+    """Static SVG of a chart (vl-convert, in the chart's locale), for the PDF."""
+    return convert_request(svg_request(chart))
+
+
+# Elements Vega writes that draw nothing (empty axis backgrounds, hidden foregrounds): a third of
+# the nodes of a chart, and every node costs time when WeasyPrint paints the PDF.
+_NO_OP = re.compile(
+    r'<path class="(?:background|foreground)" aria-hidden="true" '
+    r'd="(?:M0,0h0v0h0Z)?"(?: pointer-events="none")?(?: display="none")?/>'
+)
+
+
+@lru_cache(maxsize=1)
+def _register_fonts() -> None:
+    """Let vl-convert measure text with the PDF's font (DejaVu Sans) so labels fit."""
+
+    if font_directory().is_dir():
+        vlc.register_font_directory(str(font_directory()))
