@@ -321,6 +321,7 @@ def evaluate_many(
     """Every candidate at one scenario: one row each, in their order (USD, before conversion).
     ``cands`` as ``Rows``: their columns are read once for every scenario. ``columns``: only
     those (of the ones computed) in the table."""
+    # pandas (~0.3 s): notebook 01 imports this module (via calibration) but never evaluates
     import pandas as pd
 
     rows = self_hosted.Rows.of(cands)
