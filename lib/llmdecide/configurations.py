@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
 from llmdecide.estimators import cost
 from llmdecide.evaluation import self_hosted
@@ -36,12 +37,8 @@ from llmdecide.evaluation.context import (
 from llmdecide.evaluation.hosting import api as api_hosting
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from llmdecide.catalog import Catalog
     from llmdecide.params import ClientParams
-
-import pandas as pd
 
 from llmdecide.columns import (
     CHOICE_TABLES,
@@ -321,8 +318,6 @@ def evaluate_many(
     """Every candidate at one scenario: one row each, in their order (USD, before conversion).
     ``cands`` as ``Rows``: their columns are read once for every scenario. ``columns``: only
     those (of the ones computed) in the table."""
-    # pandas (~0.3 s): notebook 01 imports this module (via calibration) but never evaluates
-    import pandas as pd
 
     rows = self_hosted.Rows.of(cands)
     cands = rows.cands

@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+import pandas as pd
+
 
 @dataclass(frozen=True)
 class Estimate:
@@ -82,8 +84,6 @@ class Estimate:
     @classmethod
     def of(cls, row: Mapping[str, Any]) -> Estimate:
         """The estimate in a row of the configurations table (missing or n/a cells: NaN, "")."""
-        # pandas (~0.3 s): only reading a table row needs it, not building an Estimate
-        import pandas as pd
 
         values: dict[str, Any] = {}
         for f in fields(cls):
