@@ -64,8 +64,8 @@ def test_api_configuration_by_hand(ctx: conf.Context) -> None:
         provider_id="openai",
         genai_request_timestamp=ctx.prices_as_of,
     )
-    days = cat.assumption("days_per_month").value.value  # 30.4
-    # monthly = price × 40 000 × 30.4 / 1.1172 USD per EUR
+    days = cat.assumption("hours_per_month").value.value / 24  # 730 h / 24 = 30.4167
+    # monthly = price × 40 000 × 30.4167 / 1.1172 USD per EUR
     expected = float(price.total_price) * 40_000 * days / cat.usd_per("EUR")
     assert row["cost_api"] == pytest.approx(expected)
     # staff: 0.2 FTE of integration upkeep × 11 800 USD per FTE-month / 1.1172 = 2 112 EUR
@@ -99,8 +99,8 @@ def test_cloud_configuration_by_hand(ctx: conf.Context) -> None:
     assert r >= 1 and r == int(r)
     # the example keeps one spare replica (operations.availability.spare_replicas: 1)
     assert row["replicas"] == r + 1
-    # GPU-hours: 1 GPU × ((r + 1 spare) × 16 h + (1 always-on + 1 spare) × 8 h) × 30.4 days
-    days = cat.assumption("days_per_month").value.value
+    # GPU-hours: 1 GPU × ((r + 1 spare) × 16 h + (1 always-on + 1 spare) × 8 h) × 30.4167 days
+    days = cat.assumption("hours_per_month").value.value / 24
     hours = 1 * ((r + 1) * 16 + (1 + 1) * 8) * days
     assert row["gpu_hours_per_month"] == pytest.approx(hours)
     # the cheapest USA offer (per GPU-hour), converted to EUR; no USA H100 offer publishes a
@@ -136,8 +136,8 @@ def test_on_premise_configuration_by_hand(ctx: conf.Context) -> None:
     assert row["cost_energy"] == pytest.approx(row["energy_kwh_per_month"] * price / eur)
     parts = ("cost_capex", "cost_operations", "cost_energy", "cost_rag", "cost_staff")
     assert row["monthly_cost"] == pytest.approx(sum(row[p] for p in parts))
-    # owned GPUs are on all day: at least idle power × 24 h × 30.4 days × PUE
-    idle_kwh = gpus * cat.gpus["H100-SXM"].idle_w * 24 * 30.4 * cat.pue("FRA") / 1000
+    # owned GPUs are on all day: at least idle power × 730 h × PUE
+    idle_kwh = gpus * cat.gpus["H100-SXM"].idle_w * 730 * cat.pue("FRA") / 1000
     assert row["energy_kwh_per_month"] >= idle_kwh
 
 

@@ -24,7 +24,7 @@ from llmdecide.evaluation.hosting import cloud, fleet, on_premise, tco
 ROOT = Path(__file__).resolve().parents[1]
 RETAIL = ROOT / "params" / "clients" / "example-retail.yaml"
 LAWFIRM = ROOT / "params" / "clients" / "example-lawfirm.yaml"
-DAYS = 30.4  # days_per_month
+DAYS = 730 / 24  # days per month: the catalog's hours_per_month (730) / 24 = 30.4167
 EUR = 1.1172  # USD per EUR (catalog: ECB 2026-10-30)
 
 CLOUD_L40S = conf.Candidate(
@@ -91,27 +91,27 @@ def test_running_profile_adds_spares_at_every_hour_and_each_site() -> None:
     }
     peak, peak_h, base, base_h = fleet.running_profile(f, 1, 2)
     assert (peak[0], peak_h[0], base[0], base_h[0]) == (16, 16, 8, 8)
-    # GPU-hours: (16 × 16 + 8 × 8) × 30.4 = 320 × 30.4 = 9 728
-    assert fleet.gpu_hours_per_month(f, 1, 2)[0] == pytest.approx(9728.0)
-    # without availability: 2 × (3 × 16 + 1 × 8) × 30.4 = 112 × 30.4 = 3 404.8
-    assert fleet.gpu_hours_per_month(f)[0] == pytest.approx(3404.8)
+    # GPU-hours: (16 × 16 + 8 × 8) × 730/24 = 320 × 30.4167 = 9 733.33
+    assert fleet.gpu_hours_per_month(f, 1, 2)[0] == pytest.approx(9733.333, rel=1e-6)
+    # without availability: 2 × (3 × 16 + 1 × 8) × 730/24 = 112 × 30.4167 = 3 406.67
+    assert fleet.gpu_hours_per_month(f)[0] == pytest.approx(3406.667, rel=1e-6)
 
 
 def test_cheapest_commitment_by_hand() -> None:
     # 4 GPUs for 16 h a day, 2 GPUs for 8 h; on demand 0.87, 1-year 0.66506 USD per GPU-hour;
-    # a month of 30.4 days: 729.6 h
+    # a month of 730 h (30.4167 days)
     hours = 24 * DAYS
     peak_h, base_h = 16 * DAYS, 8 * DAYS
     prices = {"on_demand": np.array([0.87]), "1y": np.array([0.66506])}
     value, which = cloud.cheapest_commitment(
         prices, np.array([4.0]), peak_h, np.array([2.0]), base_h, hours
     )
-    # on demand: 0.87 × (4 × 16 + 2 × 8) × 30.4 = 0.87 × 2 432 = 2 115.84
-    # 1y on the base 2 GPUs: 2 × 729.6 × 0.66506 = 970.46 + 0.87 × 2 × 16 × 30.4 = 846.34
-    #   → 1 816.79
-    # 1y on all 4 GPUs: 4 × 729.6 × 0.66506 = 1 940.91
+    # on demand: 0.87 × (4 × 16 + 2 × 8) × 30.4167 = 0.87 × 2 433.33 = 2 117.00
+    # 1y on the base 2 GPUs: 2 × 730 × 0.66506 = 970.99 + 0.87 × 2 × 16 × 30.4167 = 846.80
+    #   → 1 817.79
+    # 1y on all 4 GPUs: 4 × 730 × 0.66506 = 1 941.98
     assert which[0] == "1y"
-    assert value[0] == pytest.approx(2 * 729.6 * 0.66506 + 0.87 * 2 * 16 * 30.4)
+    assert value[0] == pytest.approx(2 * 730 * 0.66506 + 0.87 * 2 * 16 * 730 / 24)
     # no commitment price published: on demand
     value, which = cloud.cheapest_commitment(
         {"on_demand": np.array([0.87]), "1y": np.array([math.nan])},
@@ -121,7 +121,7 @@ def test_cheapest_commitment_by_hand() -> None:
         base_h,
         hours,
     )
-    assert which[0] == "on_demand" and value[0] == pytest.approx(2115.84)
+    assert which[0] == "on_demand" and value[0] == pytest.approx(2117.0)  # 0.87 × 2 433.33
 
 
 @settings(max_examples=200, deadline=None)
@@ -195,16 +195,16 @@ def test_cloud_tco_by_hand(tmp_path: Path) -> None:
     assert r >= 1
     # replicas shown: (r + 1 spare) × 2 sites; GPUs the same (1 per replica)
     assert row["replicas"] == (r + 1) * 2 == row["gpus_total"]
-    # running GPUs: (r + 1) × 2 for 16 h, (1 + 1) × 2 = 4 for 8 h, over 30.4 days
+    # running GPUs: (r + 1) × 2 for 16 h, (1 + 1) × 2 = 4 for 8 h, over 730 h / 24 = 30.4167 days
     peak, base = (r + 1) * 2, 4
     assert row["gpu_hours_per_month"] == pytest.approx((peak * 16 + base * 8) * DAYS)
     # prices in USD: on demand 1.55; 1-year 1.00 EUR × 1.1172 = 1.1172. Cheapest of: on demand;
-    # 1y on the base 4 GPUs (each paid 729.6 h a month) + the rest on demand; 1y on all the
+    # 1y on the base 4 GPUs (each paid 730 h a month) + the rest on demand; 1y on all the
     # peak GPUs
     od, one = 1.55, 1.1172
     options = {
         "on_demand": od * (peak * 16 + base * 8) * DAYS,
-        "1y": min(base * 729.6 * one + od * (peak - base) * 16 * DAYS, peak * 729.6 * one),
+        "1y": min(base * 730 * one + od * (peak - base) * 16 * DAYS, peak * 730 * one),
     }
     term = min(options, key=options.get)
     assert row["cloud_commitment"] == term == "1y"

@@ -128,7 +128,7 @@ def test_reasoning_tokens_are_billed_as_output_and_waited_for() -> None:
             genai_request_timestamp=as_of,
         ).total_price
     )
-    requests = 40_000 * ctx.catalog.assumption("days_per_month").value.value
+    requests = 40_000 * ctx.catalog.assumption("hours_per_month").value.value / 24
     assert low["cost_api"] - none["cost_api"] == pytest.approx(extra * requests / ctx.usd_per_unit)
 
 

@@ -42,7 +42,6 @@ REQUIRED: dict[str, tuple[str, ...]] = {
         "embedding_usd_per_million_tokens",
         "pue_default",
         "hours_per_month",
-        "days_per_month",
         "kv_memory_headroom",
         "queueing_factor",
         "setup_cost_self_hosted_usd",

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from llmdecide.units import HOURS_PER_DAY
+
 if TYPE_CHECKING:
     from llmdecide.catalog import Catalog
     from llmdecide.params import ClientParams
@@ -96,7 +98,9 @@ class Context:
 
     @property
     def days_per_month(self) -> float:
-        return self.assumption("days_per_month", VALUE, "low")
+        """Days in a month: the catalog's ``hours_per_month`` (730, the cloud price pages'
+        convention) / 24 — one value for the month, never a second figure."""
+        return self.assumption("hours_per_month", VALUE, "low") / HOURS_PER_DAY
 
 
 def make_context(
