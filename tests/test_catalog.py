@@ -1,4 +1,4 @@
-"""The catalog contract (SPEC §3): every record sourced, names the params files use, ids that the
+"""The catalog contract (docs/catalog.md): every record sourced, names the params files use, ids that the
 pinned genai-prices and EcoLogits packages resolve, clear errors on bad data."""
 
 from __future__ import annotations

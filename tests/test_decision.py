@@ -1,4 +1,4 @@
-"""The version-2 decision (SPEC §1.4, issue 15): a robust recommendation or a plainly fragile one,
+"""The version-2 decision (docs/method.md §9, issue 15): a robust recommendation or a plainly fragile one,
 a runner-up that is another design, the limits' sensitivity, the what-if data, and their report
 sections in both languages."""
 

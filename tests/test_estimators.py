@@ -1,4 +1,4 @@
-"""Estimators (SPEC §1.3): hand-computed values, edge cases and monotonicity over grids.
+"""Estimators (docs/method.md): hand-computed values, edge cases and monotonicity over grids.
 
 Every expected figure is worked out by hand in the comment beside it, from catalog-like inputs
 (llama-3.1-8b: 8.03 B parameters, 32 layers, 8 KV heads, head dim 128; llama-3.1-70b: 70.55 B,

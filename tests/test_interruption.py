@@ -1,4 +1,4 @@
-"""A run killed with SIGKILL at any moment leaves the previous report intact (SPEC §4).
+"""A run killed with SIGKILL at any moment leaves the previous report intact (docs/outputs.md).
 
 Each test copies a published report (the shared reference run) into its own reports folder, starts
 ``llmdecide run`` as a subprocess in its own session, kills the session with SIGKILL at a moment

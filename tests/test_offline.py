@@ -7,7 +7,7 @@ falls back to ``tests/_netguard.py`` alone. The guard is installed in both cases
 every attempt to reach a non-loopback address, so an attempt that a library would swallow is seen.
 The Vega bundle cache is emptied for that run, so it is built offline too.
 
-Also here (SPEC §4 "byte-identical"): results.json and configurations.csv hold no timestamp, run id,
+Also here (docs/outputs.md "byte-identical"): results.json and configurations.csv hold no timestamp, run id,
 machine name or build path.
 """
 

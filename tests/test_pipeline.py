@@ -1,5 +1,5 @@
 """End to end: both example clients through the real pipeline (papermill, codecarbon offline,
-WeasyPrint), the SPEC §4 files, determinism, history and "what changed", re-render."""
+WeasyPrint), the docs/outputs.md files, determinism, history and "what changed", re-render."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ RECOMMENDATION_KEYS = {
     "output_format",
     "deployment_mode",
 }
-"""SPEC §4's keys; version 2 adds the KV-cache precision, reasoning effort and prompt caching."""
+"""docs/outputs.md's keys; version 2 adds the KV-cache precision, reasoning effort and prompt caching."""
 RECOMMENDATION_KEYS_V2 = {"kv_cache", "reasoning_effort", "prompt_caching"}
 ESTIMATE_KEYS = {
     "p95_latency_s",

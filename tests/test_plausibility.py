@@ -1,4 +1,4 @@
-"""Plausibility warnings (lib/llmdecide/plausibility.py, SPEC §2.1): each one triggered by a
+"""Plausibility warnings (lib/llmdecide/plausibility.py, docs/params.md): each one triggered by a
 hand-made params file, none for the example clients, printed by the CLI without changing the exit
 status, shown on the report's first page in both languages."""
 

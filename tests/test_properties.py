@@ -47,7 +47,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 VALID = yaml.safe_load((HERE / "bad_inputs" / "_valid" / "params.yaml").read_text("utf-8"))
 VALID.pop("measurements")  # its files are tested by the usage-log property
-VALID_V2 = copy.deepcopy(VALID)  # with the optional keys of SPEC §2.1 (version 2)
+VALID_V2 = copy.deepcopy(VALID)  # with the optional keys of docs/params.md
 VALID_V2["critical_performance"]["extra_limits"] = {"tpot_p95_ms": 200}
 VALID_V2["usage"]["cached_prefix_tokens"] = 100
 VALID_V2["options"].update(

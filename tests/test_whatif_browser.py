@@ -1,4 +1,4 @@
-"""The HTML what-if in a real browser (SPEC §1.4 DOM contract, issue 15).
+"""The HTML what-if in a real browser (docs/outputs.md what-if DOM contract, issue 15).
 
 Debian's chromium (/usr/bin/chromium, never a downloaded browser: ``playwright install`` is not
 called) is driven by Playwright for Python. The page is a real render of the report

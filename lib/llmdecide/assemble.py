@@ -1,4 +1,4 @@
-"""From the notebooks' stage outputs to ``results.json`` (SPEC §4) and the report context.
+"""From the notebooks' stage outputs to ``results.json`` (docs/outputs.md) and the report context.
 
 ``results.json`` holds only what the inputs determine (sorted keys, no timestamps, no machine
 data): the same inputs give byte-identical files. What varies from run to run (date, run id, the
@@ -68,7 +68,7 @@ def build_results(
     client: Mapping[str, Any] | None = None,
     to_evaluate: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The SPEC §4 ``results.json`` (plus the client's name, language and currency, which the
+    """The docs/outputs.md ``results.json`` (plus the client's name, language and currency, which the
     portfolio page reads). ``to_evaluate``: the evaluation plan (:func:`evaluation_plan`)."""
     return {
         "to_evaluate": list(to_evaluate or []),
@@ -79,13 +79,13 @@ def build_results(
         "estimates": choices["estimates"],
         "feasible": choices["feasible"],
         "runner_up": choices["runner_up"],
-        # version 2 (SPEC §1.4, §4): the robust decision and the limits' sensitivity
+        # version 2 (docs/method.md §9, docs/outputs.md): the robust decision and the limits' sensitivity
         "fragile": choices.get("fragile", False),
         "most_robust": choices.get("most_robust"),
         "min_probability_meets_limits": choices.get("min_probability_meets_limits"),
         "variants": choices.get("variants", []),
         "limit_sensitivity": choices.get("limit_sensitivity", []),
-        # issue 15 items 5-7: the pilot plan, the risk questions, the phases (SPEC §4)
+        # issue 15 items 5-7: the pilot plan, the risk questions, the phases (docs/outputs.md)
         **plans_of(choices),
         "limits": critical["limits"],
         "priorities": critical["priorities"],
@@ -123,7 +123,7 @@ PHASE_KEYS = (
 
 def plans_of(choices: Mapping[str, Any]) -> dict[str, Any]:
     """``pilot_plan``, ``risks``, and — when the params give phases — ``phases`` (one entry per
-    phase, SPEC §4) and ``phase_path`` (switches, path cost, cost of staying on one design)."""
+    phase, docs/outputs.md) and ``phase_path`` (switches, path cost, cost of staying on one design)."""
     out: dict[str, Any] = {
         "pilot_plan": choices.get("pilot_plan"),
         "risks": choices.get("risks"),
@@ -288,7 +288,7 @@ def write_results(
             frame, critical.get("limits"), float(cat.method_record.evaluation_confidence)
         ),
     )
-    if choices.get("calibration") is not None:  # SPEC §4: when a pilot is declared
+    if choices.get("calibration") is not None:  # docs/outputs.md: when a pilot is declared
         out["calibration"] = choices["calibration"]
     results.write_json(build / RESULTS_FILE, out)
 

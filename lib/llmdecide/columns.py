@@ -1,4 +1,4 @@
-"""The columns of configurations.csv (SPEC §4): the choices, the criteria, the cost parts.
+"""The columns of configurations.csv (docs/outputs.md): the choices, the criteria, the cost parts.
 
 A module of names only (no numpy, no pandas): the runner, the stages and the report import it
 without paying for the evaluation's imports.
@@ -31,7 +31,7 @@ CHOICES = (
     "deployment_mode",
 )
 CHOICE_TABLES = tuple(c for c in CHOICES if c != "replicas")
-"""The choices with options of their own (per-choice tables; SPEC §1.2 with infrastructure split
+"""The choices with options of their own (per-choice tables; docs/method.md §1 with infrastructure split
 into region, GPU and GPUs per replica, optimisation into weights and KV cache); ``CHOICES`` adds
 the replicas the sizing search decides."""
 SPEC_COLUMNS = (

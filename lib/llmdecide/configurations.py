@@ -5,7 +5,7 @@ tensor-parallel degree and the KV-cache precision as choices) and the options ex
 constraint, each with its reason. ``evaluate(...)`` runs the chain of ``evaluation/`` over every
 candidate under three scenarios of the uncertain inputs — the catalog's ``value``, the end of every
 range that favours the client (optimistic) and the other end (pessimistic); the sizing (batch cap,
-replicas) is chosen in the value scenario and kept in the others — and returns the SPEC §4 table
+replicas) is chosen in the value scenario and kept in the others — and returns the docs/outputs.md table
 with ``_low``/``_high`` columns for the Monte Carlo.
 
 Money is computed in USD (the catalog's unit) and converted once to the client's currency.
@@ -424,7 +424,7 @@ def evaluate(
     measured_usage: bool = False,
     candidates: Iterable[Candidate] | None = None,
 ) -> pd.DataFrame:
-    """Every candidate under the three scenarios → the SPEC §4 table (+ extras, ``_low``/``_high``).
+    """Every candidate under the three scenarios → the docs/outputs.md table (+ extras, ``_low``/``_high``).
 
     Rows a sizing rule rules out stay in the table with ``excluded_because`` set (the scoring
     rejects them with that reason). Money is in the client's currency.

@@ -1,4 +1,4 @@
-"""Plausibility warnings: values a params file may hold but that are likely mistakes (SPEC §2.1).
+"""Plausibility warnings: values a params file may hold but that are likely mistakes (docs/params.md).
 
 They are not errors: the run goes on with the values as given, the CLI prints each warning in
 yellow (``llmdecide validate`` and ``run``, exit status unchanged) and the report shows them on its

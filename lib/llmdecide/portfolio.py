@@ -1,6 +1,6 @@
 """The portfolio page ``reports/index.html``: one row per client, sortable, self-contained.
 
-Each row comes from a client's published ``results.json`` (SPEC §4) and ``run.json``, plus the
+Each row comes from a client's published ``results.json`` (docs/outputs.md) and ``run.json``, plus the
 status of the last batch when the caller has one (``BatchStatus``): a client that failed in the
 batch but has a previous report keeps its row, marked with the failure. The page has inline CSS
 and a few lines of inline JavaScript to sort by a column; it loads nothing from the network.

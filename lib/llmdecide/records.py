@@ -86,7 +86,7 @@ def _labelled(row: Mapping[str, Any] | None, labels: Mapping[str, str]) -> dict[
 
 
 def decision_data(scored: Any, labels: Mapping[str, str]) -> dict[str, Any]:
-    """The version-2 decision keys (SPEC §1.4, §4): ``fragile``, ``most_robust``,
+    """The version-2 decision keys (docs/method.md §9, docs/outputs.md): ``fragile``, ``most_robust``,
     ``min_probability_meets_limits``, ``variants``, ``limit_sensitivity`` (moves labelled, with
     the winner's monthly and set-up costs) and ``whatif`` (the data the HTML what-if embeds)."""
     rec = scored.recommendation

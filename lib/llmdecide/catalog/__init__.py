@@ -1,4 +1,4 @@
-"""The catalog (SPEC §3): validated records read from ``params/catalog/*.yaml``.
+"""The catalog (docs/catalog.md): validated records read from ``params/catalog/*.yaml``.
 
 Every figure the method uses lives in the catalog, never in code: GPUs, open models, API models,
 cloud offers, on-premise costs, regions, engine efficiencies, precision deltas, quantisations,

@@ -3,7 +3,7 @@
 Pure functions over a loaded :class:`~llmdecide.catalog.Catalog` (plus the pinned genai-prices
 and EcoLogits packages, read offline from their bundled data); the CLI only prints them.
 
-``check`` looks for three kinds of problems (SPEC §3, docs/catalog.md):
+``check`` looks for three kinds of problems (docs/catalog.md):
 
 - **stale** records: ``retrieved`` more than ``method.stale_after_months`` calendar months before
   the run date (prices and model line-ups move within a year);

@@ -1,5 +1,5 @@
 """The estimate of one self-hosted configuration as a frozen record: the columns of
-``configurations.csv`` the evaluation fills (SPEC §4), without the scoring's own columns
+``configurations.csv`` the evaluation fills (docs/outputs.md), without the scoring's own columns
 (``feasible``, ``rejected_because``, ``score``, ``rank``, the Monte Carlo ranges).
 
 ``Estimate.of(row)`` reads one row of the table (``configurations.evaluate`` or the CSV read back);

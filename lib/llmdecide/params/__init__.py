@@ -1,4 +1,4 @@
-"""The client parameters file (SPEC §2): pydantic models, a safe loader, catalog checks, JSON Schema.
+"""The client parameters file (docs/params.md): pydantic models, a safe loader, catalog checks, JSON Schema.
 
 This Python package (``lib/llmdecide/params/``) reads the client files; it is not the
 repository's top-level data folder ``params/``, which holds the YAML itself: the catalog

@@ -154,7 +154,7 @@ class Options(_Section):
     @classmethod
     def _one_value_is_a_list(cls, value: Any, info: ValidationInfo) -> Any:
         if info.field_name == "prompt_caching":
-            # YAML 1.1 reads a bare on / off as true / false: the SPEC writes [off, on]
+            # YAML 1.1 reads a bare on / off as true / false: docs/params.md writes [off, on]
             def word(v: Any) -> Any:
                 return {True: "on", False: "off"}.get(v, v) if isinstance(v, bool) else v
 

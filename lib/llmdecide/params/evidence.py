@@ -78,7 +78,7 @@ USAGE_LOG_FIELDS = ("timestamp", "input_tokens", "output_tokens", "latency_s", "
 
 
 class Pilot(_Section):
-    """The configuration the client's pilot ran on (SPEC §2.1 ``measurements.pilot``): a
+    """The configuration the client's pilot ran on (docs/params.md ``measurements.pilot``): a
     self-hosted replica set, or an API model. Names are checked against the catalog."""
 
     hosting: Hosting = Field(description="how the pilot was hosted")

@@ -28,7 +28,7 @@ from llmdecide.params.operations import Operations, Quote
 from llmdecide.params.usage import Usage
 
 # --------------------------------------------------------------------------------------------
-# The sections of SPEC §2
+# The sections of docs/params.md
 
 
 class Client(_Section):
@@ -53,7 +53,7 @@ class Report(_Section):
 
 
 class ClientParams(_Section):
-    """llmdecide client parameters (params/clients/<slug>.yaml, SPEC §2)."""
+    """llmdecide client parameters (params/clients/<slug>.yaml, docs/params.md)."""
 
     model_config = ConfigDict(
         title="llmdecide client parameters",

@@ -1,5 +1,5 @@
 """Total cost of ownership shared by the hosting types: staff, availability, commitments and the
-client's quotes (SPEC §1.3 "version 2", §2.1 ``operations``, ``quotes``; docs/method.md §5).
+client's quotes (docs/method.md §5; docs/params.md ``operations``, ``quotes``).
 
 Money in USD (the catalog's unit): a client figure (staff cost, quote) is in the client's
 currency and converted here, once.
