@@ -85,3 +85,22 @@ def test_outputs_doc_names_every_results_key_and_csv_column(
     missing_keys = sorted(k for k in results if k not in spans)
     assert not missing_cols, f"docs/outputs.md does not document columns: {missing_cols}"
     assert not missing_keys, f"docs/outputs.md does not document results.json keys: {missing_keys}"
+
+
+def test_code_and_templates_cite_the_repository_documents() -> None:
+    """No reference to a specification outside the repository: code, templates, notebooks and
+    docs cite docs/params.md, docs/outputs.md, docs/method.md, docs/catalog.md instead."""
+    roots = ("lib", "templates", "notebooks", "tests", "bench", "scripts", "docs")
+    hits = []
+    for root in roots:
+        for path in sorted((REPO / root).rglob("*")):
+            if (
+                path.suffix not in {".py", ".j2", ".md", ".ipynb", ".yaml"}
+                or "bad_inputs" in path.parts
+            ):
+                continue
+            text = path.read_text(encoding="utf-8", errors="replace")
+            for n, line in enumerate(text.splitlines(), 1):
+                if "SPEC §" in line and path.name != "test_docs.py":
+                    hits.append(f"{path.relative_to(REPO)}:{n}: {line.strip()[:80]}")
+    assert not hits, "cite the repository's docs/ instead:\n" + "\n".join(hits)

@@ -1,4 +1,4 @@
-"""Scoring (SPEC §1.4): utilities, rejection reasons, ranking, TOPSIS, Pareto, winner map, Monte Carlo."""
+"""Scoring (docs/method.md §9): utilities, rejection reasons, ranking, TOPSIS, Pareto, winner map, Monte Carlo."""
 
 from __future__ import annotations
 
@@ -157,7 +157,7 @@ def test_utilities_is_the_vectorised_utility() -> None:
 
 
 def test_cost_first_client_prefers_a_fifth_of_the_budget_over_half() -> None:
-    # SPEC §1.1. Both meet every limit; "half" is faster and a little more accurate.
+    # docs/method.md §9. Both meet every limit; "half" is faster and a little more accurate.
     # fifth: perf m = 1/3 -> 0.6713, prec m = 0.3 -> 0.9502, cost m = 0.8 -> 0.7364
     #        score = (0.6713 + 0.9502 + 3 x 0.7364) / 5 = 0.7661
     # half:  perf m = 0.5 -> 0.8111, prec m = 0.5 -> 0.9933, cost m = 0.5 -> 0.5654
@@ -681,7 +681,7 @@ def test_run_chains_everything_and_is_deterministic() -> None:
     # fast and precise at 4500 x 1.4 = 6300 may exceed the 6000 limit
     p = by_id(a.frame)["probability_meets_limits"]
     assert p["cheap"] == 1.0 and 0 < p["fast"] < 1
-    # the SPEC §4 recommendation / estimates of results.json are built from the best row
+    # the docs/outputs.md recommendation / estimates of results.json are built from the best row
     assert records.recommendation_of(a.recommendation.best)["hosting"] == "cloud"
     assert records.estimates_of(a.recommendation.best)["monthly_cost_high"] == pytest.approx(1120)
 

@@ -1,4 +1,4 @@
-"""Scoring and recommendation (SPEC §1.4): pure functions over the configurations DataFrame.
+"""Scoring and recommendation (docs/method.md §9): pure functions over the configurations DataFrame.
 
 One row per configuration (``config_id`` unique); the criteria columns are ``p95_latency_s``,
 ``ttft_s``, ``turnaround_h``, ``accuracy``, ``monthly_cost``, ``setup_cost``, ``monthly_kgco2e``,

@@ -73,7 +73,7 @@ def _not_applicable(frame: pd.DataFrame, crit: Criterion) -> tuple[BoolArray, Bo
 def unknown_precision(frame: pd.DataFrame, crit: Criterion) -> BoolArray:
     """Rows judged on a precision limit whose precision is unknown (``accuracy_source`` is
     :data:`UNKNOWN_SOURCE`): they never pass the limit, whatever their ``accuracy`` cell holds —
-    an unknown figure is not imputed (SPEC §1.3)."""
+    an unknown figure is not imputed (docs/method.md)."""
     if crit.pillar != "precision" or crit.limit is None:
         return np.zeros(len(frame), dtype=bool)
     return _strings(frame, "accuracy_source") == UNKNOWN_SOURCE

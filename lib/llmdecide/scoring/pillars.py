@@ -33,7 +33,7 @@ METRIC_COLUMNS: dict[str, str] = {
     "monthly_cost": "monthly_cost",
     "monthly_kgco2e": "monthly_kgco2e",
 }
-"""Client metric name (SPEC §2) → configurations column."""
+"""Client metric name (docs/params.md) → configurations column."""
 
 DEFAULT_METRIC: dict[str, str] = {
     "performance": "p95_latency_s",
@@ -61,7 +61,7 @@ UNCERTAIN_COLUMNS: tuple[str, ...] = (
 column goes last so that the others keep their draws)."""
 
 CHOICES: tuple[str, ...] = CHOICE_TABLES
-"""The choices of the per-choice tables (SPEC §1.2, infrastructure split into region and gpu)."""
+"""The choices of the per-choice tables (docs/method.md §1, infrastructure split into region and gpu)."""
 
 CONFIG_COLUMNS: tuple[str, ...] = RECOMMENDATION_CHOICES
 """The columns that define a configuration (``results.json`` ``recommendation`` keys)."""
@@ -128,7 +128,7 @@ def criteria(
     a pillar that is absent or None keeps its default metric and has no limit (it is scored
     against the worst feasible value instead). Carbon is always a criterion — it is always shown
     and takes part in the Pareto front — with weight 0 unless the client gives it one.
-    ``method`` gives ``saturation_<pillar>`` (> 0). Metric names are the client's (SPEC §2);
+    ``method`` gives ``saturation_<pillar>`` (> 0). Metric names are the client's (docs/params.md);
     ``ttft_p95_s`` reads the ``ttft_s`` column.
     """
     out: list[Criterion] = []
@@ -244,7 +244,7 @@ def utility(
     configurations get no score). When there is no limit, ``reference`` (the worst feasible
     value) takes its place.
 
-    Why: SPEC §1.1 asks for diminishing returns — margin over a limit is worth something, but less
+    Why: docs/method.md §9 asks for diminishing returns — margin over a limit is worth something, but less
     and less. ``saturation`` is the margin at which 63 % of the attainable utility is reached,
     set per pillar in the catalog: precision saturates soon (a small scale: 95 % vs 98 % when 90 %
     is needed is almost the same), money keeps its value much longer (a large scale: a fifth of

@@ -1,4 +1,4 @@
-"""The robust decision, a real alternative (SPEC §1.4, version 2): the decision order
+"""The robust decision, a real alternative (docs/method.md §9): the decision order
 (:func:`robust_order`), the figures on which two configurations differ (:func:`compare`), the
 other choices that move with an option (:func:`moved_with`), and :func:`recommend_robust`
 (best, a runner-up of another design, the most robust, the variants of the recommended design)."""
@@ -18,7 +18,7 @@ from llmdecide.scoring.pillars import CONFIG_COLUMNS, Criterion
 from llmdecide.scoring.ranking import Recommendation, _difference_pct
 
 # --------------------------------------------------------------------------------------------
-# Robust decision, a real alternative (SPEC §1.4, version 2)
+# Robust decision, a real alternative (docs/method.md §9)
 # --------------------------------------------------------------------------------------------
 
 DESIGN_COLUMNS: tuple[str, ...] = ("hosting", "model")
@@ -147,7 +147,7 @@ def _same(a: Any, b: Any) -> bool:
 def recommend_robust(
     scored: pd.DataFrame, criteria: Sequence[Criterion], min_probability: float
 ) -> Recommendation:
-    """The recommendation of SPEC §1.4 (version 2).
+    """The recommendation of docs/method.md §9.
 
     - ``best``: the first row of :func:`robust_order` — the best-scoring feasible configuration
       whose probability of meeting every limit reaches ``min_probability``; when none does, the
