@@ -28,15 +28,6 @@ class Sizing:
     replicas: Array
 
 
-@dataclass(frozen=True)
-class Fleet:
-    """The sizing of each row: batch cap, replicas (0: none meets the limits) and why not."""
-
-    batch_cap: Array
-    replicas: Array
-    rejected: list[str]
-
-
 def _limits(ctx: Context, fixed_s: Array, n: int, hidden: Array) -> search.LatencyLimits:
     """The client's latency limits on the replica (the fixed parts subtracted)."""
     cp = ctx.client.critical_performance
