@@ -200,15 +200,17 @@ def test_the_search_keeps_the_fewest_replicas(ctx: conf.Context) -> None:
     r = int(row["serving_replicas"])  # the sized replicas (the example adds one spare)
     assert r > 1
     assert row["replicas"] == r + 1
-    from llmdecide.evaluation import self_hosted
+    from llmdecide.evaluation import fit as fit_step
+    from llmdecide.evaluation import step
+    from llmdecide.evaluation.rows import Rows
 
-    rows = self_hosted.Rows([CLOUD])
+    rows = Rows([CLOUD])
     one = np.ones(1)
     w = serving.Workload(
         context_tokens=600 * one, prefill_tokens=600 * one, output_tokens=200 * one
     )
-    fit = self_hosted.fit(ctx, rows, w)
-    m = self_hosted.replica_model(ctx, rows, fit.kv_bytes_per_token, "value")
+    fit = fit_step.fit(ctx, rows, w)
+    m = step.replica_model(ctx, rows, fit.kv_bytes_per_token, "value")
     engine = serving.Engine(
         max_seqs=np.array([row["batch_per_replica"]]),
         token_budget=np.array([8192.0]),

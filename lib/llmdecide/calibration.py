@@ -4,7 +4,7 @@ at the measured load, the fit of its factors, and the calibrated catalog the cha
 The pure parts are in ``estimators/calibration.py``; this layer only reads the catalog and the
 params (``measurements.pilot``). The calibrated factors apply to every configuration that shares
 them: a self-hosted pilot's efficiencies to every configuration on the same GPU (the catalog
-gains an efficiency record ``vllm@<gpu>``, read by ``self_hosted.engine_efficiency``), an API
+gains an efficiency record ``vllm@<gpu>``, read by ``evaluation.step.engine_efficiency``), an API
 pilot's TTFT and speed to that API model (its catalog ranges replaced).
 """
 
@@ -22,9 +22,11 @@ from llmdecide.catalog import Range
 from llmdecide.configurations import Candidate
 from llmdecide.estimators import calibration as cal
 from llmdecide.estimators import serving
-from llmdecide.evaluation import self_hosted as sh
+from llmdecide.evaluation import step
 from llmdecide.evaluation.context import VALUE, make_context
+from llmdecide.evaluation.fit import fit as memory_fit
 from llmdecide.evaluation.hosting import api as api_hosting
+from llmdecide.evaluation.rows import Rows
 
 if TYPE_CHECKING:
     from llmdecide.catalog import Catalog
@@ -196,14 +198,14 @@ def _replica(
         output_format="text",
         deployment_mode="real_time",
     )
-    rows = sh.Rows([cand])
+    rows = Rows([cand])
     one = serving.Workload(*(np.atleast_1d(np.asarray(v, float)) for v in vars(w).values()))
-    fit_ = sh.fit(ctx, rows, one)
+    fit_ = memory_fit(ctx, rows, one)
     if fit_.excluded[0]:
         raise ValueError(fit_.excluded[0])
-    m = sh.replica_model(ctx, rows, fit_.kv_bytes_per_token, VALUE)
+    m = step.replica_model(ctx, rows, fit_.kv_bytes_per_token, VALUE)
     m = serving.StepModel(**{k: float(np.asarray(v).reshape(-1)[0]) for k, v in vars(m).items()})
-    eff = sh.engine_efficiency(catalog, pilot.gpu)
+    eff = step.engine_efficiency(catalog, pilot.gpu)
     mem = float(catalog.gpus[pilot.gpu].memory_gb)
     engine = serving.Engine(
         max_seqs=float(pilot.max_batch_per_replica or eff.max_seqs(mem)),
@@ -252,7 +254,7 @@ def calibrated_catalog(catalog: Catalog, data: Mapping[str, Any] | None) -> Cata
         update["note"] = f"{rec.note or ''} TTFT and speed: {note}.".strip()
         models = {**catalog.api_models, pilot["model"]: rec.model_copy(update=update)}
         return dataclasses.replace(catalog, api_models=models)
-    eff = sh.engine_efficiency(catalog, pilot["gpu"])
+    eff = step.engine_efficiency(catalog, pilot["gpu"])
     update = {k: _fitted_range(f) for k, f in factors.items()}
     record = eff.model_copy(update={**update, "source": CALIBRATED_SOURCE, "note": note})
     engine = catalog.method["engine"]

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from llmdecide.estimators import cost
-from llmdecide.evaluation import self_hosted
+from llmdecide.evaluation import self_hosted, step
 from llmdecide.evaluation.context import (
     OPTIMISTIC,
     PESSIMISTIC,
@@ -35,6 +35,8 @@ from llmdecide.evaluation.context import (
     spread,
 )
 from llmdecide.evaluation.hosting import api as api_hosting
+from llmdecide.evaluation.rows import Rows
+from llmdecide.evaluation.sizing import Sizing
 
 if TYPE_CHECKING:
     from llmdecide.catalog import Catalog
@@ -299,7 +301,7 @@ def _gpus_per_server(catalog: Catalog, gpu: str) -> int:
 
 def _compute_tflops(catalog: Catalog, gpu: str, optimisation: str) -> float | None:
     """Peak dense throughput for the arithmetic the quantisation uses."""
-    path = self_hosted.COMPUTE_PATH[catalog.quantisations[optimisation].compute]
+    path = step.COMPUTE_PATH[catalog.quantisations[optimisation].compute]
     value = getattr(catalog.gpus[gpu], path, None)
     return float(value) if value else None
 
@@ -310,16 +312,16 @@ def _compute_tflops(catalog: Catalog, gpu: str, optimisation: str) -> float | No
 
 def evaluate_many(
     ctx: Context,
-    cands: Sequence[Candidate] | self_hosted.Rows,
+    cands: Sequence[Candidate] | Rows,
     scenario: str,
-    sizing: self_hosted.Sizing | None = None,
+    sizing: Sizing | None = None,
     columns: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Every candidate at one scenario: one row each, in their order (USD, before conversion).
     ``cands`` as ``Rows``: their columns are read once for every scenario. ``columns``: only
     those (of the ones computed) in the table."""
 
-    rows = self_hosted.Rows.of(cands)
+    rows = Rows.of(cands)
     cands = rows.cands
     hostings = rows.col("hosting")
     api_idx = [i for i, h in enumerate(hostings) if h == "api"]
@@ -451,12 +453,12 @@ def evaluate_candidates(ctx: Context, cands: Sequence[Candidate]) -> pd.DataFram
 
     if not cands:
         return pd.DataFrame()
-    rows = self_hosted.Rows(cands)
+    rows = Rows(cands)
     value = evaluate_many(ctx, rows, VALUE)
     own = ~rows.mask("hosting", "api")
     sizing = None
     if own.any():
-        sizing = self_hosted.Sizing(
+        sizing = Sizing(
             batch_cap=value["batch_per_replica"].to_numpy(dtype=float)[own],
             # the sized replicas, without the spares and sites the bill adds
             replicas=np.nan_to_num(

@@ -4,7 +4,7 @@
 TensorRT-LLM performance overview, the ML.ENERGY leaderboard data, NVIDIA NIM and ModelOpt
 tables, fixed-batch latencies), each with the setting that reproduces it. This module rebuilds
 each setting from catalog names with the sizing's own step-model builder
-(``evaluation.self_hosted.step_inputs`` into ``estimators.replica.step_model``: one code path for
+(``evaluation.step.step_inputs`` into ``estimators.replica.step_model``: one code path for
 the product and its validation) and the serving model of ``estimators.serving``, and compares:
 
 - ``output_tokens_per_s_per_gpu``: offline = the replica's capacity (``serving.capacity_rps``)
@@ -44,8 +44,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from llmdecide.catalog import Catalog
 from llmdecide.errors import MeasurementError, Problem
 from llmdecide.estimators import energy, memory, replica, serving
-from llmdecide.evaluation import self_hosted
 from llmdecide.evaluation.context import VALUE
+from llmdecide.evaluation.step import COMPUTE_PATH, step_inputs
 
 RATIO_LOW, RATIO_HIGH = 0.5, 2.0  # every evaluated row within a factor 2 (issue 11)
 MEDIAN_LOG_TARGET = math.log(1.4)  # median |ln(ours / measured)| ≤ ln 1.4
@@ -223,12 +223,12 @@ def _step(
     flags: list[str],
 ) -> serving.StepModel | Excluded:
     """The measurement's step model, built as the sizing builds it
-    (``self_hosted.step_inputs``), or what the catalog lacks for it."""
+    (``evaluation.step.step_inputs``), or what the catalog lacks for it."""
     gpu = cat.gpus[m.gpu]
     if weights not in cat.quantisations:
         return Excluded(f"not in catalog: quantisations.{weights}")
     compute = cat.quantisations[weights].compute
-    peak = _num(_attr(gpu, self_hosted.COMPUTE_PATH.get(compute, "")))
+    peak = _num(_attr(gpu, COMPUTE_PATH.get(compute, "")))
     if peak is None or _num(gpu.bf16_tflops) is None:
         return Excluded(f"gpus.{m.gpu} has no {compute} peak (quantisations.{weights}.compute)")
     experts = _attr(rec, "experts")
@@ -243,7 +243,7 @@ def _step(
     if m.tp > 1 and (link is None or _attr(rec, "hidden_size") is None):
         what = f"gpus.{m.gpu}.interconnect" if link is None else f"{model_name}.hidden_size"
         return Excluded(f"not in catalog: {what} (needed for TP{m.tp})")
-    inputs = self_hosted.step_inputs(cat, model_name, m.gpu, weights, eff, VALUE)
+    inputs = step_inputs(cat, model_name, m.gpu, weights, eff, VALUE)
     return replica.step_model(gpus=m.tp, kv_bytes_per_token=kv_per_token, **inputs)
 
 

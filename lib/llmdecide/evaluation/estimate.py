@@ -7,7 +7,7 @@
 their names say, as in the table. A figure the evaluation leaves n/a (the latencies of a batch
 row, every figure of an excluded row) is NaN, a text left empty is "".
 
-The table itself is computed column-wise (``evaluation/self_hosted.py``): a record per row would
+The table itself is computed column-wise (``evaluation/self_hosted.py``, see docs/architecture.md): a record per row would
 cost the sizing of 50 000 configurations its speed, so this record is the typed view of one row,
 for code and tests that read configurations one at a time.
 """

@@ -17,7 +17,7 @@ from llmdecide.evaluation.hosting import tco
 from llmdecide.units import HOURS_PER_DAY
 
 if TYPE_CHECKING:
-    from llmdecide.evaluation.self_hosted import Rows
+    from llmdecide.evaluation.rows import Rows
 
 
 def committed_cost_usd(

@@ -15,7 +15,7 @@ from llmdecide.evaluation.context import Context, pick
 from llmdecide.units import HOURS_PER_DAY
 
 if TYPE_CHECKING:
-    from llmdecide.evaluation.self_hosted import Rows
+    from llmdecide.evaluation.rows import Rows
 
 Array = NDArray[np.float64]
 
