@@ -464,3 +464,33 @@ def test_pdf_fetcher_refuses_the_network() -> None:
     fetcher = url_fetcher()
     with pytest.raises(ValueError, match="offline"):
         (fetcher.fetch if hasattr(fetcher, "fetch") else fetcher)("https://example.org/x.css")
+
+
+def test_sources_appendix_keeps_what_the_client_can_use() -> None:
+    """The appendix lists the records that can be a source of the client's figures: no cloud
+    offer sold only outside its regions, no region it excludes, every method record."""
+    from datetime import date
+
+    from llmdecide import assemble, catalog, params
+
+    repo = Path(__file__).resolve().parents[1]
+    client = params.load(repo / "params" / "clients" / "example-retail.yaml")
+    cat = catalog.load()
+    whole = assemble.sources_appendix(cat, date(2026, 12, 1))
+    mine = {
+        (e["kind"], e["name"]) for e in assemble.sources_appendix(cat, date(2026, 12, 1), client)
+    }
+    assert 0 < len(mine) < len(whole)
+    allowed = set(client.constraints.regions) | {client.carbon.country}
+    for kind, name, rec in cat.records():
+        kept = (kind, name) in mine
+        if kind in ("method", "assumptions", "efficiencies", "quantisations", "currency_rates"):
+            assert kept, (kind, name)  # method records are sources of every report
+        if kind == "regions":
+            assert kept == (name in allowed), name
+        if kind == "cloud_offers":
+            # retail allows FRA, IRL, USA and four GPUs: an offer sold only elsewhere, or of
+            # another GPU, is a source of nothing
+            in_region = not rec.regions or bool(allowed & set(rec.regions))
+            assert kept == (in_region and rec.gpu in client.options.gpus), name
+    assert any(k == "cloud_offers" and (k, n) not in mine for k, n, _ in cat.records())

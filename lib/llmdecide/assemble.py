@@ -17,6 +17,7 @@ from typing import Any
 
 from llmdecide import calibration, results, scoring, stages
 from llmdecide.catalog import check as catalog_check
+from llmdecide.columns import HOSTINGS
 from llmdecide.estimators import precision as precision_mod
 
 RESULTS_FILE = "results.json"
@@ -161,9 +162,37 @@ def evaluation_plan(
     return [{**entry, "confidence": confidence, "interval_at_limit": sizes} for entry in plan]
 
 
-def sources_appendix(cat: Any, on: date) -> list[dict[str, Any]]:
-    """Every catalog record for the report's sources appendix, ``stale`` when it was retrieved
-    more than ``method.stale_after_months`` before the run date ``on``."""
+def usable_by(client: Any, kind: str, name: str, rec: Any) -> bool:
+    """Whether a catalog record can be a source of a figure for this client: GPUs, models,
+    regions and cloud offers outside the client's options, regions and hosting types cannot
+    (every other kind -- method, assumptions, efficiencies, quantisations... -- always can)."""
+    options, regions = client.options, set(client.constraints.regions)
+    hosting = set(options.hosting or HOSTINGS)
+    if client.constraints.confidential_data:
+        hosting.discard("api")
+    if kind == "regions":
+        return name in regions or name == client.carbon.country
+    if kind == "gpus":
+        return options.gpus is None or name in options.gpus
+    if kind in ("open_models", "api_models"):
+        hosted = "api" in hosting if kind == "api_models" else bool(hosting - {"api"})
+        return hosted and (options.models is None or name in options.models)
+    if kind == "on_premise":
+        return "on_premise" in hosting and (options.gpus is None or name in options.gpus)
+    if kind == "cloud_offers":
+        return (
+            "cloud" in hosting
+            and (options.gpus is None or rec.gpu in options.gpus)
+            and (not rec.regions or bool(regions & set(rec.regions)))
+        )
+    return True
+
+
+def sources_appendix(cat: Any, on: date, client: Any = None) -> list[dict[str, Any]]:
+    """The catalog records of the report's sources appendix -- with ``client``, only those that
+    can be a source of one of its figures (:func:`usable_by`; the whole catalog: ``llmdecide
+    catalog list``) -- ``stale`` when retrieved more than ``method.stale_after_months`` before
+    the run date ``on``."""
 
     months = catalog_check.stale_after(cat)
     return [
@@ -177,6 +206,7 @@ def sources_appendix(cat: Any, on: date) -> list[dict[str, Any]]:
             "stale_after_months": months,
         }
         for kind, name, rec in cat.records()
+        if client is None or usable_by(client, kind, name, rec)
     ]
 
 
@@ -336,7 +366,7 @@ def write_results(
             }
             for name, a in sorted(cat.assumptions.items())
         ],
-        "sources": sources_appendix(_calibrated(cat, choices), run_date),
+        "sources": sources_appendix(_calibrated(cat, choices), run_date, client),
     }
     return context
 
