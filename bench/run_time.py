@@ -1,7 +1,7 @@
 """Run time of the example client vs the papermill floor, and vs version 1, in the same run.
 
 Floor: papermill executing three empty notebooks (one parameters cell) with the same kernel.
-Target: median of 3 full runs <= 2.5 x the floor.
+Target: median of 3 full runs <= 3 x the floor (issue 16); the goal beyond it is 2.5 x.
 Version 1: the same example run by the product as it was before the sizing engine v2
 (``BASELINE_COMMIT``, extracted with ``git archive`` into a temporary folder and run with the same
 interpreter): issue 11 asks a client run to stay within 1.2 x of it.
@@ -20,7 +20,8 @@ import nbformat
 
 from llmdecide import runner
 
-TARGET_RATIO = 2.5
+TARGET_RATIO = 3.0
+GOAL_RATIO = 2.5
 TARGET_VS_V1 = 1.2
 BASELINE_COMMIT = "4091646"  # main before issue 11 (sizing engine v2)
 REPEATS = 3
@@ -101,7 +102,8 @@ def main() -> list[dict[str, float | bool | str | None]]:
     ok = ratio <= TARGET_RATIO
     line = (
         f"run time: example client {run:.1f} s vs papermill floor {floor:.1f} s "
-        f"= {ratio:.2f}x (target <= {TARGET_RATIO}x) {'OK' if ok else 'MISSED'}"
+        f"= {ratio:.2f}x (target <= {TARGET_RATIO}x) {'OK' if ok else 'MISSED'}, "
+        f"goal {GOAL_RATIO}x {'met' if ratio <= GOAL_RATIO else 'not met'}"
     )
     if v1 is not None:
         vs = run / v1
