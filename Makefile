@@ -24,12 +24,12 @@ setup: $(STAMP) ## create .venv and install (idempotent: a second call costs < 1
 report: setup ## run the example client: reports/example-retail/report.html and report.pdf
 	$(BIN)/llmdecide run $(CLIENT)
 
-test: setup ## the full test suite (offline)
+test: lint ## lint (ruff, mypy), then the full test suite (offline)
 	$(BIN)/python -m pytest -q
 
 lint: setup ## ruff check + format check + mypy
-	$(BIN)/ruff check lib tests bench
-	$(BIN)/ruff format --check lib tests bench
+	$(BIN)/ruff check lib tests bench scripts
+	$(BIN)/ruff format --check lib tests bench scripts
 	$(BIN)/mypy lib/llmdecide
 
 lab: setup ## JupyterLab on the notebooks (installs the lab extra once)
