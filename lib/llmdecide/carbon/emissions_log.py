@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llmdecide.errors import MeasurementError, Problem
+from llmdecide.units import DAYS_PER_WEEK
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -263,7 +264,7 @@ def _summary(
             f"rows from several countries ({', '.join(countries)}): each row's emissions use "
             "that row's country intensity"
         )
-    if days_covered < 7:
+    if days_covered < DAYS_PER_WEEK:
         notes.append(
             f"the logs cover {days_covered} day(s): the monthly projection assumes every day "
             "of the month looks like these; a pilot of a week or more sees the weekly cycle"

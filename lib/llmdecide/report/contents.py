@@ -10,6 +10,11 @@ from llmdecide import charts, i18n
 from llmdecide.report.context import PILLARS, ordered_choices
 from llmdecide.report.templating import reason_text
 
+HALF_LAST_DIGIT_POINTS = 0.05
+"""An accuracy effect is shown to one decimal of a point: below half of it, it would read 0.0."""
+HALF_LAST_DIGIT_PERCENT = 0.5
+"""Other effects are shown as whole percents: below half of one, it would read 0 %."""
+
 WHATIF_MESSAGES = (
     "winner_none",
     "fragile",
@@ -117,7 +122,7 @@ def choice_reasons(
                 continue
             if column == "accuracy":
                 points = (alt - now) * 100
-                if abs(points) < 0.05:
+                if abs(points) < HALF_LAST_DIGIT_POINTS:
                     continue
                 effects.append(
                     t(
@@ -129,7 +134,7 @@ def choice_reasons(
                 )
             else:
                 change = (alt - now) / abs(now) * 100
-                if abs(change) < 0.5:
+                if abs(change) < HALF_LAST_DIGIT_PERCENT:
                     continue
                 effects.append(
                     t(

@@ -21,6 +21,10 @@ from llmdecide.report.contents import (
 )
 from llmdecide.report.context import CONTEXT_KEYS, PILLARS, check_context, ordered_choices
 
+TIMES_FROM = 2.0
+"""A figure at least twice (or at most half) the other's is said as "2.3 × more / less"; a
+smaller change as a percentage."""
+
 
 def describe(recommendation: Mapping[str, Any] | None, t: i18n.Translator) -> str:
     """A configuration in words: "cloud hosting in France, 3 × L40S GPU, llama-3.1-8b in int8, …"."""
@@ -147,9 +151,9 @@ def difference_text(column: str, best: Any, other: Any, t: i18n.Translator) -> s
     if b == 0:
         return t("summary.from_zero")
     ratio = o / b
-    if ratio >= 2:
+    if ratio >= TIMES_FROM:
         return t("summary.times_more", ratio=i18n.format_number(ratio, lang, digits=1))
-    if 0 < ratio <= 0.5:
+    if 0 < ratio <= 1 / TIMES_FROM:
         return t("summary.times_less", ratio=i18n.format_number(1 / ratio, lang, digits=1))
     return i18n.format_change((ratio - 1) * 100, lang, 0)
 
