@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.setup-stamp
-CLIENT ?= params/clients/example-retail.yaml
+EXAMPLES := params/clients/example-retail.yaml params/clients/example-pilot.yaml
 
 .DEFAULT_GOAL := help
 .PHONY: help setup report test lint lab bench schema clean
@@ -21,8 +21,12 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP) ## create .venv and install (idempotent: a second call costs < 1 s)
 
-report: setup ## run the example client: reports/example-retail/report.html and report.pdf
+report: setup ## the examples (retail, pilot) side by side: reports/<slug>/report.html, report.pdf
+ifdef CLIENT
 	$(BIN)/llmdecide run $(CLIENT)
+else
+	$(BIN)/llmdecide batch --jobs 2 $(EXAMPLES)
+endif
 
 test: lint ## lint (ruff, mypy), then the full test suite (offline)
 	$(BIN)/python -m pytest -q
