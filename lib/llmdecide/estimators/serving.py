@@ -434,6 +434,7 @@ class Latency:
     busy_share: Array
 
 
+# 82 lines, 8 of them the docstring: the queueing formulas read top to bottom
 def replica_latency(
     m: StepModel,
     w: Workload,

@@ -14,6 +14,7 @@ from llmdecide.report.context import check_context, ordered_choices
 from llmdecide.report.svg import SvgConverter
 
 
+# one entry per chart of the report, in the report's order: a list, not logic to cut
 def chart_makers(context: Mapping[str, Any]) -> list[tuple[str, Callable[[], Any]]]:
     """(name, builder) for every chart of the report, in page order (``priorities``,
     ``choice-hosting``, ``pareto``…); a chart whose data is absent is left out and its section
