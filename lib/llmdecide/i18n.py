@@ -340,6 +340,22 @@ def currency_affixes(currency: str, language: str) -> tuple[str, str]:
 # -- Jinja -------------------------------------------------------------------------------------
 
 
+def template_environment() -> Any:
+    """A Jinja environment on ``templates/`` with the rules the report and the portfolio page are
+    written for: autoescape, ``StrictUndefined`` (a missing key fails the render), trimmed blocks."""
+    # jinja2: only rendering needs it, and the notebooks import this module at kernel start
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
 def install(env: Any) -> Any:
     """Register the formatting filters on a Jinja environment.
 

@@ -19,22 +19,21 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import yaml
 from babel.dates import format_date, format_time
 
 from llmdecide import publish
 from llmdecide.errors import InputError, Problem
-from llmdecide.i18n import (  # Babel formatting shared with the report
+from llmdecide.i18n import (
     LANGUAGES,
+    TEMPLATES_DIR,  # Babel formatting shared with the report
     format_money,
     format_number,
     format_percent,
     number_or_none,
+    template_environment,
 )
 
-PACKAGE_DIR = Path(__file__).resolve().parent
-TEMPLATES_DIR = PACKAGE_DIR.parents[1] / "templates"
 TEMPLATE = "portfolio.html.j2"
 INDEX = "index.html"
 LANGUAGE_ENV = "LLMDECIDE_LANGUAGE"
@@ -310,14 +309,7 @@ COLUMNS = (
 
 def render(rows: list[Row], language: str, generated: datetime | None = None) -> str:
     t = messages(language)
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+    env = template_environment()
     generated = generated or datetime.now(UTC)
     summary = t["summary"].format(
         clients=len(rows),

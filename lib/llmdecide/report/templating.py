@@ -11,7 +11,6 @@ import re
 from functools import lru_cache
 from typing import Any
 
-import jinja2
 from jinja2 import pass_context
 from markupsafe import Markup, escape
 
@@ -23,14 +22,7 @@ TEMPLATE = "report.html.j2"
 
 @lru_cache(maxsize=1)
 def environment() -> Any:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+    env = i18n.template_environment()
     i18n.install(env)
     env.globals["external"] = is_external_link
     env.filters["linkify"] = linkify
