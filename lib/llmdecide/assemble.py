@@ -17,7 +17,6 @@ from typing import Any
 
 from llmdecide import calibration, results, scoring, stages
 from llmdecide.catalog import check as catalog_check
-from llmdecide.columns import HOSTINGS
 from llmdecide.estimators import precision as precision_mod
 
 RESULTS_FILE = "results.json"
@@ -167,9 +166,7 @@ def usable_by(client: Any, kind: str, name: str, rec: Any) -> bool:
     regions and cloud offers outside the client's options, regions and hosting types cannot
     (every other kind -- method, assumptions, efficiencies, quantisations... -- always can)."""
     options, regions = client.options, set(client.constraints.regions)
-    hosting = set(options.hosting or HOSTINGS)
-    if client.constraints.confidential_data:
-        hosting.discard("api")
+    hosting = set(client.allowed_hostings)
     if kind == "regions":
         return name in regions or name == client.carbon.country
     if kind == "gpus":

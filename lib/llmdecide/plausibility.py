@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from llmdecide.columns import HOSTINGS, SELF_HOSTED
+from llmdecide.columns import SELF_HOSTED
 
 if TYPE_CHECKING:
     from llmdecide.catalog import Catalog
@@ -146,8 +146,8 @@ def latency_in_ms(client: ClientParams, file: str) -> list[Warning]:
 def _candidate_models(client: ClientParams, catalog: Catalog) -> list[str]:
     """The models a configuration may use: those listed (or every catalog model), minus API
     models when API hosting is excluded and open models when only API hosting is allowed."""
-    hosting = client.options.hosting or list(HOSTINGS)
-    api_allowed = "api" in hosting and not client.constraints.confidential_data
+    hosting = client.allowed_hostings
+    api_allowed = "api" in hosting
     self_hosted = any(h in hosting for h in SELF_HOSTED)
     names = client.options.models or [*catalog.open_models, *catalog.api_models]
     return [

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from llmdecide.columns import HOSTINGS, SELF_HOSTED
+from llmdecide.columns import SELF_HOSTED
 from llmdecide.errors import ParamsError, Problem, did_you_mean
 from llmdecide.params.models import ClientParams
 from llmdecide.params.operations import COMMITMENT_MONTHS
@@ -231,10 +231,8 @@ def _contradictions(
     client: ClientParams, file: str, open_models: list[str], api_models: list[str]
 ) -> list[Problem]:
     problems: list[Problem] = []
-    confidential = client.constraints.confidential_data
-    hosting = client.options.hosting
-    allowed = [h for h in (hosting or HOSTINGS) if not (confidential and h == "api")]
-    if hosting is not None and not allowed:
+    allowed = client.allowed_hostings
+    if client.options.hosting is not None and not allowed:
         problems.append(
             Problem(
                 file,
@@ -258,7 +256,7 @@ def _contradictions(
         if "api" not in allowed and all(m in api_models for m in known):
             why = (
                 "API hosting is excluded for confidential data"
-                if confidential
+                if client.constraints.confidential_data
                 else "options.hosting excludes api"
             )
             problems.append(

@@ -15,6 +15,7 @@ from pydantic import (
 )
 
 from llmdecide import results
+from llmdecide.columns import HOSTINGS, Hosting
 from llmdecide.params.choices import Constraints, Options
 from llmdecide.params.evidence import Carbon, Evaluation, Measurements
 from llmdecide.params.fields import (
@@ -113,6 +114,13 @@ class ClientParams(_Section):
                 )
             priced[q.target] = i
         return self
+
+    @property
+    def allowed_hostings(self) -> list[Hosting]:
+        """The hosting types a configuration may use: ``options.hosting`` (every one when not
+        given), without the API when ``constraints.confidential_data`` excludes third parties."""
+        confidential = self.constraints.confidential_data
+        return [h for h in (self.options.hosting or HOSTINGS) if not (confidential and h == "api")]
 
     @property
     def source_path(self) -> Path | None:
