@@ -16,7 +16,8 @@ locale (French: ``4 210 €``, decimal comma). No Jinja or WeasyPrint import her
 - :func:`carbon_projection_chart`, :func:`region_chart` — carbon;
 - :func:`daily_load_chart` — the usage log's daily load curve.
 
-:func:`to_svg` renders a chart to static SVG (vl-convert, for the PDF); :func:`to_html_spec` gives
+:class:`Spec` is a chart built as plain Vega-Lite JSON (where Altair's copies were slow); it
+answers ``to_dict`` and Jupyter display as an Altair chart does. :func:`to_svg` renders a chart to static SVG (vl-convert, for the PDF); :func:`to_html_spec` gives
 the Vega-Lite spec that vega-embed renders interactively in the HTML report.
 
 Modules, each importing only those before it:
@@ -57,10 +58,11 @@ from llmdecide.charts.render import (
     to_svg,
     vegalite_version,
 )
-from llmdecide.charts.style import limit_of, performance_column, pillar_column
+from llmdecide.charts.style import Spec, limit_of, performance_column, pillar_column
 from llmdecide.charts.usage import daily_load_chart
 
 __all__ = [
+    "Spec",
     "break_even_chart",
     "carbon_projection_chart",
     "convert_request",

@@ -17,15 +17,18 @@ from llmdecide.charts.style import (
     COLOR_RECOMMENDED,
     PILLARS,
     WIDTH,
+    Spec,
     _axis_format,
     _axis_title,
     _Datasets,
     _finish,
+    _finish_spec,
     _layer,
     _limit_rule,
+    _limit_rule_spec,
     _pick,
     _status,
-    _status_scale,
+    _status_scale_spec,
     _tip_format,
     limit_of,
     performance_column,
@@ -191,6 +194,56 @@ def _direction(pillar: str) -> str:
 # -- technical choices ---------------------------------------------------------------------------
 
 
+def _per_choice_panel(
+    t: i18n.Translator,
+    column: str,
+    *,
+    first: bool,
+    data: Mapping[str, Any],
+    order: Sequence[str],
+    tooltip: Sequence[Mapping[str, Any]],
+    limit: float | None,
+    rows: int,
+) -> dict[str, Any]:
+    """One criterion's panel: a bar (a point for accuracy) per option, the limit as a rule."""
+    encoding = {
+        "y": {
+            "field": "option",
+            "type": "nominal",
+            "sort": list(order),
+            "title": None,
+            "axis": {"labels": first, "ticks": first, "labelLimit": 150},
+        },
+        "x": {
+            "field": column,
+            "type": "quantitative",
+            "title": _axis_title(t, column),
+            "axis": {
+                "format": _axis_format(column),
+                "tickCount": 3,
+                "labelOverlap": "greedy",
+                "labelFlush": True,
+            },
+            "scale": {"zero": column != "accuracy"},
+        },
+        "color": {
+            "field": "status",
+            "type": "nominal",
+            "scale": _status_scale_spec(t),
+            "title": None,
+        },
+        "tooltip": list(tooltip),
+    }
+    if column == "accuracy":
+        mark = {"type": "point", "filled": True, "size": 90, "opacity": 1}
+    else:
+        mark = {"type": "bar", "height": {"band": 0.7}}
+    marks = {"data": dict(data), "mark": mark, "encoding": encoding}
+    rule = _limit_rule_spec(limit)
+    size = {"width": 112, "height": max(24 * rows, 48)}
+    return {"layer": [marks, rule], **size} if rule is not None else {**marks, **size}
+
+
 def per_choice_chart(
     choice: str,
     rows: Sequence[Mapping[str, Any]],
@@ -198,9 +251,12 @@ def per_choice_chart(
     *,
     language: str = "en",
     currency: str = "EUR",
-) -> alt.TopLevelMixin:
+) -> Spec:
     """Each option of one technical choice (the other five held at the recommendation), one small
-    panel per criterion with the limit as a dashed line; the recommended option in blue."""
+    panel per criterion with the limit as a dashed line; the recommended option in blue.
+
+    Built as Vega-Lite JSON (:class:`~llmdecide.charts.style.Spec`): a notebook draws a dozen of
+    them, and Altair's copies of the four layered panels took most of a second."""
     t = i18n.Translator(language)
     perf = performance_column(limits)
     columns = [perf, "accuracy", "monthly_cost", "monthly_kgco2e"]
@@ -212,50 +268,38 @@ def per_choice_chart(
         clean["status"] = _status(t, row)
         clean["reason"] = row.get("rejected_because") or "—"
         data.append(clean)
-    order = [d["option"] for d in data]
     datasets = _Datasets()
-    rows_data = datasets(data)
-    panels = []
-    for index, (pillar, column) in enumerate(zip(PILLARS, columns, strict=True)):
-        base = alt.Chart(rows_data).encode(
-            y=alt.Y(
-                "option:N",
-                sort=order,
-                title=None,
-                axis=alt.Axis(labels=index == 0, ticks=index == 0, labelLimit=150),
-            ),
-            x=alt.X(
-                f"{column}:Q",
-                title=_axis_title(t, column),
-                axis=alt.Axis(
-                    format=_axis_format(column),
-                    tickCount=3,
-                    labelOverlap="greedy",
-                    labelFlush=True,
-                ),
-                scale=alt.Scale(zero=column != "accuracy"),
-            ),
-            color=alt.Color("status:N", scale=_status_scale(t), title=None),
-            tooltip=[
-                alt.Tooltip("option:N", title=t(f"choices.{choice}")),
-                alt.Tooltip("label:N", title=t("charts.axis.configuration")),
-                *[
-                    alt.Tooltip(f"{c}:Q", title=_axis_title(t, c), format=_tip_format(c))
-                    for c in columns
-                ],
-                alt.Tooltip("reason:N", title=t("charts.axis.rejected_because")),
-            ],
+    named = {"name": datasets.name(data)}
+    tooltip = [
+        {"field": "option", "type": "nominal", "title": t(f"choices.{choice}")},
+        {"field": "label", "type": "nominal", "title": t("charts.axis.configuration")},
+        *[
+            {
+                "field": c,
+                "type": "quantitative",
+                "title": _axis_title(t, c),
+                "format": _tip_format(c),
+            }
+            for c in columns
+        ],
+        {"field": "reason", "type": "nominal", "title": t("charts.axis.rejected_because")},
+    ]
+    order = [d["option"] for d in data]
+    panels = [
+        _per_choice_panel(
+            t,
+            column,
+            first=index == 0,
+            data=named,
+            order=order,
+            tooltip=tooltip,
+            limit=limit_of(limits, pillar),
+            rows=len(data),
         )
-        if column == "accuracy":
-            mark = base.mark_point(filled=True, size=90, opacity=1)
-        else:
-            mark = base.mark_bar(height={"band": 0.7})
-        panel = _layer(mark, _limit_rule(limit_of(limits, pillar))).properties(
-            width=112, height=max(24 * len(data), 48)
-        )
-        panels.append(panel)
-    chart = alt.hconcat(*panels, spacing=12)
-    return _finish(chart, t, "per_choice", currency, datasets, choice=t(f"choices.{choice}"))
+        for index, (pillar, column) in enumerate(zip(PILLARS, columns, strict=True))
+    ]
+    spec = {"hconcat": panels, "spacing": 12}
+    return _finish_spec(spec, t, "per_choice", currency, datasets, choice=t(f"choices.{choice}"))
 
 
 # -- trade-offs ----------------------------------------------------------------------------------
