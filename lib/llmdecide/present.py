@@ -143,7 +143,19 @@ class Workbench:
         sentence, body = self.view(name)
         display(Markdown(f"**{sentence}**"))
         for item in body if isinstance(body, list) else [body]:
-            display(item)
+            display(_unchecked(item))
+
+
+def _unchecked(item: Any) -> Any:
+    """An Altair chart displayed through Altair's renderer without its schema check: every
+    chart kind is checked against the Vega-Lite schema in tests/test_charts.py, not at each
+    display (half a second a notebook). Anything else is displayed as it is."""
+    if not type(item).__module__.startswith("altair."):
+        return item
+    # altair is already imported (the item is one of its charts)
+    from llmdecide.charts import Spec
+
+    return Spec(item.to_dict(validate=False))
 
 
 def workbench(stage: Any) -> Workbench:
