@@ -56,13 +56,18 @@ def check_language(language: str) -> str:
     return language
 
 
+_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader where PyYAML has it: the message files load in 30 ms instead of 0.6 s,
+which every kernel and the report pay."""
+
+
 @lru_cache(maxsize=16)
 def catalog(name: str, language: str) -> Mapping[str, Any]:
     """The parsed ``templates/messages/<name>_<language>.yaml`` (cached; do not mutate)."""
 
     check_language(language)
     path = MESSAGES_DIR / f"{name}_{language}.yaml"
-    loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    loaded = yaml.load(path.read_bytes(), Loader=_SAFE_LOADER)
     if not isinstance(loaded, dict):
         raise ValueError(f"{path}: expected a mapping of message keys to texts")
     return loaded
