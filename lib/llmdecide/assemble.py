@@ -16,12 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from llmdecide import calibration, results, scoring, stages
+from llmdecide.carbon.tracking import RUN_PROJECT
 from llmdecide.catalog import check as catalog_check
 from llmdecide.estimators import precision as precision_mod
 
 RESULTS_FILE = "results.json"
-RUN_PROJECT = "llmdecide-run"
-"""codecarbon project name of the whole run's measurement (emissions.csv)."""
 CONTEXT_STAGE = "report_context"
 PINNED = ("codecarbon", "genai-prices", "ecologits", "pymcdm", "pandas", "altair", "weasyprint")
 USAGE_KEYS = (

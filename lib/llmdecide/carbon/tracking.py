@@ -24,6 +24,8 @@ from llmdecide.carbon.grid import codecarbon_version, grid_intensity_g_per_kwh, 
 from llmdecide.errors import CarbonError, RunError
 
 EMISSIONS_CSV = "emissions.csv"
+RUN_PROJECT = "llmdecide-run"
+"""codecarbon project name of the whole run's measurement (emissions.csv)."""
 TRACKING_MODES = ("process", "machine")
 
 _CPU_METHODS = {
