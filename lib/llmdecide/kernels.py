@@ -5,6 +5,9 @@ error raised in a kernel comes back as data.
   of one client side by side, or the clients of a batch) then neither clash nor race for TCP
   ports, and no unencrypted-TCP warning is printed. Used by ``runner`` for every notebook it
   executes and by ``batch`` for papermill's default engine in its workers.
+- Warm kernels: a notebook that must wait for another's outputs (03 reads what 02 wrote) gets
+  its kernel started ahead, with the modules it imports already loaded (:class:`WarmKernel`),
+  so that neither the kernel's start nor its imports lie on the run's critical path.
 - Errors: a notebook's entry point (``stages.critical_performance``…) is wrapped in
   :func:`structured_errors`. When it raises one of our errors inside a kernel, the cell first
   displays the error's record (``errors.to_record``) under the MIME type :data:`ERROR_MIME`, then
@@ -15,6 +18,7 @@ error raised in a kernel comes back as data.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import os
@@ -78,6 +82,65 @@ def use_ipc_kernels() -> None:
             return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
 
     papermill_engines.register(None, IpcNBClientEngine)
+
+
+# -- kernels started ahead -----------------------------------------------------------------------
+
+WARM_UP_TIMEOUT_S = 120
+
+
+class WarmKernel:
+    """One kernel started ahead of its notebook, ``modules`` imported in it (silently: no
+    execution count, no output, nothing left in the user namespace), so that the notebook's
+    cells start at once. Pass :attr:`manager` to ``papermill.execute_notebook(km=...)``: the
+    notebook client then uses this kernel and leaves it running; :meth:`close` shuts it down.
+
+    The kernel's whole life (start, warm-up, shutdown) runs on one event loop of its own: the
+    manager's control socket belongs to the loop that created it."""
+
+    def __init__(self, kernel_name: str, cwd: Path, modules: tuple[str, ...]) -> None:
+        # jupyter_client is papermill's; this module is imported by every kernel (stages)
+        from jupyter_client.manager import AsyncKernelManager
+
+        self._loop = asyncio.new_event_loop()
+        self.manager = AsyncKernelManager(kernel_name=kernel_name, **kernel_manager_kwargs())
+        try:
+            self._loop.run_until_complete(self._start(cwd, modules))
+        except BaseException:
+            self.close()
+            raise
+
+    async def _start(self, cwd: Path, modules: tuple[str, ...]) -> None:
+        await self.manager.start_kernel(
+            cwd=str(cwd), extra_arguments=["--HistoryManager.hist_file=:memory:"]
+        )  # the history file nbclient gives the kernels it starts itself
+        client = self.manager.client()
+        client.start_channels()
+        try:
+            await client.wait_for_ready(timeout=WARM_UP_TIMEOUT_S)
+            code = f"for __m in {list(modules)!r}:\n    __import__(__m)\ndel __m"
+            msg_id = client.execute(code, silent=True, store_history=False)
+            while True:
+                reply = await client.get_shell_msg(timeout=WARM_UP_TIMEOUT_S)
+                if reply["parent_header"].get("msg_id") == msg_id:
+                    break
+            if reply["content"].get("status") != "ok":
+                content = reply["content"]
+                raise RuntimeError(
+                    f"warm-up failed: {content.get('ename')}: {content.get('evalue')}"
+                )
+        finally:
+            client.stop_channels()
+
+    def close(self) -> None:
+        """Shut the kernel down (idempotent)."""
+        if self._loop.is_closed():
+            return
+        try:
+            if self.manager.has_kernel:  # shutting down also removes its connection file
+                self._loop.run_until_complete(self.manager.shutdown_kernel(now=False))
+        finally:
+            self._loop.close()
 
 
 # -- errors as data --------------------------------------------------------------------------------

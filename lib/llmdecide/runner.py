@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import importlib
 import os
 import platform
 import secrets
@@ -15,14 +16,14 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from llmdecide import errors, kernels, publish, results, stages
-from llmdecide.carbon.tracking import track
+from llmdecide.carbon.tracking import RUN_PROJECT, track
 from llmdecide.errors import LlmdecideError, NotebookError, ReportError, RunError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -101,10 +102,15 @@ def check_notebook_parameters(notebook: Path, parameters: dict[str, Any]) -> Non
 
 
 def execute_notebook(
-    notebook: Path, executed: Path, parameters: dict[str, Any], cwd: Path = NOTEBOOKS_DIR
+    notebook: Path,
+    executed: Path,
+    parameters: dict[str, Any],
+    cwd: Path = NOTEBOOKS_DIR,
+    kernel: kernels.WarmKernel | None = None,
 ) -> None:
     """Run one notebook with papermill; a failing cell becomes NotebookError, or the InputError
-    its stage raised (rebuilt from the record the kernel displayed, ``kernels.error_record``)."""
+    its stage raised (rebuilt from the record the kernel displayed, ``kernels.error_record``).
+    ``kernel``: a kernel started ahead to run it in (else papermill starts one)."""
     # papermill starts pyarrow threads: never in batch's forkserver, which preloads this module
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -121,7 +127,7 @@ def execute_notebook(
             log_output=False,
             cwd=str(cwd),
             start_timeout=KERNEL_START_TIMEOUT_S,
-            **kernels.kernel_manager_kwargs(),
+            **({"km": kernel.manager} if kernel is not None else kernels.kernel_manager_kwargs()),
         )
     except PapermillExecutionError as exc:
         record = kernels.error_record(executed)  # what the stage raised, as data (kernels.py)
@@ -137,6 +143,30 @@ INDEPENDENT_NOTEBOOKS = NOTEBOOKS[:2]
 02 wrote (configurations.csv, technical_choices.json), so it runs after them."""
 
 
+REPORT_MODULES = ("llmdecide.assemble", "llmdecide.report", "weasyprint")
+"""What rendering the report imports (about 2 s): loaded while notebook 02 still runs."""
+
+
+def _warm_kernel_once(first: Future[float], modules: tuple[str, ...]) -> kernels.WarmKernel | None:
+    """Once ``first`` (notebook 01, the shorter) has ended and freed its core, a kernel for 03
+    with ``modules`` imported; None if it cannot start (03 then starts its own, and says why if
+    that fails too)."""
+    wait([first])
+    try:
+        return kernels.WarmKernel(KERNEL_NAME, NOTEBOOKS_DIR, modules)
+    except Exception:
+        return None
+
+
+def _import_once(first: Future[float], modules: tuple[str, ...]) -> None:
+    """Once ``first`` has ended, import ``modules`` in this process (a failure is left for the
+    code that needs the module to raise)."""
+    wait([first])
+    for name in modules:
+        with contextlib.suppress(Exception):
+            importlib.import_module(name)
+
+
 def run_notebooks(
     build: Path,
     parameters: dict[str, Any],
@@ -145,27 +175,41 @@ def run_notebooks(
     sequential: bool = False,
 ) -> None:
     """Execute the three notebooks into ``build/notebooks``: 01 and 02 concurrently (two kernels,
-    one per core on a 2-core box), then 03; ``sequential``: one kernel at a time. The first
-    failure is raised once both have ended."""
+    one per core on a 2-core box), then 03, in a kernel started (and its imports loaded) as soon
+    as 01 has ended, while this process imports what the report needs; ``sequential``: one kernel
+    at a time, nothing ahead (the batch, which already fills the cores with clients). The first failure is raised once both have ended."""
 
-    def one(name: str) -> float:
+    def one(name: str, kernel: kernels.WarmKernel | None = None) -> float:
         """Run one notebook; return its duration in seconds."""
         started = time.perf_counter()
         execute_notebook(
-            NOTEBOOKS_DIR / f"{name}.ipynb", build / "notebooks" / f"{name}.ipynb", parameters
+            NOTEBOOKS_DIR / f"{name}.ipynb",
+            build / "notebooks" / f"{name}.ipynb",
+            parameters,
+            kernel=kernel,
         )
         return time.perf_counter() - started
 
     def record(name: str, seconds: float) -> None:
         step(f"notebook {name}", time.perf_counter() - seconds)  # step() takes a start time
 
-    workers = 1 if sequential else len(INDEPENDENT_NOTEBOOKS)
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="notebook") as pool:
-        futures = [(name, pool.submit(one, name)) for name in INDEPENDENT_NOTEBOOKS]
-    for name, future in futures:  # the pool has finished both: report in order, raise the first
-        record(name, future.result())
-    for name in NOTEBOOKS[len(INDEPENDENT_NOTEBOOKS) :]:
-        record(name, one(name))
+    last = NOTEBOOKS[len(INDEPENDENT_NOTEBOOKS)]
+    workers = 1 if sequential else len(INDEPENDENT_NOTEBOOKS) + 2
+    warm: Future[kernels.WarmKernel | None] | None = None
+    try:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="notebook") as pool:
+            futures = [(name, pool.submit(one, name)) for name in INDEPENDENT_NOTEBOOKS]
+            if not sequential:
+                modules = stages.KERNEL_MODULES.get(last, ())
+                warm = pool.submit(_warm_kernel_once, futures[0][1], modules)
+                pool.submit(_import_once, futures[0][1], REPORT_MODULES)
+        for name, future in futures:  # the pool has finished both: report in order, raise the first
+            record(name, future.result())
+        record(last, one(last, warm.result() if warm is not None else None))
+    finally:
+        kernel = warm.result() if warm is not None else None
+        if kernel is not None:
+            kernel.close()
 
 
 def machine_info() -> dict[str, Any]:
@@ -220,15 +264,16 @@ def run(
         try:
             began = datetime.now(UTC)
             parameters = {"params_path": str(params_path), "output_dir": str(build)}
-            # WeasyPrint (seconds): batch's forkserver preloads this module, not it
-            from llmdecide import assemble, report
-
             # codecarbon measures the report's generation (this process and its kernels) up to
             # the results; notebook 03 also measures its own part (both rows in emissions.csv).
             client = inputs.client
             country = client.carbon.country or client.constraints.regions[0]
-            with track(country, build, assemble.RUN_PROJECT) as run:
+            with track(country, build, RUN_PROJECT) as run:
                 run_notebooks(build, parameters, step, sequential=sequential_notebooks)
+                # seconds of imports (pandas, WeasyPrint), loaded while notebook 02 ran; the
+                # batch's forkserver preloads this module, not them
+                from llmdecide import assemble, report
+
                 started = time.perf_counter()
                 context = assemble.write_results(
                     build, params_path, slug=slug, run_id=run_id, inputs=inputs

@@ -569,6 +569,18 @@ def _probe(inputs: Inputs, country: str, output_dir: Path) -> dict[str, Any] | N
     return {**result.as_dict(), "emissions_kg": result.emissions_kgco2e}
 
 
+KERNEL_MODULES = {
+    "03_carbon_footprint": (
+        "llmdecide.present",
+        "llmdecide.carbon_levers",
+        "llmdecide.charts",
+        "codecarbon",
+    ),
+}
+"""What a notebook's kernel imports, by notebook, for the runner to load in a kernel it starts
+ahead (``kernels.WarmKernel``): 03 waits for 02's outputs, its imports need not."""
+
+
 @kernels.structured_errors
 def carbon_footprint(params_path: Path | str, output_dir: Path | str) -> CarbonStage:
     """Notebook 03: grid intensity, projected emissions with ranges, levers; measured footprint
