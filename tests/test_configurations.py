@@ -1,5 +1,7 @@
-"""One configuration per hosting type, checked by hand against the catalog (the arithmetic in
-the comments), and properties of the sizing search over the configuration space.
+"""One configuration per hosting type (API, cloud, on premise), evaluated by the product
+(``configurations.estimate``: the candidate through ``llmdecide.evaluation``, read back as its
+frozen ``Estimate``) and checked by hand against the catalog (the arithmetic in the comments),
+and properties of the sizing search over the configuration space.
 
 The client is the retail example (40 000 requests/day, peak 12/s, 600 input and 200 output
 tokens, 16 active hours, 36 months, EUR at 1.1172 USD). Figures read from the catalog are named
@@ -10,6 +12,7 @@ catalog update changes the expectation, not the arithmetic.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from pathlib import Path
 
@@ -20,7 +23,7 @@ from genai_prices import Usage, calc_price
 from llmdecide import configurations as conf
 from llmdecide import stages
 from llmdecide.catalog import Range
-from llmdecide.estimators import serving
+from llmdecide.estimators import api, serving
 
 ROOT = Path(__file__).resolve().parents[1]
 RETAIL = ROOT / "params" / "clients" / "example-retail.yaml"
@@ -47,41 +50,93 @@ OWN = conf.Candidate(
 API = conf.Candidate("api", "", "", 0, "gpt-4o-mini", "", "", "none", "text", "real_time")
 
 
+def _assumption(ctx: conf.Context, name: str) -> float:
+    return float(ctx.catalog.assumption(name).value.value)
+
+
+def _busy_power_w(ctx: conf.Context, est: conf.Estimate, serving_replicas: float) -> float:
+    """The GPU power the serving model gives at the mean load of the active hours, read back
+    from the row: J per output token × output tokens/s of one replica (40 000 requests over
+    16 active hours / the serving replicas × 200 tokens) / its GPUs."""
+    u = ctx.usage
+    rate = u["requests_per_day"] / (u["active_hours_per_day"] * 3600) / serving_replicas
+    return est.gpu_joules_per_output_token * rate * u["output_tokens"] / est.gpus_per_replica
+
+
 def test_api_configuration_by_hand(ctx: conf.Context) -> None:
     cat = ctx.catalog
-    row = _row(ctx, API)
+    est = conf.estimate(ctx, API)
+    assert est.hosting == "api" and est.excluded_because == ""
     rec = cat.api_models["gpt-4o-mini"]
     ttft, tps = rec.ttft_s.value, rec.output_tokens_per_s.value  # 0.54 s, 79 tokens/s
-    q = cat.assumption("queueing_factor").value.value  # 1.5
-    rtt = cat.assumption("network_rtt_s").value.value  # 0.05 s
-    # p95 = (0.54 + 200 / 79) × 1.5 + 0.05 = 4.657 s; TTFT p95 = 0.54 × 1.5 + 0.05 = 0.86 s
-    assert row["p95_latency_s"] == pytest.approx((ttft + 200 / tps) * q + rtt)
-    assert row["ttft_s"] == pytest.approx(ttft * q + rtt)
+    q = _assumption(ctx, "queueing_factor")  # 1.5
+    rtt = _assumption(ctx, "network_rtt_s")  # 0.05 s
+    # p95 = (0.54 + 200 / 79) × 1.5 + 0.05 = 4.657 s; TTFT p95 = 0.54 × 1.5 + 0.05 = 0.86 s;
+    # TPOT p95 = 1 000 × 1.5 / 79 = 18.99 ms; turnaround = 4.657 s / 3 600 = 0.00129 h
+    assert est.p95_latency_s == pytest.approx((ttft + 200 / tps) * q + rtt)
+    assert est.ttft_s == pytest.approx(ttft * q + rtt)
+    assert est.tpot_p95_ms == pytest.approx(1000 * q / tps)
+    assert est.turnaround_h == pytest.approx(((ttft + 200 / tps) * q + rtt) / 3600)
     # one request: 600 input + 200 output tokens at genai-prices' gpt-4o-mini price
+    # (0.15 + 0.60 USD per M: 600 × 0.15e-6 + 200 × 0.60e-6 = 0.00021 USD)
     price = calc_price(
         Usage(input_tokens=600, output_tokens=200),
         model_ref="gpt-4o-mini",
         provider_id="openai",
         genai_request_timestamp=ctx.prices_as_of,
     )
-    days = cat.assumption("hours_per_month").value.value / 24  # 730 h / 24 = 30.4167
-    # monthly = price × 40 000 × 30.4167 / 1.1172 USD per EUR
-    expected = float(price.total_price) * 40_000 * days / cat.usd_per("EUR")
-    assert row["cost_api"] == pytest.approx(expected)
+    eur = cat.usd_per("EUR")  # 1.1172 USD per EUR
+    requests_month = 40_000 * _assumption(ctx, "hours_per_month") / 24  # × 730 h / 24 = 30.4167
+    # monthly = 0.00021 USD × 40 000 × 30.4167 / 1.1172 = 228.70 EUR
+    expected = float(price.total_price) * requests_month / eur
+    assert est.cost_api == pytest.approx(expected)
     # staff: 0.2 FTE of integration upkeep × 11 800 USD per FTE-month / 1.1172 = 2 112 EUR
     staff = (
-        cat.assumption("staff_fte_api").value.value
-        * cat.assumption("staff_cost_per_fte_month_usd").value.value
-        / cat.usd_per("EUR")
+        _assumption(ctx, "staff_fte_api") * _assumption(ctx, "staff_cost_per_fte_month_usd") / eur
     )
-    assert row["cost_staff"] == pytest.approx(staff)
-    assert row["monthly_cost"] == pytest.approx(expected + staff)
-    assert math.isnan(row["gpus_per_replica"])
+    assert est.cost_staff == pytest.approx(staff)
+    assert est.monthly_cost == pytest.approx(expected + staff)
+    # set-up: 5 000 USD of integration / 1.1172 = 4 475 EUR
+    assert est.setup_cost == pytest.approx(_assumption(ctx, "setup_cost_api_usd") / eur)
+    # footprint: EcoLogits (pinned) for 200 output tokens in (0.54 + 200 / 79) = 3.072 s in its
+    # openai zone (USA), × 1.2169e6 requests a month (≈ 17.7 kWh, 7.4 kgCO2e at the time of
+    # writing); Wh per 1 000 output tokens = kWh × 1 000 / (200 × requests / 1 000)
+    zone = api.ecologits_datacenter_zone("openai")
+    impacts = api.api_impacts_per_request(
+        "openai", "gpt-4o-mini", 200, round(ttft + 200 / tps, 3), zone
+    )
+    assert impacts is not None
+    assert est.energy_kwh_per_month == pytest.approx(impacts.energy_kwh * requests_month)
+    assert est.monthly_kgco2e == pytest.approx(impacts.gwp_kg * requests_month)
+    assert est.embodied_kgco2e == 0.0 and est.carbon_method == f"ecologits ({zone})"
+    wh_1k = impacts.energy_kwh * requests_month * 1000 / (200 * requests_month / 1000)
+    assert est.wh_per_1k_output_tokens == pytest.approx(wh_1k)
+    # no fleet: the sizing columns are n/a
+    assert math.isnan(est.gpus_per_replica) and math.isnan(est.gpus_total)
+    assert est.cost_compute == est.cost_capex == est.cost_energy == 0.0
+
+
+@pytest.mark.parametrize("candidate", [API, CLOUD, OWN], ids=["api", "cloud", "on_premise"])
+def test_longer_answers_never_lower_energy_carbon_nor_cost(
+    ctx: conf.Context, candidate: conf.Candidate
+) -> None:
+    """The product's chain (tokens → latency → energy → money), not a copy of it: more output
+    tokens a request never cost less energy, emissions nor money a month."""
+    rows = []
+    for tokens in (20, 50, 200):
+        usage = {**ctx.usage, "output_tokens": tokens}
+        longer = conf.make_context(ctx.client, ctx.catalog, usage, ctx.intensity_g_per_kwh)
+        rows.append(conf.estimate(longer, candidate))
+    assert all(e.excluded_because == "" for e in rows)
+    for figure in ("energy_kwh_per_month", "monthly_kgco2e", "monthly_cost", "p95_latency_s"):
+        values = [getattr(e, figure) for e in rows]
+        assert all(b >= a for a, b in itertools.pairwise(values)), (figure, values)
 
 
 def test_cloud_configuration_by_hand(ctx: conf.Context) -> None:
     cat = ctx.catalog
-    row = _row(ctx, CLOUD)
+    est = conf.estimate(ctx, CLOUD)
+    assert est.hosting == "cloud" and est.excluded_because == ""
     g = cat.gpus["H100-SXM"]
     eff = cat.efficiencies["vllm"]
     # decode at batch 1: 16.06 GB of BF16 weights / (3 350 GB/s × 0.75) = 6.392 ms, plus the KV
@@ -91,54 +146,117 @@ def test_cloud_configuration_by_hand(ctx: conf.Context) -> None:
     weights = 8.03 * 2 / (g.bandwidth_gb_s * eff.bandwidth_efficiency.value)
     kv = 700 * 2 * 32 * 8 * 128 * 2 / 1e9 / (g.bandwidth_gb_s * eff.bandwidth_efficiency.value)
     expected_ms = (weights + kv) * 1000 + eff.step_overhead_ms.value
-    assert row["decode_ms_per_token_batch1"] == pytest.approx(expected_ms, rel=1e-6)
-    # the search met the limits at the peak, below the utilisation ceiling
-    assert row["p95_latency_s"] <= 3.0
-    assert row["peak_utilisation"] <= cat.method["max_peak_utilisation"]
-    r = row["serving_replicas"]
+    assert est.decode_ms_per_token_batch1 == pytest.approx(expected_ms, rel=1e-6)
+    # the search met the limits at the peak, below the utilisation ceiling; a token at load
+    # takes at least its batch-1 step
+    assert est.p95_latency_s <= 3.0
+    assert est.peak_utilisation <= cat.method["max_peak_utilisation"]
+    assert est.tpot_p95_ms >= est.decode_ms_per_token_batch1
+    # the example keeps one spare replica (operations.availability.spare_replicas: 1): the
+    # sized replicas r = replicas − 1, each of 1 GPU
+    r = est.replicas - 1
     assert r >= 1 and r == int(r)
-    # the example keeps one spare replica (operations.availability.spare_replicas: 1)
-    assert row["replicas"] == r + 1
+    assert est.gpus_total == (r + 1) * 1
     # GPU-hours: 1 GPU × ((r + 1 spare) × 16 h + (1 always-on + 1 spare) × 8 h) × 30.4167 days
-    days = cat.assumption("hours_per_month").value.value / 24
+    # (r = 1: 48 GPU-h a day, 1 460 a month)
+    days = _assumption(ctx, "hours_per_month") / 24
     hours = 1 * ((r + 1) * 16 + (1 + 1) * 8) * days
-    assert row["gpu_hours_per_month"] == pytest.approx(hours)
-    # the cheapest USA offer (per GPU-hour), converted to EUR; no USA H100 offer publishes a
-    # commitment price, so on demand
+    assert est.gpu_hours_per_month == pytest.approx(hours)
+    # the cheapest USA offer (3.90 USD per GPU-hour at the time of writing), converted to EUR;
+    # no USA H100 offer publishes a commitment price, so on demand: 1 460 × 3.90 / 1.1172
+    # = 5 097 EUR
+    eur = cat.usd_per("EUR")
     price = min(o.price_per_gpu_hour_usd for o in cat.offers_for("H100-SXM", "USA"))
-    assert row["cloud_commitment"] == "on_demand"
-    assert row["cost_compute"] == pytest.approx(hours * price / cat.usd_per("EUR"))
+    assert est.cloud_commitment == "on_demand"
+    assert est.cost_compute == pytest.approx(hours * price / eur)
     # staff: 1 FTE × 11 800 USD / 1.1172 = 10 562 EUR a month
     staff = (
-        cat.assumption("staff_fte_cloud").value.value
-        * cat.assumption("staff_cost_per_fte_month_usd").value.value
-        / cat.usd_per("EUR")
+        _assumption(ctx, "staff_fte_cloud") * _assumption(ctx, "staff_cost_per_fte_month_usd") / eur
     )
-    assert row["monthly_cost"] == pytest.approx(row["cost_compute"] + staff)
-    assert row["gpus_total"] == (r + 1) * 1
+    assert est.cost_staff == pytest.approx(staff)
+    assert est.monthly_cost == pytest.approx(est.cost_compute + staff)
+    # set-up: 30 000 USD of project + the offer's set-up fee (0) / 1.1172 = 26 853 EUR
+    setup = (
+        _assumption(ctx, "setup_cost_self_hosted_usd")
+        + cat.offers_for("H100-SXM", "USA")[0].setup_cost_usd
+    )
+    assert est.setup_cost == pytest.approx(setup / eur)
+    # energy: the busy GPU-hours (1 GPU × r × 16 h a day) at the serving model's power P (the
+    # row's 2.10 J/token × 138.9 tokens/s = 291 W, between idle and TDP), the other rented hours
+    # (48 − 16 = 32 GPU-h a day) at idle 70 W, each with the 400 W server share and the USA PUE
+    # 1.56: (16 × (291 + 400) + 32 × (70 + 400)) × 30.4167 × 1.56 / 1 000 = 1 239 kWh
+    power = _busy_power_w(ctx, est, r)
+    assert g.idle_w <= power <= g.tdp_w
+    server = cat.on_premise["H100-SXM"].server_power_w_per_gpu
+    busy_h, idle_h = 1 * r * 16, hours / days - 1 * r * 16
+    kwh = (busy_h * (power + server) + idle_h * (g.idle_w + server)) * days * cat.pue("USA") / 1000
+    assert est.energy_kwh_per_month == pytest.approx(kwh)
+    # carbon: 1 239 kWh × the USA grid's 369.5 g/kWh (codecarbon) = 457.6 kg, plus embodied
+    # (150 kg GPU + 312 kg server share) × 1 460 / 730 GPUs rented / (5 years × 12) = 15.4 kg
+    assert est.operational_kgco2e == pytest.approx(kwh * ctx.intensity_g_per_kwh["USA"] / 1000)
+    own = cat.on_premise["H100-SXM"]
+    per_gpu = g.embodied_kgco2e.value + own.server_embodied_kgco2e_per_gpu.value
+    embodied = per_gpu * (hours / _assumption(ctx, "hours_per_month")) / (own.life_years * 12)
+    assert est.embodied_kgco2e == pytest.approx(embodied)
+    assert est.monthly_kgco2e == pytest.approx(est.operational_kgco2e + embodied)
 
 
 def test_on_premise_configuration_by_hand(ctx: conf.Context) -> None:
     cat = ctx.catalog
-    row = _row(ctx, OWN)
+    est = conf.estimate(ctx, OWN)
+    assert est.hosting == "on_premise" and est.excluded_because == ""
     own = cat.on_premise["H100-SXM"]
-    gpus = row["gpus_total"]
+    g = cat.gpus["H100-SXM"]
     eur = cat.usd_per("EUR")
-    # capex: GPUs × 37 500 USD (GPU + server share) / 36 months
-    assert row["cost_capex"] == pytest.approx(gpus * own.server_price_usd_per_gpu / 36 / eur)
-    # operations: GPUs × 500 USD per GPU-month
-    assert row["cost_operations"] == pytest.approx(gpus * own.operations_usd_per_gpu_month / eur)
-    # set-up: 30 000 USD of project + the servers bought
-    setup = cat.assumption("setup_cost_self_hosted_usd").value.value
-    assert row["setup_cost"] == pytest.approx((setup + gpus * own.server_price_usd_per_gpu) / eur)
-    # energy bill: kWh × the region's electricity price
+    # the same sizing as in the cloud (the region only changes the bill): r sized replicas
+    # + 1 spare, of 1 GPU; an 8-GPU server holds ⌊8 / 1⌋ = 8 replicas, so ⌈(r + 1) / 8⌉ servers
+    # are bought, all 8 of their GPUs owned (r = 1: 1 server, 8 GPUs)
+    r = est.replicas - 1
+    assert est.replicas == conf.estimate(ctx, CLOUD).replicas
+    per_server = g.gpus_per_server // 1  # replicas a server holds: ⌊8 GPUs / 1 GPU⌋
+    servers = math.ceil((r + 1) / per_server)
+    assert est.servers == servers
+    gpus = servers * g.gpus_per_server
+    assert est.gpus_total == gpus
+    # capex: 8 GPUs × 37 500 USD (GPU + server share) / 36 months / 1.1172 = 7 459 EUR
+    assert est.cost_capex == pytest.approx(gpus * own.server_price_usd_per_gpu / 36 / eur)
+    # operations: 8 GPUs × 500 USD per GPU-month / 1.1172 = 3 580 EUR
+    assert est.cost_operations == pytest.approx(gpus * own.operations_usd_per_gpu_month / eur)
+    # set-up: (30 000 USD of project + 8 × 37 500 USD of servers) / 1.1172 = 295 381 EUR
+    setup = _assumption(ctx, "setup_cost_self_hosted_usd")
+    assert est.setup_cost == pytest.approx((setup + gpus * own.server_price_usd_per_gpu) / eur)
+    # staff: 1.5 FTE × 11 800 USD / 1.1172 = 15 843 EUR
+    staff = (
+        _assumption(ctx, "staff_fte_on_premise")
+        * _assumption(ctx, "staff_cost_per_fte_month_usd")
+        / eur
+    )
+    assert est.cost_staff == pytest.approx(staff)
+    # energy: owned GPUs are on all day — the busy ones (1 GPU × r × 16 h) at the serving
+    # model's power (291 W, as in the cloud), the other 8 × 24 − 16 = 176 GPU-h a day at idle
+    # 70 W, each with the 400 W server share and the FRA PUE 1.56:
+    # (16 × (291 + 400) + 176 × (70 + 400)) × 30.4167 × 1.56 / 1 000 = 4 450 kWh
+    days = _assumption(ctx, "hours_per_month") / 24
+    power = _busy_power_w(ctx, est, r)
+    server = own.server_power_w_per_gpu
+    busy_h = 1 * r * 16
+    idle_h = gpus * 24 - busy_h
+    kwh = (busy_h * (power + server) + idle_h * (g.idle_w + server)) * days * cat.pue("FRA") / 1000
+    assert est.energy_kwh_per_month == pytest.approx(kwh)
+    # energy bill: 4 450 kWh × 0.173 USD/kWh (FRA) / 1.1172 = 689 EUR
     price = cat.regions["FRA"].electricity_price_usd_per_kwh
-    assert row["cost_energy"] == pytest.approx(row["energy_kwh_per_month"] * price / eur)
-    parts = ("cost_capex", "cost_operations", "cost_energy", "cost_rag", "cost_staff")
-    assert row["monthly_cost"] == pytest.approx(sum(row[p] for p in parts))
-    # owned GPUs are on all day: at least idle power × 730 h × PUE
-    idle_kwh = gpus * cat.gpus["H100-SXM"].idle_w * 730 * cat.pue("FRA") / 1000
-    assert row["energy_kwh_per_month"] >= idle_kwh
+    assert est.cost_energy == pytest.approx(kwh * price / eur)
+    # monthly: 7 459 + 3 580 + 689 + 0 (no RAG) + 15 843 = 27 572 EUR
+    parts = (est.cost_capex, est.cost_operations, est.cost_energy, est.cost_rag, est.cost_staff)
+    assert est.cost_rag == 0.0
+    assert est.monthly_cost == pytest.approx(sum(parts))
+    # carbon: 4 450 kWh × FRA's 56.0 g/kWh (no renewable contract) = 249.4 kg, plus embodied
+    # (150 + 312 kg) × 8 GPUs / (5 years × 12) = 61.6 kg
+    assert est.operational_kgco2e == pytest.approx(kwh * ctx.intensity_g_per_kwh["FRA"] / 1000)
+    per_gpu = g.embodied_kgco2e.value + own.server_embodied_kgco2e_per_gpu.value
+    embodied = per_gpu * gpus / (own.life_years * 12)
+    assert est.embodied_kgco2e == pytest.approx(embodied)
+    assert est.monthly_kgco2e == pytest.approx(est.operational_kgco2e + embodied)
 
 
 def test_more_gpus_per_replica_decode_faster_and_fewer_replicas_never_break_limits(
@@ -225,17 +343,16 @@ def test_the_search_keeps_the_fewest_replicas(ctx: conf.Context) -> None:
     assert too_slow or too_busy
 
 
-def test_estimate_holds_the_columns_of_a_self_hosted_row(ctx: conf.Context) -> None:
+def test_estimate_holds_the_columns_of_a_row(ctx: conf.Context) -> None:
     from llmdecide.columns import EXTRA_COLUMNS, SPEC_COLUMNS
     from llmdecide.evaluation import estimate
 
     scoring_own = {"feasible", "rejected_because", "score", "rank"}
     assert set(estimate.COLUMNS) == set(SPEC_COLUMNS + EXTRA_COLUMNS) - scoring_own
-    for cand in (CLOUD, OWN):
+    for cand in (API, CLOUD, OWN):
         row = _row(ctx, cand)
-        est = estimate.Estimate.of(row)
+        est = conf.estimate(ctx, cand)
         assert est.config_id == cand.config_id and est.hosting == cand.hosting
-        assert est.gpus_per_replica == 1.0 and est.replicas >= 1
         back = est.as_row()
         for column in estimate.COLUMNS:  # every cell as the table has it (n/a: NaN or "")
             value = row[column]
@@ -245,6 +362,8 @@ def test_estimate_holds_the_columns_of_a_self_hosted_row(ctx: conf.Context) -> N
                 assert back[column] != back[column] or back[column] == "", column
             else:
                 assert back[column] == float(value), column
+    assert math.isnan(conf.estimate(ctx, API).gpus_per_replica)
+    assert conf.estimate(ctx, CLOUD).gpus_per_replica == 1.0
     with pytest.raises(dataclasses.FrozenInstanceError):
         est.replicas = 2.0  # type: ignore[misc]
 

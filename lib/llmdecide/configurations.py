@@ -34,6 +34,7 @@ from llmdecide.evaluation.context import (
     pick,
     spread,
 )
+from llmdecide.evaluation.estimate import Estimate
 from llmdecide.evaluation.hosting import api as api_hosting
 from llmdecide.evaluation.rows import Rows
 from llmdecide.evaluation.sizing import Sizing
@@ -63,6 +64,8 @@ __all__ = [
     "VALUE",
     "Candidate",
     "Context",
+    "Estimate",
+    "estimate",
     "evaluate",
     "evaluate_one",
     "make_context",
@@ -349,6 +352,13 @@ def evaluate_many(
 def evaluate_one(ctx: Context, c: Candidate, scenario: str) -> dict[str, Any]:
     """One candidate at one scenario (its own sizing search)."""
     return {k: _plain(v) for k, v in evaluate_many(ctx, [c], scenario).iloc[0].items()}
+
+
+def estimate(ctx: Context, c: Candidate) -> Estimate:
+    """One candidate as the table has it: evaluated by ``evaluate_candidates`` (the value
+    scenario, its own sizing search, money in the client's currency), read back as its frozen
+    ``Estimate``. The way to look at one configuration; the table itself stays columnar."""
+    return Estimate.of(evaluate_candidates(ctx, [c]).iloc[0])
 
 
 def _plain(v: Any) -> Any:

@@ -1,15 +1,18 @@
-"""The estimate of one self-hosted configuration as a frozen record: the columns of
-``configurations.csv`` the evaluation fills (docs/outputs.md), without the scoring's own columns
-(``feasible``, ``rejected_because``, ``score``, ``rank``, the Monte Carlo ranges).
+"""The estimate of one configuration as a frozen record: the columns of ``configurations.csv``
+the evaluation fills (docs/outputs.md), without the scoring's own columns (``feasible``,
+``rejected_because``, ``score``, ``rank``, the Monte Carlo ranges). An API configuration leaves
+the sizing columns (GPUs, replicas, servers, utilisation) NaN.
 
-``Estimate.of(row)`` reads one row of the table (``configurations.evaluate`` or the CSV read back);
-``as_row()`` gives its columns back. Money is in the client's currency and figures in the units
-their names say, as in the table. A figure the evaluation leaves n/a (the latencies of a batch
-row, every figure of an excluded row) is NaN, a text left empty is "".
+``configurations.estimate(ctx, candidate)`` evaluates one candidate and returns its estimate;
+``Estimate.of(row)`` reads one row of the table (``configurations.evaluate`` or the CSV read
+back); ``as_row()`` gives its columns back. Money is in the client's currency and figures in
+the units their names say, as in the table. A figure the evaluation leaves n/a (the latencies
+of a batch row, every figure of an excluded row) is NaN, a text left empty is "".
 
-The table itself is computed column-wise (``evaluation/self_hosted.py``, see docs/architecture.md): a record per row would
-cost the sizing of 50 000 configurations its speed, so this record is the typed view of one row,
-for code and tests that read configurations one at a time.
+The table itself is computed column-wise (``evaluation/self_hosted.py``, see
+docs/architecture.md): a record per row would cost the sizing of 50 000 configurations its
+speed, so this record is the typed view of one row, for code and tests that read
+configurations one at a time.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import pandas as pd
 
 @dataclass(frozen=True)
 class Estimate:
-    """One self-hosted configuration: its choices, sizing and estimated figures."""
+    """One configuration: its choices, sizing and estimated figures."""
 
     # the configuration
     config_id: str
