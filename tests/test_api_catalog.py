@@ -448,6 +448,19 @@ def test_new_european_and_single_gpu_offers() -> None:
     assert [(o.gpus_per_instance, o.price_per_gpu_hour_usd) for o in single] == [(1, 55.04 / 8)]
 
 
+def test_aws_b200_in_stockholm_and_paris() -> None:
+    # gpuhunt book of 2026-10-10: per-GPU rows, p6-b200.48xlarge (8 x B200) eu-north-1 17.90525125
+    # (x 8 = 143.242 USD/h) and eu-west-3 21.7896475 (x 8 = 174.3172 USD/h); no commitment price
+    (swe,) = [o for o in CAT.offers_for("B200", "SWE") if o.provider == "aws"]
+    (fra,) = [o for o in CAT.offers_for("B200", "FRA") if o.provider == "aws"]
+    assert swe.price_per_gpu_hour_usd * 8 == pytest.approx(143.242)
+    assert fra.price_per_gpu_hour_usd * 8 == pytest.approx(174.3172)
+    assert swe.price_usd("1y") is None and swe.price_usd("3y") is None
+    # Stockholm is dearer than us-east-1 (14.2416) and cheaper than Paris
+    (usa,) = [o for o in CAT.offers_for("B200", "USA") if o.provider == "aws"]
+    assert usa.price_per_gpu_hour_usd < swe.price_per_gpu_hour_usd < fra.price_per_gpu_hour_usd
+
+
 def test_gcp_and_azure_european_offers_hand_checked() -> None:
     # GCP a3-highgpu-8g europe-west4 (NLD), Billing catalogue of 2026-07-30:
     # 112.540479 USD/h / 8 = 14.0676; 1-year 56991.97 USD/month / 730 h / 8 = 9.7589;
