@@ -166,13 +166,55 @@ def test_reasoning_tokens_for_an_effort() -> None:
     zero = catalog.Range(value=0, low=0, high=0)
     # a non-reasoning model ignores the option
     assert CAT.api_model("gpt-4o").reasoning_tokens_for("high") == zero
-    # Mistral Small 4 accepts none (0 tokens) and high (no published figure: unknown)
+    # Mistral Small 4 accepts none (0 tokens) and high (Artificial Analysis: 9,420.4 reasoning
+    # tokens per index task, rounded, no spread)
     small = CAT.api_model("mistral-small-2603")
     assert small.reasoning_tokens_for("none") == zero
-    assert small.reasoning_tokens_for("high") is None
+    assert small.reasoning_tokens_for("high") == catalog.Range(value=9420, low=9420, high=9420)
     assert small.reasoning_tokens_for("low") is None  # not accepted
+    # Mistral Large 4 accepts high, but no figure is published: unknown, not invented
+    assert CAT.api_model("mistral-large-4").reasoning_tokens_for("high") is None
     # Claude Opus 5.5 always thinks: 'none' is not available
     assert CAT.api_model("claude-opus-5-5").reasoning_tokens_for("none") is None
+
+
+# Artificial Analysis's reasoning tokens per Intelligence Index v4.1 task (intelligenceIndex-
+# OutputTokensPerTask.reasoning, transcription of 2026-10-03), rounded to whole tokens:
+# GPT-6 Sol (Low/Medium/High) 699.66 / 2336.80 / 4993.81; Claude Opus 5.5 (Low/Medium/High,
+# Default Fallback) 3376.03 / 11695.71 / 18236.59; Gemini 3.8 Flash (Medium/High) 26955.83 /
+# 42727.14, no Low variant
+AA_REASONING = {
+    "gpt-6-sol": {"low": 700, "medium": 2337, "high": 4994},
+    "claude-opus-5-5": {"low": 3376, "medium": 11696, "high": 18237},
+    "gemini-3.8-flash": {"low": None, "medium": 26956, "high": 42727},
+}
+
+
+@pytest.mark.parametrize("name", sorted(AA_REASONING))
+def test_published_reasoning_tokens_are_recorded_without_spread(name: str) -> None:
+    model = CAT.api_model(name)
+    for effort, tokens in AA_REASONING[name].items():
+        got = model.reasoning_tokens_for(effort)
+        if tokens is None:
+            assert got is None, effort  # not published: unknown
+        else:
+            assert got == catalog.Range(value=tokens, low=tokens, high=tokens), effort
+    assert "secondary" in (model.note or "") and "artificialanalysis.ai" in model.source
+
+
+@pytest.mark.parametrize("name", API_IDS)
+def test_a_higher_effort_never_reasons_less(name: str) -> None:
+    """Monotonicity: where two efforts of one model have a figure, the higher one is larger."""
+    model = CAT.api_model(name)
+    if not model.reasoning:
+        return  # every effort is 0 tokens
+    known = [
+        (e, r)
+        for e in ("low", "medium", "high")
+        if (r := model.reasoning_tokens_for(e)) is not None
+    ]
+    for (lo_effort, lo), (hi_effort, hi) in itertools.pairwise(known):
+        assert lo.value < hi.value, (name, lo_effort, hi_effort)
 
 
 def _api(**fields: Any) -> dict[str, Any]:
@@ -404,6 +446,19 @@ def test_new_european_and_single_gpu_offers() -> None:
     # p5.4xlarge: one H100 at the p5.48xlarge price per GPU-hour (55.04 / 8 = 6.88 in us-east-1)
     single = [o for o in CAT.offers_for("H100-SXM", "USA") if o.instance == "p5.4xlarge"]
     assert [(o.gpus_per_instance, o.price_per_gpu_hour_usd) for o in single] == [(1, 55.04 / 8)]
+
+
+def test_aws_b200_in_stockholm_and_paris() -> None:
+    # gpuhunt book of 2026-10-10: per-GPU rows, p6-b200.48xlarge (8 x B200) eu-north-1 17.90525125
+    # (x 8 = 143.242 USD/h) and eu-west-3 21.7896475 (x 8 = 174.3172 USD/h); no commitment price
+    (swe,) = [o for o in CAT.offers_for("B200", "SWE") if o.provider == "aws"]
+    (fra,) = [o for o in CAT.offers_for("B200", "FRA") if o.provider == "aws"]
+    assert swe.price_per_gpu_hour_usd * 8 == pytest.approx(143.242)
+    assert fra.price_per_gpu_hour_usd * 8 == pytest.approx(174.3172)
+    assert swe.price_usd("1y") is None and swe.price_usd("3y") is None
+    # Stockholm is dearer than us-east-1 (14.2416) and cheaper than Paris
+    (usa,) = [o for o in CAT.offers_for("B200", "USA") if o.provider == "aws"]
+    assert usa.price_per_gpu_hour_usd < swe.price_per_gpu_hour_usd < fra.price_per_gpu_hour_usd
 
 
 def test_gcp_and_azure_european_offers_hand_checked() -> None:

@@ -46,11 +46,11 @@ def _row(ctx: conf.Context, cand: conf.Candidate) -> dict:
 def test_prompt_caching_bills_the_prefix_at_the_cache_prices() -> None:
     ctx = _ctx()  # 600 input tokens of which a 400-token cached prefix, 200 output
     hit = ctx.catalog.assumption("api_prompt_cache_hit_rate").value.value  # 0.9
-    model = "claude-sonnet-5-5"  # has cache-read and cache-write prices in genai-prices 0.2.3
+    model = "claude-haiku-5-5"  # has cache-read and cache-write prices in genai-prices 0.2.3
     rec = ctx.catalog.api_models[model]
     tokens = rec.reasoning_tokens_for("low")
     if tokens is not None:
-        pytest.fail("the catalog now publishes Sonnet 5.5's reasoning tokens: pick another model")
+        pytest.fail("the catalog now publishes Haiku 5.5's reasoning tokens: pick another model")
 
     def price(**cache: int) -> float:
         usage = Usage(input_tokens=600, output_tokens=200, **cache)
@@ -133,7 +133,8 @@ def test_reasoning_tokens_are_billed_as_output_and_waited_for() -> None:
 
 
 def test_an_unpublished_reasoning_effort_is_excluded_not_invented() -> None:
-    row = _row(_ctx(), _api("gpt-6-sol", effort="medium"))
+    # Gemini 3.8 Flash accepts low, but only its medium and high figures are published
+    row = _row(_ctx(), _api("gemini-3.8-flash", effort="low"))
     assert "reasoning tokens per request unknown" in row["excluded_because"]
     assert math.isnan(row.get("monthly_cost", math.nan))  # no price without its tokens
 
