@@ -277,7 +277,6 @@ KNOWN_LONG = {
     "llmdecide.configurations.space",
     "llmdecide.estimators.simulation.simulate",
     "llmdecide.evaluation.hosting.api.evaluate",
-    "llmdecide.phases.summarise",
     "llmdecide.portfolio.build_row",
     "llmdecide.runner.run",
 }
