@@ -275,7 +275,6 @@ def test_one_list_of_hosting_types() -> None:
 MAX_FUNCTION_LINES = 80
 KNOWN_LONG = {
     "llmdecide.configurations.space",
-    "llmdecide.estimators.simulation.simulate",
     "llmdecide.evaluation.hosting.api.evaluate",
     "llmdecide.runner.run",
 }
