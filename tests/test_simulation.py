@@ -172,6 +172,58 @@ def test_decode_block_is_the_first_step_end_past_the_time(
         assert total_s == pytest.approx(float(ends[k - 1]), rel=1e-9)
 
 
+def test_prompt_chunks_follow_the_budget_the_slots_and_the_cache() -> None:
+    # a step after 2 running decodes, budget 100 → 98 prompt tokens left; a cached prefix of 10;
+    # three queued prompts of 30, 50 and 40 tokens reserving 300, 300 and 500 KV tokens
+    reserve, prefill = [300.0, 300.0, 500.0], [30, 50, 40]
+
+    def limits(max_seqs: int, kv_tokens: float) -> simulation._Limits:
+        return simulation._Limits(max_seqs, 100, kv_tokens, 10.0)
+
+    # 4 slots: 2 free, both taken by the first two prompts (30 + 50 tokens; pairs
+    # 30 × (10 + 15) + 50 × (10 + 25) = 750 + 1750 = 2500); the third waits for a slot
+    assert simulation.prompt_chunks(0, 0, 3, 2, 0.0, limits(4, 1000), reserve, prefill) == (
+        2,
+        80,
+        2500.0,
+        600.0,
+        0,
+    )
+    # slots to spare, but 600 + 500 > 1000 KV tokens: the third waits for the cache (no overtaking)
+    assert simulation.prompt_chunks(0, 0, 3, 2, 0.0, limits(8, 1000), reserve, prefill) == (
+        2,
+        80,
+        2500.0,
+        600.0,
+        0,
+    )
+    # room for all: the third gets the 18 tokens left, 18 × (10 + 9) = 342 pairs, and is partial
+    assert simulation.prompt_chunks(0, 0, 3, 2, 0.0, limits(8, 2000), reserve, prefill) == (
+        2,
+        98,
+        2842.0,
+        1100.0,
+        18,
+    )
+    # next step (4 decodes): its remaining 22 tokens, 22 × (10 + 18 + 11) = 858 pairs, no new
+    # reservation (it holds its slot)
+    assert simulation.prompt_chunks(2, 18, 3, 4, 1100.0, limits(8, 2000), reserve, prefill) == (
+        3,
+        22,
+        858.0,
+        0.0,
+        0,
+    )
+    # an empty replica admits a prompt whose reservation exceeds the whole cache (no deadlock)
+    assert simulation.prompt_chunks(0, 0, 1, 0, 0.0, limits(8, 100), reserve, prefill) == (
+        1,
+        30,
+        750.0,
+        300.0,
+        0,
+    )
+
+
 def test_lengths_have_the_mean_and_spread_asked() -> None:
     rng = np.random.default_rng(3)
     fixed = simulation.draw_lengths(rng, 200, 0.0, 1000)

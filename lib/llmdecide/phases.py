@@ -109,6 +109,137 @@ def infrastructure(row: Mapping[str, Any]) -> str:
     return f"on_premise|{row.get('region')}|{row.get('gpu')}"
 
 
+def phase_entry(
+    phase: Mapping[str, Any], start_month: float, pick: str | None, row: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """One phase's entry of the plan: its volume, when it starts, its recommended configuration
+    (``row`` None when nothing is feasible) and that configuration's cost and robustness."""
+    return {
+        "name": phase["name"],
+        "months": float(phase["months"]),
+        "start_month": start_month,
+        "requests_per_day": float(phase["requests_per_day"]),
+        "peak_requests_per_second": float(phase["peak_requests_per_second"]),
+        "config_id": pick,
+        "recommendation_label": None if row is None else row.get("label"),
+        "monthly_cost": None if row is None else _num(row.get("monthly_cost")),
+        "setup_cost": None if row is None else _num(row.get("setup_cost")),
+        "probability_meets_limits": None
+        if row is None
+        else _num(row.get("probability_meets_limits")),
+        "row": row,
+    }
+
+
+def phase_step(
+    pick: str, phase: Mapping[str, Any], row: Mapping[str, Any], horizon_months: float
+) -> Step:
+    """The phase on its recommended design, as the path cost counts it."""
+    return Step(
+        pick,
+        float(phase["months"]),
+        run_monthly(row),
+        _num(row.get("setup_cost")),
+        hardware_cost(row, horizon_months),
+        infrastructure(row),
+    )
+
+
+def switch_record(
+    start_month: float,
+    previous: tuple[str, str],
+    phase: Mapping[str, Any],
+    frame: Any,
+    row: Mapping[str, Any],
+    steps: Sequence[Step],
+) -> dict[str, Any]:
+    """A switch at ``start_month`` from the ``previous`` (design, phase) to this phase's design
+    (``row``, the last of ``steps``): labels, set-up cost, and what the switch pays."""
+    return {
+        "month": start_month,
+        "from_phase": previous[1],
+        "to_phase": phase["name"],
+        "from_label": frame.loc[previous[0]].get("label")
+        if previous[0] in frame.index
+        else previous[0],
+        "to_label": row.get("label"),
+        "setup_cost": _num(row.get("setup_cost")),
+        # what the switch pays: servers already owned on the site are reused
+        "setup_paid": path_cost(steps)["setup"] - path_cost(steps[:-1])["setup"],
+    }
+
+
+def walk_phases(
+    phases: Sequence[Mapping[str, Any]],
+    by_id: Sequence[Any],
+    picks: Sequence[str | None],
+    horizon_months: float,
+) -> tuple[list[dict[str, Any]], list[Step], list[dict[str, Any]]]:
+    """The phases in order on their recommended designs: their entries, the steps of the path
+    (the phases with a recommendation) and the switches between designs."""
+    entries = []
+    steps: list[Step] = []
+    switches = []
+    start = 0.0
+    previous: tuple[str, str] | None = None
+    for phase, frame, pick in zip(phases, by_id, picks, strict=True):
+        row = frame.loc[pick].to_dict() if pick is not None else None
+        entries.append(phase_entry(phase, start, pick, row))
+        if row is not None and pick is not None:
+            steps.append(phase_step(pick, phase, row, horizon_months))
+            if previous is not None and previous[0] != pick:
+                switches.append(switch_record(start, previous, phase, frame, row, steps))
+            previous = (pick, phase["name"])
+        start += float(phase["months"])
+    return entries, steps, switches
+
+
+def stay_cost(
+    design: str, phases: Sequence[Mapping[str, Any]], rows: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
+    """Staying on ``design`` (its row in each phase): Σ months × run cost + the largest set-up
+    cost, and whether it is feasible in every phase."""
+    run = sum(float(p["months"]) * run_monthly(r) for p, r in zip(phases, rows, strict=True))
+    setup = max(_num(r.get("setup_cost")) for r in rows)
+    return {
+        "config_id": design,
+        "label": rows[0].get("label"),
+        "run": run,
+        "setup": setup,
+        "total": run + setup,
+        "feasible_every_phase": all(bool(r.get("feasible")) for r in rows),
+    }
+
+
+def stay_costs(
+    phases: Sequence[Mapping[str, Any]], by_id: Sequence[Any], designs: Sequence[str]
+) -> list[dict[str, Any]]:
+    """:func:`stay_cost` of each design present in every phase's frame, the feasible ones
+    first, then by total cost."""
+    stay = []
+    for design in designs:
+        rows = [f.loc[design].to_dict() for f in by_id if design in f.index]
+        if len(rows) < len(by_id):
+            continue
+        stay.append(stay_cost(design, phases, rows))
+    stay.sort(key=lambda s: (not s["feasible_every_phase"], s["total"], s["config_id"]))
+    return stay
+
+
+def advice_of(
+    path: Mapping[str, float] | None,
+    best_stay: Mapping[str, Any] | None,
+    switches: Sequence[Any],
+) -> str | None:
+    """``"switch"`` when the phase path costs less than staying on the best single design
+    feasible in every phase (or none is), else ``"stay"``; None without a complete path."""
+    if path is None:
+        return None
+    if not switches:
+        return "stay"
+    return "switch" if best_stay is None or path["total"] < best_stay["total"] else "stay"
+
+
 def summarise(
     phases: Sequence[Mapping[str, Any]],
     frames: Sequence[Any],
@@ -120,88 +251,14 @@ def summarise(
     the switches, the path cost and the cost of staying on each recommended design (plus
     ``extra_designs``, e.g. the recommendation at the client's own volume)."""
     by_id = [f.set_index("config_id") for f in frames]
-    entries = []
-    steps: list[Step] = []
-    switches = []
-    start = 0.0
-    previous: tuple[str, str] | None = None
-    for phase, frame, pick in zip(phases, by_id, picks, strict=True):
-        row = frame.loc[pick].to_dict() if pick is not None else None
-        entry = {
-            "name": phase["name"],
-            "months": float(phase["months"]),
-            "start_month": start,
-            "requests_per_day": float(phase["requests_per_day"]),
-            "peak_requests_per_second": float(phase["peak_requests_per_second"]),
-            "config_id": pick,
-            "recommendation_label": None if row is None else row.get("label"),
-            "monthly_cost": None if row is None else _num(row.get("monthly_cost")),
-            "setup_cost": None if row is None else _num(row.get("setup_cost")),
-            "probability_meets_limits": None
-            if row is None
-            else _num(row.get("probability_meets_limits")),
-            "row": row,
-        }
-        entries.append(entry)
-        if row is not None and pick is not None:
-            steps.append(
-                Step(
-                    pick,
-                    float(phase["months"]),
-                    run_monthly(row),
-                    _num(row.get("setup_cost")),
-                    hardware_cost(row, horizon_months),
-                    infrastructure(row),
-                )
-            )
-            if previous is not None and previous[0] != pick:
-                switches.append(
-                    {
-                        "month": start,
-                        "from_phase": previous[1],
-                        "to_phase": phase["name"],
-                        "from_label": frame.loc[previous[0]].get("label")
-                        if previous[0] in frame.index
-                        else previous[0],
-                        "to_label": row.get("label"),
-                        "setup_cost": _num(row.get("setup_cost")),
-                        # what the switch pays: servers already owned on the site are reused
-                        "setup_paid": path_cost(steps)["setup"] - path_cost(steps[:-1])["setup"],
-                    }
-                )
-            previous = (pick, phase["name"])
-        start += float(phase["months"])
+    entries, steps, switches = walk_phases(phases, by_id, picks, horizon_months)
     complete = all(p is not None for p in picks)
     path = path_cost(steps) if complete else None
-    stay = []
     designs = list(dict.fromkeys([*(p for p in picks if p is not None), *extra_designs]))
-    for design in designs:
-        rows = [f.loc[design].to_dict() for f in by_id if design in f.index]
-        if len(rows) < len(by_id):
-            continue
-        feasible = all(bool(r.get("feasible")) for r in rows)
-        run = sum(float(p["months"]) * run_monthly(r) for p, r in zip(phases, rows, strict=True))
-        setup = max(_num(r.get("setup_cost")) for r in rows)
-        stay.append(
-            {
-                "config_id": design,
-                "label": rows[0].get("label"),
-                "run": run,
-                "setup": setup,
-                "total": run + setup,
-                "feasible_every_phase": feasible,
-            }
-        )
-    stay.sort(key=lambda s: (not s["feasible_every_phase"], s["total"], s["config_id"]))
+    stay = stay_costs(phases, by_id, designs)
     best_stay = next((s for s in stay if s["feasible_every_phase"]), None)
-    # the switches pay off only if the path costs less than staying on the best single design
-    advice = None
-    if path is not None:
-        advice = "switch" if best_stay is None or path["total"] < best_stay["total"] else "stay"
-        if not switches:
-            advice = "stay"
     return {
-        "advice": advice,
+        "advice": advice_of(path, best_stay, switches),
         "phases": entries,
         "switches": switches,
         "path": path,

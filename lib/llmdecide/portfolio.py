@@ -189,10 +189,77 @@ def _limit(results: Mapping[str, Any], pillar: str) -> float | None:
     return _number(section(section(results, "limits"), pillar).get("limit"))
 
 
+def feasible_cell(feasible: Any, t: Mapping[str, Any]) -> Cell:
+    """Yes / no when ``results.json`` says whether a configuration meets the limits."""
+    if not isinstance(feasible, bool):
+        return Cell(t["none"])
+    return Cell(
+        t["feasible_yes"] if feasible else t["feasible_no"],
+        "1" if feasible else "0",
+        "good" if feasible else "bad",
+    )
+
+
+def monthly_cost_cell(
+    cost: float | None, cost_limit: float | None, currency: str, t: Mapping[str, Any], language: str
+) -> Cell:
+    """The recommendation's monthly cost (``/ limit`` when the client set one), bad when over."""
+    if cost is None:
+        return Cell(t["none"])
+    text = format_money(cost, currency, language)
+    if cost_limit is not None:
+        text += f" / {format_money(cost_limit, currency, language)}"
+    over = cost_limit is not None and cost > cost_limit
+    return Cell(text, repr(cost), "bad" if over else "")
+
+
+def carbon_cell(
+    kgco2e: float | None, kgco2e_limit: float | None, t: Mapping[str, Any], language: str
+) -> Cell:
+    """The recommendation's monthly kgCO2e, the limit in its title, bad when over."""
+    if kgco2e is None:
+        return Cell(t["none"])
+    over = kgco2e_limit is not None and kgco2e > kgco2e_limit
+    title = (
+        t["limit"].format(limit=format_number(kgco2e_limit, language, "#,##0.#"))
+        if kgco2e_limit is not None
+        else ""
+    )
+    return Cell(format_number(kgco2e, language), repr(kgco2e), "bad" if over else "", title)
+
+
+def probability_cell(probability: float | None, t: Mapping[str, Any], language: str) -> Cell:
+    """The probability that the recommendation meets every limit, as a percentage."""
+    if probability is None:
+        return Cell(t["none"])
+    return Cell(format_percent(probability, language), repr(probability))
+
+
+def last_run_cell(run: Mapping[str, Any], t: Mapping[str, Any], language: str) -> Cell:
+    """When the client's last run finished (else started), sorted by its UTC ISO time."""
+    when = _parse_when(run.get("finished") or run.get("started"))
+    if not when:
+        return Cell(t["none"])
+    return Cell(format_when(when, language), when.astimezone(UTC).isoformat())
+
+
+def status_cell(status: BatchStatus | None, has_report: bool, t: Mapping[str, Any]) -> Cell:
+    """The last batch's state of the client (with its detail; a failure says whether a
+    previous report is still shown), sorted in ``STATES`` order."""
+    state = status.state if status else "unknown"
+    label = t["status"].get(state, state)
+    css = {"ok": "good", "skipped": "muted", "failed": "bad", "cancelled": "bad"}.get(state, "")
+    text = (
+        t["detail"].format(label=label, detail=status.detail) if status and status.detail else label
+    )
+    if state in ("failed", "cancelled"):
+        text += f" ({t['previous_report'] if has_report else t['no_report']})"
+    return Cell(text, f"{STATES.index(state) if state in STATES else 9}", f"status {css}".strip())
+
+
 def build_row(slug: str, folder: Path | None, status: BatchStatus | None, language: str) -> Row:
     """One client's row from its published folder (may be missing) and its batch status."""
     t = messages(language)
-    none = t["none"]
     results = (read_json(folder / "results.json") if folder else None) or {}
     run = (read_json(folder / "run.json") if folder else None) or {}
     client = section(results, "client")
@@ -202,70 +269,25 @@ def build_row(slug: str, folder: Path | None, status: BatchStatus | None, langua
 
     rec = section(results, "recommendation")
     short = short_recommendation(rec, language) if rec else ""
-    row.cells["recommendation"] = Cell(short or none, short.casefold())
+    row.cells["recommendation"] = Cell(short or t["none"], short.casefold())
 
     feasible = results.get("feasible")
-    if isinstance(feasible, bool):
-        row.feasible = feasible
-        row.cells["feasible"] = Cell(
-            t["feasible_yes"] if feasible else t["feasible_no"],
-            "1" if feasible else "0",
-            "good" if feasible else "bad",
-        )
-    else:
-        row.cells["feasible"] = Cell(none)
-
+    row.feasible = feasible if isinstance(feasible, bool) else None
+    row.cells["feasible"] = feasible_cell(feasible, t)
     estimates = section(results, "estimates")
     currency = str(client.get("currency") or "EUR")
-    cost, cost_limit = _number(estimates.get("monthly_cost")), _limit(results, "cost")
-    if cost is not None:
-        text = format_money(cost, currency, language)
-        if cost_limit is not None:
-            text += f" / {format_money(cost_limit, currency, language)}"
-        over = cost_limit is not None and cost > cost_limit
-        row.cells["monthly_cost"] = Cell(text, repr(cost), "bad" if over else "")
-    else:
-        row.cells["monthly_cost"] = Cell(none)
-
-    kg, kg_limit = _number(estimates.get("monthly_kgco2e")), _limit(results, "carbon")
-    if kg is not None:
-        over = kg_limit is not None and kg > kg_limit
-        title = (
-            t["limit"].format(limit=format_number(kg_limit, language, "#,##0.#"))
-            if kg_limit is not None
-            else ""
-        )
-        row.cells["carbon"] = Cell(
-            format_number(kg, language), repr(kg), "bad" if over else "", title
-        )
-    else:
-        row.cells["carbon"] = Cell(none)
-
-    probability = _number(estimates.get("probability_meets_limits"))
-    row.cells["probability"] = (
-        Cell(format_percent(probability, language), repr(probability))
-        if probability is not None
-        else Cell(none)
+    row.cells["monthly_cost"] = monthly_cost_cell(
+        _number(estimates.get("monthly_cost")), _limit(results, "cost"), currency, t, language
     )
-
-    when = _parse_when(run.get("finished") or run.get("started"))
-    row.cells["last_run"] = (
-        Cell(format_when(when, language), when.astimezone(UTC).isoformat()) if when else Cell(none)
+    row.cells["carbon"] = carbon_cell(
+        _number(estimates.get("monthly_kgco2e")), _limit(results, "carbon"), t, language
     )
-
-    has_report = bool(results)
-    state = status.state if status else "unknown"
-    label = t["status"].get(state, state)
-    css = {"ok": "good", "skipped": "muted", "failed": "bad", "cancelled": "bad"}.get(state, "")
-    text = (
-        t["detail"].format(label=label, detail=status.detail) if status and status.detail else label
+    row.cells["probability"] = probability_cell(
+        _number(estimates.get("probability_meets_limits")), t, language
     )
-    if state in ("failed", "cancelled"):
-        row.failed = True
-        text += f" ({t['previous_report'] if has_report else t['no_report']})"
-    row.cells["status"] = Cell(
-        text, f"{STATES.index(state) if state in STATES else 9}", f"status {css}".strip()
-    )
+    row.cells["last_run"] = last_run_cell(run, t, language)
+    row.cells["status"] = status_cell(status, bool(results), t)
+    row.failed = status is not None and status.state in ("failed", "cancelled")
     for key in NUMERIC_CELLS:
         cell = row.cells[key]
         cell.css = f"num {cell.css}".strip()

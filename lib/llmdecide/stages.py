@@ -6,7 +6,8 @@ configuration table that notebook 02 wrote into the same ``output_dir``.
 
 Glue only: the computing is in the method modules (``configurations``, ``scoring``, ``breakeven``,
 ``carbon_levers``, ``tco_basis``, ``phases``, ``pilot``, ``risks``, ``calibration``), the
-``results.json`` shapes in ``records``, what a notebook shows in ``notebook_views``.
+``results.json`` shapes in ``records`` and ``plans`` (the pilot, risk and phase plans), what a
+notebook shows in ``notebook_views``.
 """
 
 from __future__ import annotations
@@ -115,7 +116,7 @@ def load_inputs(params_path: Path | str, display_path: str | None = None) -> Inp
     cat = catalog_mod.load()
     params_mod.check_against_catalog(client, cat, display)
 
-    hypotheses = client.usage.model_dump(exclude={"phases"})  # phases: stages.plan_data
+    hypotheses = client.usage.model_dump(exclude={"phases"})  # phases: plans.plan_data
     usage = dict(hypotheses)
     usage_measured = None
     emissions_measured = None
@@ -293,54 +294,6 @@ SHOWN_COLUMNS = (
 """The columns of the top and rejected configurations in ``results.json``."""
 
 
-def plan_data(
-    inputs: Inputs,
-    scored: Any,
-    frame: pd.DataFrame,
-    intensity: Mapping[str, float],
-    labels: Mapping[str, str],
-) -> dict[str, Any]:
-    """The issue-15 plans (items 5-7): ``pilot_plan`` (what the pilot must measure, models to
-    evaluate whose proxy straddles the limit), ``risks`` (the CISO / DPO / legal questions of the
-    recommendation and the runner-up) and ``phase_plan`` (None without ``usage.phases``)."""
-    # scoring (pandas, scipy): notebook 01's kernel starts without it
-    from llmdecide import pilot, risks
-
-    client = inputs.client
-    rec = scored.recommendation
-    designs = {}
-    for role, row in (("recommendation", rec.best), ("runner_up", rec.runner_up)):
-        if row is not None:
-            designs[role] = {
-                **(recommendation_of(row) or {}),
-                "label": labels.get(row["config_id"], row["config_id"]),
-            }
-    best_id = rec.best["config_id"] if rec.best is not None else None
-    return {
-        "pilot_plan": pilot.pilot_plan(
-            scored,
-            dict(inputs.catalog.method),
-            client.constraints.max_setup_cost,
-            extra_limits={str(k): v for k, v in client.critical_performance.extra_limits.items()},
-        ),
-        "risks": risks.risks(designs, inputs.catalog, client),
-        "phase_plan": _phase_plan(inputs, frame, intensity, best_id),
-    }
-
-
-def _phase_plan(
-    inputs: Inputs, frame: pd.DataFrame, intensity: Mapping[str, float], best_id: str | None
-) -> dict[str, Any] | None:
-    """``phases.plan`` with each phase's recommended row as its ``results.json`` record."""
-    # configurations, scoring (pandas, scipy): notebook 01's kernel starts without it
-    from llmdecide import phases
-
-    plan = phases.plan(inputs, frame, intensity, best_id, limits_of(inputs.client))
-    for entry in plan["phases"] if plan else []:
-        entry["recommendation"] = recommendation_of(entry.pop("row"))
-    return plan
-
-
 def _scored(inputs: Inputs, intensity: Mapping[str, float]) -> tuple[Any, Any, pd.DataFrame, dict]:
     """Enumerate, size, cost and score every configuration: the space, the scoring's result, the
     configuration table as ``configurations.csv`` holds it, and the client's weights."""
@@ -401,8 +354,10 @@ def _choices_data(
     grid: Mapping[str, Any],
 ) -> dict[str, Any]:
     """``data/technical_choices.json`` (the calibration's section is added by the caller)."""
-    # the break-even, the TCO basis (pandas, scipy): notebook 01's kernel starts without them
+    # the break-even, the TCO basis, the plans (pandas, scipy): notebook 01's kernel starts
+    # without them
     from llmdecide.breakeven import break_even
+    from llmdecide.plans import plan_data
     from llmdecide.tco_basis import tco_data
 
     client = inputs.client
@@ -464,7 +419,7 @@ def _choices_data(
         ),
         **method_checks(scored, method, labels),
         "intensity": {r: g.as_dict() for r, g in grid.items()},
-        **plan_data(inputs, scored, frame, intensity, labels),
+        **plan_data(inputs, scored, frame, intensity, labels, limits),
     }
 
 

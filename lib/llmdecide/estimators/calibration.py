@@ -279,77 +279,80 @@ def sample_indices(n: int, size: int = FIT_SAMPLE, seed: int = FIT_SEED) -> NDAr
     return np.sort(rng.choice(n, size, replace=False))
 
 
-def fit_factors(
-    predict: Predict,
-    measured: tuple[Array, Array, Array],
-    start: Mapping[str, float],
-    bounds: Mapping[str, tuple[float, float]],
-    min_requests: int,
-) -> FactorFit:
-    """Fit the factors of ``start`` within ``bounds`` to the measured (e2e, TTFT, TPOT) of the
-    requests (NaN: not measured), ``predict`` giving the model's per-request figures."""
-    # scipy.optimize (~2 s): only a pilot's calibration fits
-    from scipy.optimize import least_squares
-
-    names = list(start)
-    x0 = {k: float(start[k]) for k in names}
-    b = {k: (float(bounds[k][0]), float(bounds[k][1])) for k in names}
-    meas = [np.asarray(a, float) for a in measured]
-    masks = [np.isfinite(a) & (a > 0) for a in meas]
-    with_latency = int(np.any(np.vstack(masks), axis=0).sum())
-
-    def refuse(why: str) -> FactorFit:
-        return FactorFit(x0, dict.fromkeys(names), x0, b, refused=why, requests_used=with_latency)
-
+def _refusal_before_fit(
+    measured: Sequence[Array], masks: Sequence[Any], with_latency: int, min_requests: int
+) -> str:
+    """Why the log cannot be fitted at all ("" when it can): no latency, too few requests, or
+    TTFT above e2e on more than ``TTFT_ABOVE_E2E_SHARE`` of the requests (swapped columns)."""
     if with_latency == 0:
-        return refuse("the usage log has no latency column (latency_s, ttft_s or tpot_s)")
+        return "the usage log has no latency column (latency_s, ttft_s or tpot_s)"
     if with_latency < min_requests:
-        return refuse(
+        return (
             f"only {with_latency} requests have a latency; at least {min_requests} are needed "
             "for a fit"
         )
-    e2e, ttft = meas[0], meas[1]
+    e2e, ttft = measured[0], measured[1]
     both = masks[0] & masks[1]
     if both.sum() and (ttft[both] > e2e[both]).mean() > TTFT_ABOVE_E2E_SHARE:
         share = (ttft[both] > e2e[both]).mean()
-        return refuse(
+        return (
             f"{share:.0%} of the requests have a TTFT above their end-to-end latency: the "
             "columns are swapped or in different units"
         )
+    return ""
 
-    def res_at(values: Mapping[str, float]) -> Array:
-        return _residuals(predict(values), meas, masks)
 
-    # which factors the log sees: a 10 % change (inside the bounds) must move the latencies
-    base = res_at(x0)
+Residuals = Callable[[Mapping[str, float]], Array]
+
+
+def factors_seen(
+    residuals_at: Residuals, start: Mapping[str, float], bounds: Mapping[str, tuple[float, float]]
+) -> list[str]:
+    """The factors the log sees: a 10 % change (inside the bounds) moves the log residuals by
+    at least ``MIN_SENSITIVITY`` (RMS)."""
+    base = residuals_at(start)
     seen = []
-    for k in names:
-        lo, hi = b[k]
-        step = x0[k] * 1.1 if x0[k] * 1.1 <= hi else x0[k] / 1.1
+    for k in start:
+        lo, hi = bounds[k]
+        step = start[k] * 1.1 if start[k] * 1.1 <= hi else start[k] / 1.1
         if not lo <= step <= hi or hi <= lo:
             continue
-        moved = res_at({**x0, k: step}) - base
+        moved = residuals_at({**start, k: step}) - base
         if float(np.sqrt(np.mean(moved**2))) >= MIN_SENSITIVITY:
             seen.append(k)
-    not_seen = [k for k in names if k not in seen]
-    if not seen:
-        return FactorFit(
-            x0,
-            dict.fromkeys(names),
-            x0,
-            b,
-            not_seen=not_seen,
-            requests_used=with_latency,
-            refused="no factor changes the predicted latencies of this log",
-        )
-    scale = np.array([x0[k] for k in seen])
+    return seen
+
+
+@dataclass(frozen=True)
+class _Solution:
+    """A bounded soft-L1 fit of the ``seen`` factors: their fitted values, the residuals at the
+    solution and the Jacobian in the scaled variables (factor ÷ its start value ``scale``)."""
+
+    fitted: dict[str, float]
+    residuals: Array
+    jacobian: Array
+    scale: Array
+
+
+def _least_squares(
+    residuals_at: Residuals,
+    start: Mapping[str, float],
+    bounds: Mapping[str, tuple[float, float]],
+    seen: Sequence[str],
+) -> _Solution:
+    """``scipy.optimize.least_squares`` on the ``seen`` factors scaled by their start values,
+    the others held at their start (module docstring, "Fit")."""
+    # scipy.optimize (~2 s): only a pilot's calibration fits
+    from scipy.optimize import least_squares
+
+    scale = np.array([start[k] for k in seen])
 
     def fun(z: Array) -> Array:
-        values = {**x0, **{k: float(v) for k, v in zip(seen, z * scale, strict=True)}}
-        return res_at(values)
+        values = {**start, **{k: float(v) for k, v in zip(seen, z * scale, strict=True)}}
+        return residuals_at(values)
 
-    lower = np.array([b[k][0] for k in seen]) / scale
-    upper = np.array([b[k][1] for k in seen]) / scale
+    lower = np.array([bounds[k][0] for k in seen]) / scale
+    upper = np.array([bounds[k][1] for k in seen]) / scale
     z0 = np.clip(np.ones(len(seen)), lower, upper)
     sol = least_squares(
         fun,
@@ -365,40 +368,104 @@ def fit_factors(
         max_nfev=MAX_EVALUATIONS,
     )
     fitted = {k: float(v) for k, v in zip(seen, sol.x * scale, strict=True)}
-    values = {**x0, **fitted}
-    r = sol.fun
-    dof = max(len(r) - len(seen), 1)
-    s2 = float(np.sum(r**2) / dof)
+    return _Solution(fitted, sol.fun, sol.jac, scale)
+
+
+def residual_variance(residuals: Array, fitted_count: int) -> float:
+    """s² = Σ r² / (n − p), n residuals, p fitted factors (at least one degree of freedom)."""
+    dof = max(len(residuals) - fitted_count, 1)
+    return float(np.sum(residuals**2) / dof)
+
+
+def standard_errors(sol: _Solution, names: Sequence[str], s2: float) -> dict[str, float | None]:
+    """Per factor, the square root of the diagonal of s² (JᵀJ)⁻¹ back in the factor's units
+    (None for a factor not fitted, or when JᵀJ cannot be inverted)."""
     std: dict[str, float | None] = dict.fromkeys(names)
     try:
-        cov = np.linalg.pinv(sol.jac.T @ sol.jac) * s2
-        for i, k in enumerate(seen):
-            std[k] = float(math.sqrt(max(cov[i, i], 0.0)) * scale[i])
+        cov = np.linalg.pinv(sol.jacobian.T @ sol.jacobian) * s2
+        for i, k in enumerate(sol.fitted):
+            std[k] = float(math.sqrt(max(cov[i, i], 0.0)) * sol.scale[i])
     except np.linalg.LinAlgError:
         pass
-    at_bound = [
+    return std
+
+
+def factors_at_bound(
+    fitted: Mapping[str, float], bounds: Mapping[str, tuple[float, float]]
+) -> list[str]:
+    """The fitted factors that ended on one of their bounds (relative tolerance 1e-6)."""
+    return [
         k
-        for k in seen
-        if math.isclose(fitted[k], b[k][0], rel_tol=1e-6)
-        or math.isclose(fitted[k], b[k][1], rel_tol=1e-6)
+        for k in fitted
+        if math.isclose(fitted[k], bounds[k][0], rel_tol=1e-6)
+        or math.isclose(fitted[k], bounds[k][1], rel_tol=1e-6)
     ]
-    if float(np.median(np.abs(r))) > CONTRADICTION_LOG:
-        return replace(
-            refuse(
-                f"with the best factors inside the catalog ranges the model is still off by a factor "
-                f"{math.exp(float(np.median(np.abs(r)))):.1f} on the median request: the log "
-                "contradicts the pilot configuration (another GPU, model or replica count?)"
-            ),
-            not_seen=not_seen,
+
+
+def _contradiction(residuals: Array) -> str:
+    """Why the fit is refused after all ("" when it is not): the median request still off by
+    more than ``CONTRADICTION_LOG`` with the best factors inside the catalog ranges."""
+    if float(np.median(np.abs(residuals))) <= CONTRADICTION_LOG:
+        return ""
+    return (
+        f"with the best factors inside the catalog ranges the model is still off by a factor "
+        f"{math.exp(float(np.median(np.abs(residuals)))):.1f} on the median request: the log "
+        "contradicts the pilot configuration (another GPU, model or replica count?)"
+    )
+
+
+def fit_factors(
+    predict: Predict,
+    measured: tuple[Array, Array, Array],
+    start: Mapping[str, float],
+    bounds: Mapping[str, tuple[float, float]],
+    min_requests: int,
+) -> FactorFit:
+    """Fit the factors of ``start`` within ``bounds`` to the measured (e2e, TTFT, TPOT) of the
+    requests (NaN: not measured), ``predict`` giving the model's per-request figures."""
+    names = list(start)
+    x0 = {k: float(start[k]) for k in names}
+    b = {k: (float(bounds[k][0]), float(bounds[k][1])) for k in names}
+    meas = [np.asarray(a, float) for a in measured]
+    masks = [np.isfinite(a) & (a > 0) for a in meas]
+    with_latency = int(np.any(np.vstack(masks), axis=0).sum())
+
+    def refuse(why: str, not_seen: list[str] | None = None) -> FactorFit:
+        return FactorFit(
+            x0,
+            dict.fromkeys(names),
+            x0,
+            b,
+            not_seen=not_seen or [],
+            refused=why,
+            requests_used=with_latency,
         )
+
+    why = _refusal_before_fit(meas, masks, with_latency, min_requests)
+    if why:
+        return refuse(why)
+
+    def res_at(values: Mapping[str, float]) -> Array:
+        return _residuals(predict(values), meas, masks)
+
+    seen = factors_seen(res_at, x0, b)
+    not_seen = [k for k in names if k not in seen]
+    if not seen:
+        return refuse("no factor changes the predicted latencies of this log", not_seen)
+    sol = _least_squares(res_at, x0, b, seen)
+    s2 = residual_variance(sol.residuals, len(seen))
+    std = standard_errors(sol, names, s2)
+    why = _contradiction(sol.residuals)
+    if why:
+        return refuse(why, not_seen)
     return FactorFit(
-        values=values,
+        values={**x0, **sol.fitted},
         std=std,
         start=x0,
         bounds=b,
         fitted=seen,
         not_seen=not_seen,
-        at_bound=at_bound,
+        at_bound=factors_at_bound(sol.fitted, b),
         residual_log_sd=math.sqrt(s2),
         requests_used=with_latency,
     )

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -242,18 +243,21 @@ def _window_sums(
     return [float(np.sum(v * inside)) for v in values]
 
 
-def simulate(
-    m: StepModel,
-    w: Workload,
-    engine: Engine,
-    rate_rps: float,
-    *,
-    requests: int = 20_000,
-    seed: int = 0,
-    warmup_share: float = 0.1,
-) -> SimulationResult:
-    """Simulate one replica receiving ``rate_rps`` Poisson arrivals; ``requests`` arrivals of
-    which the first ``warmup_share`` are dropped (see the module docstring)."""
+@dataclass(frozen=True)
+class _Limits:
+    """What the engine lets one step hold, and the cached prefix every prompt follows."""
+
+    max_seqs: int
+    token_budget: int
+    kv_capacity_tokens: float
+    prefix_tokens: float
+
+
+def _checked_setup(
+    m: StepModel, w: Workload, engine: Engine, rate_rps: float, requests: int, warmup_share: float
+) -> tuple[float, _Step, _Limits]:
+    """The arrival rate (requests/s), the float step model and the engine's limits, each checked
+    (a ``ValueError`` saying what is expected otherwise)."""
     lam = _scalar(rate_rps, "rate_rps")
     if lam <= 0:
         raise ValueError(f"simulation: rate_rps must be > 0, got {lam}")
@@ -274,133 +278,190 @@ def simulate(
         - _scalar(w.prefill_tokens, "Workload.prefill_tokens"),
         0.0,
     )
+    return lam, step, _Limits(max_seqs, budget, kv_capacity, prefix)
 
-    warm = round(warmup_share * requests)
-    total = requests + warm
-    drawn = draw_requests(w, lam, total, seed)
-    arrivals, prefill, output = drawn.arrival_s, drawn.prefill_tokens, drawn.output_tokens
-    prompt_ctx = prefix + prefill  # KV tokens of the prompt (float array)
-    reserve = prompt_ctx + output  # KV tokens reserved at admission
-    arrivals_list = arrivals.tolist()
-    prefill_list = prefill.tolist()
-    reserve_list = reserve.tolist()
-    output_list = output.tolist()
-    prompt_list = prompt_ctx.tolist()
 
-    first = np.full(total, np.nan)
-    finish = np.full(total, np.nan)
-    # the running batch, one array element per slot: the request decoding in it and the decode
-    # count at which it finishes (INT_MAX: free slot)
-    slot_id = np.zeros(max_seqs, dtype=np.int64)
-    slot_end = np.full(max_seqs, INT_MAX, dtype=np.int64)
-    free_slots = list(range(max_seqs - 1, -1, -1))
-    n_dec = 0
-    next_end = INT_MAX  # slot_end.min()
-    decoded = 0  # decode steps run so far (every running sequence advances one token per step)
-    ctx_sum = 0.0  # KV tokens the decodes read at the next step
-    kv_used = 0.0
-    t = 0.0
+def prompt_chunks(
+    head: int,
+    head_done_tokens: int,
+    queue_end: int,
+    decode_seqs: int,
+    kv_used_tokens: float,
+    limits: _Limits,
+    reserve_tokens: Sequence[float],
+    prefill_tokens: Sequence[int],
+) -> tuple[int, int, float, float, int]:
+    """Prompt chunks, FCFS, in what the ``decode_seqs`` leave of the budget: the admitted head
+    (``head_done_tokens`` > 0) first, then the queue up to ``queue_end`` while a slot is free and
+    a request's KV cache fits (stop at the first that does not: no overtaking; an empty replica
+    takes even an oversize one). A loop over the few prompts of one step.
+
+    Returns (a plain tuple: this runs at every step) the first request whose prefill the step
+    does not complete, the prompt tokens computed, their attention pairs, the KV tokens reserved
+    by the requests admitted, and the prompt tokens of that first request computed once the
+    step ends (0: none)."""
+    left = limits.token_budget - decode_seqs
+    free = limits.max_seqs - decode_seqs - (1 if head_done_tokens else 0)
+    i, pre, pairs, kv_add, partial = head, 0, 0.0, 0.0, 0
+    while i < queue_end and left > 0:
+        done_i = head_done_tokens if i == head else 0
+        if not done_i:
+            r = reserve_tokens[i]
+            empty = decode_seqs == 0 and i == head
+            if free <= 0 or (kv_used_tokens + kv_add + r > limits.kv_capacity_tokens and not empty):
+                break
+            kv_add += r
+            free -= 1
+        need = prefill_tokens[i] - done_i
+        c = need if need <= left else left
+        pairs += c * (limits.prefix_tokens + done_i + c / 2.0)
+        pre += c
+        left -= c
+        if c < need:
+            partial = done_i + c
+            break
+        i += 1
+    return i, pre, pairs, kv_add, partial
+
+
+class _Batch:
+    """The running decodes, one array element per slot: the request decoding in it and the
+    decode count at which it finishes (INT_MAX: free slot). A global decode counter advances
+    every sequence at once, so a step does no per-sequence work."""
+
+    __slots__ = ("context_tokens", "decoded", "end", "free", "next_end", "request", "size")
+
+    def __init__(self, max_seqs: int) -> None:
+        self.request = np.zeros(max_seqs, dtype=np.int64)
+        self.end = np.full(max_seqs, INT_MAX, dtype=np.int64)
+        self.free = list(range(max_seqs - 1, -1, -1))
+        self.size = 0  # sequences decoding
+        self.next_end = INT_MAX  # self.end.min()
+        self.decoded = 0  # decode steps run so far
+        self.context_tokens = 0.0  # KV tokens the decodes read at the next step
+
+    def advance(self, steps: int, reserve_tokens: Sequence[float]) -> Sequence[int]:
+        """Run ``steps`` decode steps of the whole batch; the requests finishing at the last
+        one (usually one) leave it, their reserved tokens leaving the context."""
+        self.decoded += steps
+        self.context_tokens += self.size * steps
+        if self.decoded != self.next_end:
+            return ()
+        slots = (self.end == self.decoded).nonzero()[0].tolist()
+        done = [int(self.request[slot]) for slot in slots]
+        for slot, j in zip(slots, done, strict=True):
+            self.context_tokens -= reserve_tokens[j]  # its prompt + output tokens, as reserved
+            self.end[slot] = INT_MAX
+        self.free.extend(slots)
+        self.size -= len(slots)
+        self.next_end = int(np.minimum.reduce(self.end))
+        if self.size == 0:
+            self.context_tokens = 0.0
+        return done
+
+    def admit(self, request: int, decode_steps: int, prompt_tokens: float) -> None:
+        """A request whose first token came at this step decodes ``decode_steps`` more."""
+        slot = self.free.pop()
+        self.request[slot] = request
+        self.end[slot] = self.decoded + decode_steps
+        self.next_end = min(self.next_end, self.decoded + decode_steps)
+        self.context_tokens += prompt_tokens + 1.0
+        self.size += 1
+
+
+@dataclass(frozen=True)
+class _Trace:
+    """What a run recorded: per request its first token and finish times (s, NaN: not reached),
+    per loop turn (start, end, tokens generated, decode sequence·seconds), steps and end time."""
+
+    first_s: Array
+    finish_s: Array
+    blocks: list[tuple[float, float, int, float]]
+    steps: int
+    end_s: float
+
+
+def _serve(step: _Step, limits: _Limits, drawn: Requests, warm: int, requests: int) -> _Trace:
+    """The engine loop (module docstring) until every measured request has finished."""
+    arrivals, prefill = drawn.arrival_s.tolist(), drawn.prefill_tokens.tolist()
+    output = drawn.output_tokens.tolist()
+    prompt_ctx = limits.prefix_tokens + drawn.prefill_tokens  # KV tokens of the prompt
+    reserve = (prompt_ctx + drawn.output_tokens).tolist()  # KV tokens reserved at admission
+    prompt = prompt_ctx.tolist()
+    total = len(arrivals)
+    first, finish = np.full(total, np.nan), np.full(total, np.nan)
+    batch = _Batch(limits.max_seqs)
+    kv_used, t = 0.0, 0.0
     nxt = 0  # next arrival not yet in the queue
     head = 0  # first request whose prefill is not complete (the queue is head .. nxt − 1)
     head_done = 0  # prompt tokens of `head` already computed (> 0: it holds a slot)
     measured_left = requests - warm
-    blocks: list[tuple[float, float, int, float]] = []  # start, end, tokens, decode seq·s
+    blocks: list[tuple[float, float, int, float]] = []
     steps = 0
-
     while measured_left > 0:
-        nxt = bisect_right(arrivals_list, t, nxt)
+        nxt = bisect_right(arrivals, t, nxt)
+        n_dec = batch.size
         if n_dec == 0 and head == nxt:
             if nxt >= total:
                 break
-            t = arrivals_list[nxt]  # idle: jump to the next arrival
+            t = arrivals[nxt]  # idle: jump to the next arrival
             continue
-        # prompt chunks, FCFS, in what the decodes leave of the budget: the admitted head first,
-        # then new requests while a slot is free and their KV cache fits (stop at the first
-        # that does not: no overtaking); a loop over the few prompts of one step
-        left = budget - n_dec
-        free = max_seqs - n_dec - (1 if head_done else 0)
-        i, pre, pairs, kv_add, partial = head, 0, 0.0, 0.0, 0
-        while i < nxt and left > 0:
-            done_i = head_done if i == head else 0
-            if not done_i:
-                r = reserve_list[i]
-                empty = n_dec == 0 and i == head  # an empty replica takes even an oversize one
-                if free <= 0 or (kv_used + kv_add + r > kv_capacity and not empty):
-                    break
-                kv_add += r
-                free -= 1
-            need = prefill_list[i] - done_i
-            c = need if need <= left else left
-            pairs += c * (prefix + done_i + c / 2.0)
-            pre += c
-            left -= c
-            if c < need:
-                partial = done_i + c
-                break
-            i += 1
-        complete = i - head
+        if head < nxt:  # prompts wait: the chunks of this step
+            i, pre, pairs, kv_add, partial = prompt_chunks(
+                head, head_done, nxt, n_dec, kv_used, limits, reserve, prefill
+            )
+        else:
+            i, pre, pairs, kv_add, partial = head, 0, 0.0, 0.0, 0
         if pre > 0:
             n_steps = 1
-            end = t + step.step_s(float(n_dec), ctx_sum, float(pre), pairs)
+            end = t + step.step_s(float(n_dec), batch.context_tokens, float(pre), pairs)
             kv_used += kv_add
         else:
             # decode-only steps: to the next completion, or to the next arrival when the queue
             # is empty (a blocked queue waits for a completion anyway)
-            arrival = arrivals_list[nxt] if head == nxt and nxt < total else math.inf
-            n_steps, dur = step.decode_block(n_dec, ctx_sum, next_end - decoded, arrival - t)
+            arrival = arrivals[nxt] if head == nxt and nxt < total else math.inf
+            n_steps, dur = step.decode_block(
+                n_dec, batch.context_tokens, batch.next_end - batch.decoded, arrival - t
+            )
             end = t + dur
-        blocks.append((t, end, n_dec * n_steps + complete, n_dec * (end - t)))
+        blocks.append((t, end, n_dec * n_steps + i - head, n_dec * (end - t)))
         steps += n_steps
         t = end
-        if n_dec:
-            decoded += n_steps
-            ctx_sum += n_dec * n_steps
-            if decoded == next_end:
-                slots = (slot_end == decoded).nonzero()[0].tolist()
-                for slot in slots:  # the sequences finishing at this step (usually one)
-                    j = int(slot_id[slot])
-                    finish[j] = t
-                    kv_used -= reserve_list[j]
-                    ctx_sum -= reserve_list[j]  # its prompt + output tokens, as reserved
-                    measured_left -= warm <= j < requests
-                    slot_end[slot] = INT_MAX
-                free_slots.extend(slots)
-                n_dec -= len(slots)
-                next_end = int(np.minimum.reduce(slot_end))
-                if n_dec == 0:
-                    ctx_sum = 0.0
+        for j in batch.advance(n_steps, reserve) if n_dec else ():
+            finish[j] = t
+            kv_used -= reserve[j]
+            measured_left -= warm <= j < requests
         # the prompts completed in this step (usually one) emit their first token; those with
         # more to generate take a slot of the running batch
         for j in range(head, i):
             first[j] = t
-            o = output_list[j]
-            if o == 1:
-                finish[j] = t
-                kv_used -= reserve_list[j]
-                measured_left -= warm <= j < requests
+            if output[j] > 1:
+                batch.admit(j, output[j] - 1, prompt[j])
                 continue
-            slot = free_slots.pop()
-            slot_id[slot] = j
-            slot_end[slot] = decoded + o - 1
-            next_end = min(next_end, decoded + o - 1)
-            ctx_sum += prompt_list[j] + 1.0
-            n_dec += 1
+            finish[j] = t
+            kv_used -= reserve[j]
+            measured_left -= warm <= j < requests
         head, head_done = i, partial
+    return _Trace(first, finish, blocks, steps, t)
 
+
+def _measured_result(drawn: Requests, trace: _Trace, warm: int, requests: int) -> SimulationResult:
+    """Latency quantiles and means of the measured requests, and the replica's time averages
+    over their arrivals (module docstring, "Measured")."""
     keep = slice(warm, requests)
-    arr = arrivals[keep]
-    ttft = first[keep] - arr
-    e2e = finish[keep] - arr
-    out = output[keep]
+    arr = drawn.arrival_s[keep]
+    ttft = trace.first_s[keep] - arr
+    e2e = trace.finish_s[keep] - arr
+    out = drawn.output_tokens[keep]
     multi = out > 1
     tpot = (e2e[multi] - ttft[multi]) / (out[multi] - 1)
-    lo, hi_t = float(arrivals[warm]), float(arrivals[requests - 1])
-    b = np.asarray(blocks, dtype=float).reshape(-1, 4)
+    lo, hi_t = float(drawn.arrival_s[warm]), float(drawn.arrival_s[requests - 1])
+    b = np.asarray(trace.blocks, dtype=float).reshape(-1, 4)
     busy, tok, seq_s = _window_sums(
         b[:, 0], b[:, 1], [b[:, 1] - b[:, 0], b[:, 2], b[:, 3]], lo, hi_t
     )
     span = max(hi_t - lo, 1e-300)
-    finished_in = np.count_nonzero((finish >= lo) & (finish <= hi_t))
+    finished_in = np.count_nonzero((trace.finish_s >= lo) & (trace.finish_s <= hi_t))
     qt = np.quantile(ttft, QUANTILES)
     qp = np.quantile(tpot, QUANTILES) if tpot.size else np.full(3, np.nan)
     qe = np.quantile(e2e, QUANTILES)
@@ -423,6 +484,24 @@ def simulate(
         utilisation=busy / span,
         requests_measured=requests - warm,
         warmup_requests=warm,
-        steps=steps,
-        simulated_s=t,
+        steps=trace.steps,
+        simulated_s=trace.end_s,
     )
+
+
+def simulate(
+    m: StepModel,
+    w: Workload,
+    engine: Engine,
+    rate_rps: float,
+    *,
+    requests: int = 20_000,
+    seed: int = 0,
+    warmup_share: float = 0.1,
+) -> SimulationResult:
+    """Simulate one replica receiving ``rate_rps`` Poisson arrivals; ``requests`` arrivals of
+    which the first ``warmup_share`` are dropped (see the module docstring)."""
+    lam, step, limits = _checked_setup(m, w, engine, rate_rps, requests, warmup_share)
+    warm = round(warmup_share * requests)
+    drawn = draw_requests(w, lam, requests + warm, seed)
+    return _measured_result(drawn, _serve(step, limits, drawn, warm, requests), warm, requests)
