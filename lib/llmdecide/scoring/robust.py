@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,6 @@ import pandas as pd
 
 from llmdecide.scoring.frames import _feasible_mask, _record, _strings, _values
 from llmdecide.scoring.pillars import CONFIG_COLUMNS, Criterion
-from llmdecide.scoring.ranking import Recommendation, _difference_pct
 
 # --------------------------------------------------------------------------------------------
 # Robust decision, a real alternative (docs/method.md §9)
@@ -28,6 +28,41 @@ region, on another GPU or in another precision is a *variant* of it."""
 VARIANTS_N = 3
 NEGLIGIBLE_LOG_RATIO = 0.01
 """Figures that differ by less than about 1 % (|ln(a/b)| < 0.01) are not worth a sentence."""
+
+
+@dataclass
+class Recommendation:
+    """The recommendation (:func:`recommend_robust`), the runner-up and when to prefer it.
+
+    ``best`` / ``runner_up``: every column of the scored row (NaN → None), or None.
+    ``prefer_runner_up_when`` / ``runner_up_worse_in``: the figures on which the runner-up is
+    better / worse (:func:`compare`). ``methods_agree``: TOPSIS ranks the same configuration
+    first. ``runner_up_differs_in``: the configuration columns on which the two differ.
+    ``fragile``, ``most_robust``, ``variants``, ``min_probability``: see :func:`recommend_robust`.
+    """
+
+    best: dict[str, Any] | None
+    runner_up: dict[str, Any] | None
+    prefer_runner_up_when: list[dict[str, Any]]
+    methods_agree: bool
+    topsis_best: str | None
+    runner_up_differs_in: list[str] = field(default_factory=list)
+    runner_up_worse_in: list[dict[str, Any]] = field(default_factory=list)
+    fragile: bool = False
+    most_robust: dict[str, Any] | None = None
+    variants: list[dict[str, Any]] = field(default_factory=list)
+    min_probability: float = 0.0
+
+    @property
+    def feasible(self) -> bool:
+        return self.best is not None
+
+
+def _difference_pct(runner_up: float, best: float) -> float | None:
+    """(runner_up - best) / |best| × 100, one decimal; None when best is 0."""
+    if best == 0:
+        return None
+    return round((runner_up - best) / abs(best) * 100, 1)
 
 
 def robust_order(scored: pd.DataFrame, min_probability: float) -> npt.NDArray[np.intp]:
