@@ -274,7 +274,6 @@ def test_one_list_of_hosting_types() -> None:
 
 MAX_FUNCTION_LINES = 80
 KNOWN_LONG = {
-    "llmdecide.configurations.space",
     "llmdecide.estimators.calibration.fit_factors",
     "llmdecide.estimators.simulation.simulate",
     "llmdecide.evaluation.hosting.api.evaluate",
