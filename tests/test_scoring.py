@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from llmdecide import records, scoring
+from llmdecide import columns, records, scoring
 from llmdecide.scoring import Criterion
 
 # Method settings as the catalog gives them (values chosen for the tests, not the catalog's).
@@ -867,3 +867,29 @@ def test_to_evaluate_lists_the_models_of_unknown_precision() -> None:
     }
     assert oss["hosting"] == ["on_premise"] and oss["blocked_only_by_precision"] == 1
     assert scoring.to_evaluate(out[out["accuracy_source"] != "unknown"], 0.9) == []
+
+
+def test_the_lists_of_uncertain_figures_derive_from_the_judged_ones() -> None:
+    # every figure a configuration is judged on: the criteria but accuracy_source (a label)
+    assert set(columns.JUDGED_FIGURES) == set(columns.CRITERIA_COLUMNS) - {"accuracy_source"}
+    # the Monte Carlo's stream order, written out: reordering it would move every seeded draw
+    assert scoring.UNCERTAIN_COLUMNS == (
+        "p95_latency_s",
+        "ttft_s",
+        "turnaround_h",
+        "accuracy",
+        "monthly_cost",
+        "setup_cost",
+        "monthly_kgco2e",
+        "tpot_p95_ms",
+    )
+    # the ranged columns, in configurations.csv's order of the _low/_high columns: no set-up cost
+    assert columns.UNCERTAIN == (
+        "p95_latency_s",
+        "ttft_s",
+        "tpot_p95_ms",
+        "turnaround_h",
+        "accuracy",
+        "monthly_cost",
+        "monthly_kgco2e",
+    )

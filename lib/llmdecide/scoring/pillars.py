@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from llmdecide.columns import CHOICE_TABLES, CRITERIA_COLUMNS
+from llmdecide.columns import CHOICE_TABLES, CRITERIA_COLUMNS, JUDGED_FIGURES
 from llmdecide.columns import CHOICES as RECOMMENDATION_CHOICES
 
 FloatArray = npt.NDArray[np.float64]
@@ -47,18 +47,11 @@ HIGHER_IS_BETTER: frozenset[str] = frozenset({"accuracy"})
 
 REAL_TIME_COLUMNS: frozenset[str] = frozenset({"p95_latency_s", "ttft_s", "tpot_p95_ms"})
 
-UNCERTAIN_COLUMNS: tuple[str, ...] = (
-    "p95_latency_s",
-    "ttft_s",
-    "turnaround_h",
-    "accuracy",
-    "monthly_cost",
-    "setup_cost",
-    "monthly_kgco2e",
-    "tpot_p95_ms",
-)
-"""Canonical order of the Monte Carlo random streams (one uniform vector per column; a new
-column goes last so that the others keep their draws)."""
+UNCERTAIN_COLUMNS: tuple[str, ...] = JUDGED_FIGURES
+"""Canonical order of the Monte Carlo random streams: one uniform vector per judged figure, in
+``columns.JUDGED_FIGURES`` order (a new column goes last so that the others keep their draws).
+The set-up cost has a stream though it has no range (``columns.UNCERTAIN``): a limit is checked
+on it, and dropping its stream would move the draws of ``tpot_p95_ms``."""
 
 CHOICES: tuple[str, ...] = CHOICE_TABLES
 """The choices of the per-choice tables (docs/method.md §1, infrastructure split into region and gpu)."""
