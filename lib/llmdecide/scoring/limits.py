@@ -20,8 +20,8 @@ from llmdecide.scoring.pillars import (
     BoolArray,
     Criterion,
     FloatArray,
+    criterion_utilities,
     normalised_weights,
-    utilities,
 )
 from llmdecide.scoring.uncertainty import _bounds, _mc_streams, triangular_cdf
 
@@ -154,20 +154,8 @@ class Decider:
         n = len(self.ids)
         total = np.zeros(n)
         for crit, w in zip(self.criteria, self.weights, strict=True):
-            x = self.x[crit.column]
             limit = float(limits[crit.pillar]) if crit.limit is not None else None
-            u = np.full(n, np.nan)
-            bound = limit
-            if bound is None:
-                pool = x[feasible & np.isfinite(x)]
-                if pool.size:
-                    bound = float(pool.min() if crit.higher_is_better else pool.max())
-            if bound is not None and feasible.any():
-                u[feasible] = utilities(
-                    x[feasible], limit, crit.higher_is_better, crit.saturation, bound
-                )
-            if limit is None:
-                u[feasible & np.isnan(u)] = 0.0
+            u = criterion_utilities(self.x[crit.column], feasible, crit, limit)
             total = total + w * np.nan_to_num(u, nan=0.0)
         return np.where(feasible, total, np.nan)
 

@@ -1,6 +1,7 @@
 """The pillars and their criteria: the columns, reasons and constants shared by the scoring, the
 :class:`Criterion` of each pillar (:func:`criteria`, :func:`extra_criteria`), the normalised
-weights and the saturating utility (:func:`utility`, :func:`utilities`)."""
+weights and the saturating utility (:func:`utility`, :func:`utilities`, and per criterion over
+the rows :func:`criterion_utilities`)."""
 
 from __future__ import annotations
 
@@ -215,6 +216,27 @@ def utilities(
         margin = np.where(np.isnan(x), np.nan, margin)
         u = np.where(margin >= 0, -np.expm1(-margin / saturation), np.nan)
     return u.astype(float)
+
+
+def criterion_utilities(
+    x: FloatArray, feasible: BoolArray, criterion: Criterion, limit: float | None
+) -> FloatArray:
+    """Every row's utility on one criterion (NaN on infeasible rows): :func:`utilities` against
+    ``limit``, or, without one, against the worst feasible value (a missing value then counts 0).
+    """
+    u = np.full(x.size, np.nan)
+    bound = limit
+    if bound is None:
+        pool = x[feasible & np.isfinite(x)]
+        if pool.size:
+            bound = float(pool.min() if criterion.higher_is_better else pool.max())
+    if bound is not None and feasible.any():
+        u[feasible] = utilities(
+            x[feasible], limit, criterion.higher_is_better, criterion.saturation, bound
+        )
+    if limit is None:
+        u[feasible & np.isnan(u)] = 0.0
+    return u
 
 
 def utility(

@@ -17,8 +17,8 @@ from llmdecide.scoring.pillars import (
     BoolArray,
     Criterion,
     FloatArray,
+    criterion_utilities,
     normalised_weights,
-    utilities,
 )
 
 # --------------------------------------------------------------------------------------------
@@ -97,19 +97,7 @@ def score(frame: pd.DataFrame, criteria: Sequence[Criterion]) -> pd.DataFrame:
     weights = normalised_weights(criteria)
     total = np.zeros(n)
     for crit, w in zip(criteria, weights, strict=True):
-        x = _values(out, crit.column)
-        u = np.full(n, np.nan)
-        bound = crit.limit
-        if bound is None:
-            pool = x[feasible & np.isfinite(x)]
-            if pool.size:
-                bound = float(pool.min() if crit.higher_is_better else pool.max())
-        if bound is not None and feasible.any():
-            u[feasible] = utilities(
-                x[feasible], crit.limit, crit.higher_is_better, crit.saturation, bound
-            )
-        if crit.limit is None:
-            u[feasible & np.isnan(u)] = 0.0
+        u = criterion_utilities(_values(out, crit.column), feasible, crit, crit.limit)
         out[f"u_{crit.pillar}"] = u
         total = total + w * np.nan_to_num(u, nan=0.0)
     scores = np.where(feasible, total, np.nan)
