@@ -15,7 +15,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from llmdecide.scoring.feasibility import _broken
-from llmdecide.scoring.frames import _feasible_mask, _strings, _values
+from llmdecide.scoring.frames import _feasible_mask, _strings, _values, _values_or
 from llmdecide.scoring.pillars import (
     BoolArray,
     Criterion,
@@ -126,11 +126,7 @@ class Decider:
         self.id_rank = np.empty(len(self.ids), dtype=np.intp)
         self.id_rank[np.argsort(self.ids, kind="stable")] = np.arange(len(self.ids))
         self.weights = normalised_weights(self.criteria)
-        violation = (
-            _values(scored, "total_violation")
-            if "total_violation" in scored.columns
-            else np.zeros(len(scored))
-        )
+        violation = _values_or(scored, "total_violation", 0.0)
         feasible = _feasible_mask(scored)
         self.base = np.isfinite(violation) & (feasible | (violation > 0))
         columns = [c.column for c in self.criteria] + [c.column for c in self.checks]

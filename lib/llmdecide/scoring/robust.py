@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from llmdecide.scoring.frames import _feasible_mask, _record, _strings, _values
+from llmdecide.scoring.frames import _feasible_mask, _record, _strings, _values, _values_or
 from llmdecide.scoring.pillars import CONFIG_COLUMNS, Criterion
 
 # --------------------------------------------------------------------------------------------
@@ -76,11 +76,7 @@ def robust_order(scored: pd.DataFrame, min_probability: float) -> npt.NDArray[np
     idx = np.flatnonzero(feasible)
     if idx.size == 0:
         return idx
-    prob = (
-        _values(scored, "probability_meets_limits")[idx]
-        if "probability_meets_limits" in scored.columns
-        else np.ones(idx.size)
-    )
+    prob = _values_or(scored, "probability_meets_limits", 1.0)[idx]
     with np.errstate(invalid="ignore"):
         robust = prob >= min_probability
     scores = _values(scored, "score")[idx]
@@ -210,11 +206,7 @@ def recommend_robust(
     best = _record(scored, int(order[0]))
     prob = best.get("probability_meets_limits")
     fragile = prob is not None and float(prob) < min_probability
-    p_all = (
-        _values(scored, "probability_meets_limits")[order]
-        if "probability_meets_limits" in scored.columns
-        else np.ones(order.size)
-    )
+    p_all = _values_or(scored, "probability_meets_limits", 1.0)[order]
     # order is already by score then config_id: a stable sort on probability keeps that tie-break
     robust_first = order[np.argsort(-np.nan_to_num(p_all, nan=-1.0), kind="stable")]
     most_robust = _record(scored, int(robust_first[0]))
