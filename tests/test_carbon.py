@@ -13,12 +13,16 @@ import time
 from importlib.resources import files
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+from pydantic import ValidationError
 
 from llmdecide.carbon import emissions_log, grid, probe, tracking
+from llmdecide.catalog.hardware import OnPremOffer
 from llmdecide.errors import CarbonError, MeasurementError
-from llmdecide.estimators import carbon_checked
+from llmdecide.estimators import carbon
+from llmdecide.params.evidence import Carbon
 
 LIB = Path(__file__).resolve().parents[1] / "lib" / "llmdecide"
 COUNTRIES = ["FRA", "USA", "DEU", "SWE", "IRL"]
@@ -287,24 +291,53 @@ def test_broken_logs_raise_one_problem_per_file(tmp_path: Path) -> None:
 
 
 def test_operational_and_embodied_by_hand() -> None:
+    # the vectorised formulas the evaluation calls (evaluation/hosting/cloud.py, on_premise.py)
     # 1 000 kWh a month on a 400 g/kWh grid, 30 % of it under a 20 g/kWh contract:
     # 0.7 × 1000 × 400 = 280 000 g, plus 0.3 × 1000 × 20 = 6 000 g  →  286 kg (market-based)
-    assert carbon_checked.operational_kgco2e(1000, 400, 0.3, 20) == pytest.approx(286.0)
+    assert carbon.operational_kgco2e(1000, 400, 0.3, 20) == pytest.approx(286.0)
     # no contract intensity given: the contracted share counts as 0 g/kWh → 280 kg
-    assert carbon_checked.operational_kgco2e(1000, 400, 0.3) == pytest.approx(280.0)
+    assert carbon.operational_kgco2e(1000, 400, 0.3) == pytest.approx(280.0)
     # location-based (no contract): 1000 × 400 g = 400 kg
-    assert carbon_checked.operational_kgco2e(1000, 400) == pytest.approx(400.0)
+    assert carbon.operational_kgco2e(1000, 400) == pytest.approx(400.0)
     # 8 GPUs of 150 kgCO2e each over 5 years: 1 200 kg / 60 months = 20 kg a month
-    assert carbon_checked.embodied_kgco2e_per_month(150, 8, 5) == pytest.approx(20.0)
+    assert carbon.embodied_kgco2e_per_month(150, 8, 5) == pytest.approx(20.0)
     # together: 286 + 20 = 306 kgCO2e a month
-    total = carbon_checked.operational_kgco2e(
-        1000, 400, 0.3, 20
-    ) + carbon_checked.embodied_kgco2e_per_month(150, 8, 5)
+    total = carbon.operational_kgco2e(1000, 400, 0.3, 20) + carbon.embodied_kgco2e_per_month(
+        150, 8, 5
+    )
     assert total == pytest.approx(306.0)
-    with pytest.raises(ValueError, match="renewable_share"):
-        carbon_checked.operational_kgco2e(1, 1, 1.5)
-    with pytest.raises(ValueError, match="life_years"):
-        carbon_checked.embodied_kgco2e_per_month(1, 1, 0)
+
+
+def test_the_carbon_formulas_take_one_row_per_element() -> None:
+    # the same figures as above, three rows at once (grid intensity per row's region):
+    # 1000 kWh × 400 g, 30 % at 20 g → 286 kg; 500 kWh × 50 g → 25 kg; 0 kWh → 0 kg
+    operational = carbon.operational_kgco2e(
+        np.array([1000.0, 500.0, 0.0]), np.array([400.0, 50.0, 700.0]), 0.3, 20
+    )
+    # with s = 0.3 on every row: 0.7 × 500 × 50 + 0.3 × 500 × 20 = 17 500 + 3 000 g = 20.5 kg
+    np.testing.assert_allclose(operational, [286.0, 20.5, 0.0])
+    # 150 kg × 8 GPUs / 60 months = 20; 150 × 4 / (4 × 12) = 12.5; 0 GPUs → 0
+    embodied = carbon.embodied_kgco2e_per_month(150.0, np.array([8, 4, 0]), np.array([5, 4, 5]))
+    np.testing.assert_allclose(embodied, [20.0, 12.5, 0.0])
+
+
+def test_carbon_inputs_out_of_range_are_refused_where_they_enter() -> None:
+    # the formulas do not check their inputs: the params file and the catalog do
+    with pytest.raises(ValidationError, match="renewable_share"):
+        Carbon.model_validate({"renewable_share": 1.5})
+    with pytest.raises(ValidationError, match="contract_intensity_g_per_kwh"):
+        Carbon.model_validate({"contract_intensity_g_per_kwh": -1})
+    with pytest.raises(ValidationError, match="life_years"):
+        OnPremOffer.model_validate(
+            {
+                "server_price_usd_per_gpu": 1,
+                "server_power_w_per_gpu": 0,
+                "life_years": 0,
+                "operations_usd_per_gpu_month": 0,
+                "source": "test",
+                "retrieved": "2026-12-02",
+            }
+        )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from llmdecide import records, scoring
+from llmdecide import columns, records, scoring
 from llmdecide.scoring import Criterion
 
 # Method settings as the catalog gives them (values chosen for the tests, not the catalog's).
@@ -397,17 +397,35 @@ def test_non_dominated_matches_brute_force() -> None:
 # --------------------------------------------------------------------------------------------
 
 
+def recommend(out: pd.DataFrame, c: list[Criterion]) -> scoring.Recommendation:
+    """The product's recommendation of a scored frame; without ``probability_meets_limits``
+    every row counts as robust, so the order is the score's (rank 1, 2, …)."""
+    return scoring.recommend_robust(out, c, min_probability=0.0)
+
+
 def test_topsis_agrees_when_one_configuration_is_better_everywhere() -> None:
+    # "poor" runs another model: another design, so it is the runner-up (not a variant)
     df = frame(
         {"config_id": "good", "p95_latency_s": 1.0, "accuracy": 0.97, "monthly_cost": 1000},
-        {"config_id": "poor", "p95_latency_s": 2.5, "accuracy": 0.91, "monthly_cost": 5000},
+        {
+            "config_id": "poor",
+            "model": "mistral-small",
+            "p95_latency_s": 2.5,
+            "accuracy": 0.91,
+            "monthly_cost": 5000,
+        },
     )
     c = crits()
-    rec = scoring.recommend(scored(df, c), c)
+    rec = recommend(scored(df, c), c)
     assert rec.best is not None and rec.best["config_id"] == "good"
     assert rec.methods_agree and rec.topsis_best == "good"
     assert rec.runner_up is not None and rec.runner_up["config_id"] == "poor"
     assert rec.prefer_runner_up_when == []
+    assert [w["column"] for w in rec.runner_up_worse_in] == [
+        "monthly_cost",  # ×5: |ln 5| = 1.61
+        "accuracy",  # 3 % → 9 % wrong: ln 3 = 1.10
+        "p95_latency_s",  # ×2.5: ln 2.5 = 0.92
+    ]
 
 
 def test_topsis_flags_disagreement_when_saturation_matters() -> None:
@@ -417,15 +435,17 @@ def test_topsis_flags_disagreement_when_saturation_matters() -> None:
     # "cheap" wins the weighted score.
     weights = {"performance": 1, "precision": 3, "cost": 2}
     df = frame(
-        {"config_id": "accurate", "accuracy": 0.99, "monthly_cost": 5000},
+        {"config_id": "accurate", "model": "qwen3-32b", "accuracy": 0.99, "monthly_cost": 5000},
         {"config_id": "cheap", "accuracy": 0.95, "monthly_cost": 1000},
     )
     c = crits(weights=weights)
     out = scored(df, c)
-    rec = scoring.recommend(out, c)
+    rec = recommend(out, c)
     assert rec.best is not None and rec.best["config_id"] == "cheap"
     assert rec.topsis_best == "accurate" and not rec.methods_agree
     assert by_id(out).loc["accurate", "topsis_score"] == pytest.approx(0.6)
+    # (0.99 - 0.95) / 0.95 = +4.2 %; ratio 0.99 / 0.95 = 1.0421; errors 5 % → 1 %: gap ln 5 = 1.609438
+    # (latency and set-up cost are equal: not listed)
     assert rec.prefer_runner_up_when == [
         {
             "pillar": "precision",
@@ -433,7 +453,13 @@ def test_topsis_flags_disagreement_when_saturation_matters() -> None:
             "best": 0.95,
             "runner_up": 0.99,
             "difference_pct": 4.2,
+            "ratio": 1.0421,
+            "gap": 1.609438,
         }
+    ]
+    # in exchange: 5 000 instead of 1 000 a month, +400 %, ×5
+    assert [(w["column"], w["difference_pct"], w["ratio"]) for w in rec.runner_up_worse_in] == [
+        ("monthly_cost", 400.0, 5.0)
     ]
 
 
@@ -457,16 +483,26 @@ def test_runner_up_says_when_to_prefer_it() -> None:
             "p95_latency_s": 1.0,
             "setup_cost": 0,
             "gpu": "H100",
+            "model": "qwen3-32b",
         },
     )
     c = crits()
-    rec = scoring.recommend(scored(df, c), c)
+    rec = recommend(scored(df, c), c)
     assert rec.best is not None and rec.best["config_id"] == "best"
+    # largest difference first: set-up 50 000 → 0 (-100 %, an infinite ratio), then latency
+    # 2.0 → 1.0 s (-50 %, ln 2)
+    assert [(p["pillar"], p["column"]) for p in rec.prefer_runner_up_when] == [
+        ("cost", "setup_cost"),
+        ("performance", "p95_latency_s"),
+    ]
     pillars = {(p["pillar"], p["column"]): p for p in rec.prefer_runner_up_when}
     assert pillars[("performance", "p95_latency_s")]["difference_pct"] == -50.0
     assert pillars[("cost", "setup_cost")]["difference_pct"] == -100.0
-    assert ("cost", "monthly_cost") not in pillars
-    assert rec.runner_up_differs_in == ["gpu"]
+    # monthly cost 3 200 → 4 100: (4100 - 3200) / 3200 = +28.1 %, on the other side
+    assert [(w["column"], w["difference_pct"]) for w in rec.runner_up_worse_in] == [
+        ("monthly_cost", 28.1)
+    ]
+    assert rec.runner_up_differs_in == ["gpu", "model"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -491,7 +527,7 @@ def test_per_choice_holds_the_other_choices_at_the_recommendation() -> None:
     )
     c = crits()
     out = scored(df, c)
-    rec = scoring.recommend(out, c)
+    rec = recommend(out, c)
     assert rec.best is not None
     table = scoring.per_choice(out, rec.best)
     assert list(table) == list(scoring.CHOICES)
@@ -525,7 +561,7 @@ def test_winner_map_has_231_points_and_the_client_point_picks_the_recommendation
     weights = {"performance": 1, "precision": 1, "cost": 3, "carbon": 1}
     c = crits(weights=weights)
     out = scored(_three_way(), c)
-    rec = scoring.recommend(out, c)
+    rec = recommend(out, c)
     points = scoring.winner_map(out, c, 20)
     assert len(points) == 231
     assert set(points[0]) == {"performance", "precision", "cost", "carbon", "winner"}
@@ -831,3 +867,29 @@ def test_to_evaluate_lists_the_models_of_unknown_precision() -> None:
     }
     assert oss["hosting"] == ["on_premise"] and oss["blocked_only_by_precision"] == 1
     assert scoring.to_evaluate(out[out["accuracy_source"] != "unknown"], 0.9) == []
+
+
+def test_the_lists_of_uncertain_figures_derive_from_the_judged_ones() -> None:
+    # every figure a configuration is judged on: the criteria but accuracy_source (a label)
+    assert set(columns.JUDGED_FIGURES) == set(columns.CRITERIA_COLUMNS) - {"accuracy_source"}
+    # the Monte Carlo's stream order, written out: reordering it would move every seeded draw
+    assert scoring.UNCERTAIN_COLUMNS == (
+        "p95_latency_s",
+        "ttft_s",
+        "turnaround_h",
+        "accuracy",
+        "monthly_cost",
+        "setup_cost",
+        "monthly_kgco2e",
+        "tpot_p95_ms",
+    )
+    # the ranged columns, in configurations.csv's order of the _low/_high columns: no set-up cost
+    assert columns.UNCERTAIN == (
+        "p95_latency_s",
+        "ttft_s",
+        "tpot_p95_ms",
+        "turnaround_h",
+        "accuracy",
+        "monthly_cost",
+        "monthly_kgco2e",
+    )

@@ -94,12 +94,22 @@ EXTRA_COLUMNS = (
     "carbon_method",
     "excluded_because",
 )
-UNCERTAIN = (
+JUDGED_FIGURES = (
     "p95_latency_s",
     "ttft_s",
-    "tpot_p95_ms",
     "turnaround_h",
     "accuracy",
     "monthly_cost",
+    "setup_cost",
     "monthly_kgco2e",
+    "tpot_p95_ms",
 )
+"""The figures a configuration is judged on (``CRITERIA_COLUMNS`` without ``accuracy_source``, a
+label), in the order they were added (``tpot_p95_ms`` came last). That order is the Monte Carlo's
+order of random streams (``scoring.UNCERTAIN_COLUMNS``): a new figure goes last so that the others
+keep their draws. The lists below are derived from this one."""
+UNCERTAIN = tuple(c for c in CRITERIA_COLUMNS if c in JUDGED_FIGURES and c != "setup_cost")
+"""The figures the three scenarios give a range (``<col>_low`` / ``<col>_high``, docs/method.md
+§2), in ``CRITERIA_COLUMNS`` order (the order of those columns in configurations.csv). Every judged
+figure but the set-up cost, a one-off that has no range column (docs/outputs.md): it is checked at
+its value against ``constraints.max_setup_cost`` (its Monte Carlo draws have low = high)."""

@@ -10,8 +10,7 @@ One module per job, nothing else:
 * ``emissions_log``: ``read_emissions_logs(...)`` sums a client's codecarbon ``emissions.csv`` files;
 * ``probe``: ``run_probe(...)`` runs a client command under the tracker, with a timeout.
 
-The pure formulas (operational and embodied kgCO2e) are in ``llmdecide.estimators.carbon`` and,
-checked one figure at a time, ``llmdecide.estimators.carbon_checked``.
+The pure formulas (operational and embodied kgCO2e) are in ``llmdecide.estimators.carbon``.
 
 codecarbon is imported lazily inside the functions (it takes about a second to import and set up),
 and only in this package: an upgrade of codecarbon is these files to review. The codecarbon

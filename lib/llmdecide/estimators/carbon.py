@@ -1,4 +1,9 @@
-"""Operational and embodied emissions (vectorised: floats or numpy arrays)."""
+"""Operational and embodied emissions (vectorised: floats or numpy arrays).
+
+The inputs are not checked here but where they enter, with the file and key path: the params
+file (``carbon.renewable_share`` within 0..1, ``carbon.contract_intensity_g_per_kwh`` within
+0..2000) and the catalog (``life_years`` > 0).
+"""
 
 from __future__ import annotations
 

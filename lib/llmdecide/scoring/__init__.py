@@ -12,7 +12,8 @@ The chain, each step a function of its own (``run`` strings them together):
 3. :func:`score` — a saturating utility per criterion (0 at the limit, rising with the margin,
    flattening out), a weighted mean of the utilities (``score``, ``rank``) and TOPSIS (pymcdm) on the
    raw values as a cross-check (``topsis_score``, ``topsis_rank``).
-4. :func:`recommend` — best and runner-up, when to prefer the runner-up, whether TOPSIS agrees.
+4. :func:`recommend_robust` — the best robust configuration, a runner-up of another design, when
+   to prefer it, the variants of the recommended design, whether TOPSIS agrees.
 5. :func:`closest_to_feasible`, :func:`pareto_front`, :func:`per_choice`, :func:`winner_map`,
    :func:`sensitivity`, :func:`monte_carlo` — what the report shows around the recommendation.
 
@@ -27,14 +28,14 @@ Modules, each importing only those before it:
   plain Python values;
 - :mod:`~llmdecide.scoring.feasibility`: :func:`reject`, :func:`closest_to_feasible`,
   :func:`to_evaluate` (the evaluation plan);
-- :mod:`~llmdecide.scoring.ranking`: :func:`score` (utilities, rank, TOPSIS), :func:`recommend`;
+- :mod:`~llmdecide.scoring.ranking`: :func:`score` (utilities, rank, TOPSIS);
 - :mod:`~llmdecide.scoring.pareto`: :func:`non_dominated`, :func:`pareto_front`;
 - :mod:`~llmdecide.scoring.triangle`: :func:`winner_map` over the triangle of priorities,
   :func:`sensitivity` to the weights;
 - :mod:`~llmdecide.scoring.uncertainty`: triangular distributions, the seeded draws,
   :func:`monte_carlo`;
 - :mod:`~llmdecide.scoring.robust`: :func:`robust_order`, :func:`compare`, :func:`moved_with`,
-  :func:`recommend_robust`;
+  :func:`recommend_robust` and its :class:`Recommendation`;
 - :mod:`~llmdecide.scoring.choices`: :func:`per_choice` (the per-choice tables);
 - :mod:`~llmdecide.scoring.limits`: :class:`Check`, :class:`Decider` (the decision as a function of
   the limits), :func:`limit_sensitivity`;
@@ -82,8 +83,14 @@ from llmdecide.scoring.pillars import (
     utilities,
     utility,
 )
-from llmdecide.scoring.ranking import Recommendation, recommend, score, topsis_scores
-from llmdecide.scoring.robust import compare, moved_with, recommend_robust, robust_order
+from llmdecide.scoring.ranking import score, topsis_scores
+from llmdecide.scoring.robust import (
+    Recommendation,
+    compare,
+    moved_with,
+    recommend_robust,
+    robust_order,
+)
 from llmdecide.scoring.triangle import sensitivity, simplex_grid, winner_map
 from llmdecide.scoring.uncertainty import (
     _mc_streams,
@@ -122,7 +129,6 @@ __all__ = [
     "pareto_all",
     "pareto_front",
     "per_choice",
-    "recommend",
     "recommend_robust",
     "reject",
     "robust_order",

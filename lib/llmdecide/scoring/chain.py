@@ -15,8 +15,8 @@ from llmdecide.scoring.feasibility import closest_to_feasible, reject
 from llmdecide.scoring.limits import Decider, limit_sensitivity
 from llmdecide.scoring.pareto import pareto_front
 from llmdecide.scoring.pillars import Criterion, _get, _method_number, criteria, extra_criteria
-from llmdecide.scoring.ranking import Recommendation, score
-from llmdecide.scoring.robust import recommend_robust
+from llmdecide.scoring.ranking import score
+from llmdecide.scoring.robust import Recommendation, recommend_robust
 from llmdecide.scoring.triangle import sensitivity, winner_map
 from llmdecide.scoring.uncertainty import monte_carlo
 from llmdecide.scoring.whatif import WHATIF_DISPLAY, whatif_data

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from llmdecide.scoring.frames import _feasible_mask, _native, _strings, _values
+from llmdecide.scoring.frames import _feasible_mask, _native, _strings, _values_or
 from llmdecide.scoring.pillars import CHOICES, CONFIG_COLUMNS, ESTIMATE_COLUMNS
 from llmdecide.scoring.robust import moved_with
 
@@ -55,12 +55,8 @@ def per_choice(
     else:
         best_values = {c: "" if best.get(c) is None else str(best.get(c)) for c in present}
     feasible = _feasible_mask(scored)
-    scores = _values(scored, "score") if "score" in scored.columns else np.full(len(scored), np.nan)
-    violation = (
-        _values(scored, "total_violation")
-        if "total_violation" in scored.columns
-        else np.zeros(len(scored))
-    )
+    scores = _values_or(scored, "score", np.nan)
+    violation = _values_or(scored, "total_violation", 0.0)
     id_order = np.argsort(np.argsort(config_ids, kind="stable"), kind="stable")
     equal = {c: strs[c] == best_values[c] for c in present}
     centre_configuration = (

@@ -19,6 +19,14 @@ def _values(frame: pd.DataFrame, column: str) -> FloatArray:
     return pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
+def _values_or(frame: pd.DataFrame, column: str, fill: float) -> FloatArray:
+    """The column as floats, or ``fill`` on every row when the frame has no such column (a
+    scoring column not computed yet: no probability, no score, no violation)."""
+    if column not in frame.columns:
+        return np.full(len(frame), fill, dtype=float)
+    return _values(frame, column)
+
+
 def _feasible_mask(frame: pd.DataFrame) -> BoolArray:
     """The ``feasible`` column as booleans (every row feasible when the column is absent)."""
     if "feasible" not in frame.columns:

@@ -15,13 +15,13 @@ import numpy.typing as npt
 import pandas as pd
 
 from llmdecide.scoring.feasibility import _broken
-from llmdecide.scoring.frames import _feasible_mask, _strings, _values
+from llmdecide.scoring.frames import _feasible_mask, _strings, _values, _values_or
 from llmdecide.scoring.pillars import (
     BoolArray,
     Criterion,
     FloatArray,
+    criterion_utilities,
     normalised_weights,
-    utilities,
 )
 from llmdecide.scoring.uncertainty import _bounds, _mc_streams, triangular_cdf
 
@@ -126,11 +126,7 @@ class Decider:
         self.id_rank = np.empty(len(self.ids), dtype=np.intp)
         self.id_rank[np.argsort(self.ids, kind="stable")] = np.arange(len(self.ids))
         self.weights = normalised_weights(self.criteria)
-        violation = (
-            _values(scored, "total_violation")
-            if "total_violation" in scored.columns
-            else np.zeros(len(scored))
-        )
+        violation = _values_or(scored, "total_violation", 0.0)
         feasible = _feasible_mask(scored)
         self.base = np.isfinite(violation) & (feasible | (violation > 0))
         columns = [c.column for c in self.criteria] + [c.column for c in self.checks]
@@ -154,20 +150,8 @@ class Decider:
         n = len(self.ids)
         total = np.zeros(n)
         for crit, w in zip(self.criteria, self.weights, strict=True):
-            x = self.x[crit.column]
             limit = float(limits[crit.pillar]) if crit.limit is not None else None
-            u = np.full(n, np.nan)
-            bound = limit
-            if bound is None:
-                pool = x[feasible & np.isfinite(x)]
-                if pool.size:
-                    bound = float(pool.min() if crit.higher_is_better else pool.max())
-            if bound is not None and feasible.any():
-                u[feasible] = utilities(
-                    x[feasible], limit, crit.higher_is_better, crit.saturation, bound
-                )
-            if limit is None:
-                u[feasible & np.isnan(u)] = 0.0
+            u = criterion_utilities(self.x[crit.column], feasible, crit, limit)
             total = total + w * np.nan_to_num(u, nan=0.0)
         return np.where(feasible, total, np.nan)
 

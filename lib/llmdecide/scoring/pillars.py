@@ -1,6 +1,7 @@
 """The pillars and their criteria: the columns, reasons and constants shared by the scoring, the
 :class:`Criterion` of each pillar (:func:`criteria`, :func:`extra_criteria`), the normalised
-weights and the saturating utility (:func:`utility`, :func:`utilities`)."""
+weights and the saturating utility (:func:`utility`, :func:`utilities`, and per criterion over
+the rows :func:`criterion_utilities`)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from llmdecide.columns import CHOICE_TABLES, CRITERIA_COLUMNS
+from llmdecide.columns import CHOICE_TABLES, CRITERIA_COLUMNS, JUDGED_FIGURES
 from llmdecide.columns import CHOICES as RECOMMENDATION_CHOICES
 
 FloatArray = npt.NDArray[np.float64]
@@ -47,18 +48,11 @@ HIGHER_IS_BETTER: frozenset[str] = frozenset({"accuracy"})
 
 REAL_TIME_COLUMNS: frozenset[str] = frozenset({"p95_latency_s", "ttft_s", "tpot_p95_ms"})
 
-UNCERTAIN_COLUMNS: tuple[str, ...] = (
-    "p95_latency_s",
-    "ttft_s",
-    "turnaround_h",
-    "accuracy",
-    "monthly_cost",
-    "setup_cost",
-    "monthly_kgco2e",
-    "tpot_p95_ms",
-)
-"""Canonical order of the Monte Carlo random streams (one uniform vector per column; a new
-column goes last so that the others keep their draws)."""
+UNCERTAIN_COLUMNS: tuple[str, ...] = JUDGED_FIGURES
+"""Canonical order of the Monte Carlo random streams: one uniform vector per judged figure, in
+``columns.JUDGED_FIGURES`` order (a new column goes last so that the others keep their draws).
+The set-up cost has a stream though it has no range (``columns.UNCERTAIN``): a limit is checked
+on it, and dropping its stream would move the draws of ``tpot_p95_ms``."""
 
 CHOICES: tuple[str, ...] = CHOICE_TABLES
 """The choices of the per-choice tables (docs/method.md §1, infrastructure split into region and gpu)."""
@@ -222,6 +216,27 @@ def utilities(
         margin = np.where(np.isnan(x), np.nan, margin)
         u = np.where(margin >= 0, -np.expm1(-margin / saturation), np.nan)
     return u.astype(float)
+
+
+def criterion_utilities(
+    x: FloatArray, feasible: BoolArray, criterion: Criterion, limit: float | None
+) -> FloatArray:
+    """Every row's utility on one criterion (NaN on infeasible rows): :func:`utilities` against
+    ``limit``, or, without one, against the worst feasible value (a missing value then counts 0).
+    """
+    u = np.full(x.size, np.nan)
+    bound = limit
+    if bound is None:
+        pool = x[feasible & np.isfinite(x)]
+        if pool.size:
+            bound = float(pool.min() if criterion.higher_is_better else pool.max())
+    if bound is not None and feasible.any():
+        u[feasible] = utilities(
+            x[feasible], limit, criterion.higher_is_better, criterion.saturation, bound
+        )
+    if limit is None:
+        u[feasible & np.isnan(u)] = 0.0
+    return u
 
 
 def utility(

@@ -1,12 +1,10 @@
-"""Score, rank and TOPSIS: the weighted mean of the utilities (``score``, ``rank``), TOPSIS (pymcdm)
-on the raw values as a cross-check (``topsis_score``, ``topsis_rank``), and :func:`recommend`
-(best, runner-up, whether TOPSIS agrees) with its :class:`Recommendation`."""
+"""Score, rank and TOPSIS: the weighted mean of the utilities (``score``, ``rank``), and TOPSIS
+(pymcdm) on the raw values as a cross-check (``topsis_score``, ``topsis_rank``). The
+recommendation drawn from them is :func:`~llmdecide.scoring.robust.recommend_robust`."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -14,14 +12,13 @@ import pandas as pd
 
 from llmdecide._pymcdm import TOPSIS
 from llmdecide.scoring.feasibility import reject
-from llmdecide.scoring.frames import _record, _strings, _values
+from llmdecide.scoring.frames import _strings, _values
 from llmdecide.scoring.pillars import (
-    CONFIG_COLUMNS,
     BoolArray,
     Criterion,
     FloatArray,
+    criterion_utilities,
     normalised_weights,
-    utilities,
 )
 
 # --------------------------------------------------------------------------------------------
@@ -100,19 +97,7 @@ def score(frame: pd.DataFrame, criteria: Sequence[Criterion]) -> pd.DataFrame:
     weights = normalised_weights(criteria)
     total = np.zeros(n)
     for crit, w in zip(criteria, weights, strict=True):
-        x = _values(out, crit.column)
-        u = np.full(n, np.nan)
-        bound = crit.limit
-        if bound is None:
-            pool = x[feasible & np.isfinite(x)]
-            if pool.size:
-                bound = float(pool.min() if crit.higher_is_better else pool.max())
-        if bound is not None and feasible.any():
-            u[feasible] = utilities(
-                x[feasible], crit.limit, crit.higher_is_better, crit.saturation, bound
-            )
-        if crit.limit is None:
-            u[feasible & np.isnan(u)] = 0.0
+        u = criterion_utilities(_values(out, crit.column), feasible, crit, crit.limit)
         out[f"u_{crit.pillar}"] = u
         total = total + w * np.nan_to_num(u, nan=0.0)
     scores = np.where(feasible, total, np.nan)
@@ -128,90 +113,3 @@ def score(frame: pd.DataFrame, criteria: Sequence[Criterion]) -> pd.DataFrame:
     out["topsis_score"] = topsis
     out["topsis_rank"] = _ranks(topsis, feasible, config_ids)
     return out
-
-
-# --------------------------------------------------------------------------------------------
-# Recommendation
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Recommendation:
-    """The best feasible configuration, the runner-up and when to prefer it.
-
-    ``best`` / ``runner_up``: every column of the scored row (NaN → None), or None.
-    ``prefer_runner_up_when``: one dict per criterion (and set-up cost) on which the runner-up is
-    better — ``{"pillar", "column", "best", "runner_up", "difference_pct"}`` with
-    ``difference_pct = (runner_up - best) / |best| × 100`` (one decimal; None when best is 0).
-    ``methods_agree``: TOPSIS ranks the same configuration first. ``runner_up_differs_in``: the
-    configuration columns on which the two differ. Version 2 (:func:`recommend_robust`):
-    ``fragile``, ``most_robust``, ``variants``, ``runner_up_worse_in``, ``min_probability``.
-    """
-
-    best: dict[str, Any] | None
-    runner_up: dict[str, Any] | None
-    prefer_runner_up_when: list[dict[str, Any]]
-    methods_agree: bool
-    topsis_best: str | None
-    runner_up_differs_in: list[str] = field(default_factory=list)
-    # version 2 (recommend_robust): robustness, the other design's costs, variants
-    runner_up_worse_in: list[dict[str, Any]] = field(default_factory=list)
-    fragile: bool = False
-    most_robust: dict[str, Any] | None = None
-    variants: list[dict[str, Any]] = field(default_factory=list)
-    min_probability: float = 0.0
-
-    @property
-    def feasible(self) -> bool:
-        return self.best is not None
-
-
-def _difference_pct(runner_up: float, best: float) -> float | None:
-    if best == 0:
-        return None
-    return round((runner_up - best) / abs(best) * 100, 1)
-
-
-def recommend(scored: pd.DataFrame, criteria: Sequence[Criterion]) -> Recommendation:
-    """Best (rank 1) and runner-up (rank 2) of a :func:`score` frame, and the TOPSIS cross-check."""
-    ranks = scored["rank"].to_numpy(dtype=float, na_value=np.nan)
-    topsis_ranks = scored["topsis_rank"].to_numpy(dtype=float, na_value=np.nan)
-    first = np.flatnonzero(ranks == 1)
-    if first.size == 0:
-        return Recommendation(None, None, [], methods_agree=True, topsis_best=None)
-    best = _record(scored, int(first[0]))
-    second = np.flatnonzero(ranks == 2)
-    runner = _record(scored, int(second[0])) if second.size else None
-    t_first = np.flatnonzero(topsis_ranks == 1)
-    topsis_best = str(scored["config_id"].iloc[int(t_first[0])]) if t_first.size else None
-
-    prefer: list[dict[str, Any]] = []
-    differs: list[str] = []
-    if runner is not None:
-        checks = [(c.pillar, c.column, c.higher_is_better) for c in criteria]
-        if "setup_cost" in scored.columns:
-            checks.append(("cost", "setup_cost", False))
-        for pillar, column, hib in checks:
-            b, r = best.get(column), runner.get(column)
-            if b is None or r is None:
-                continue
-            b, r = float(b), float(r)
-            if (r > b) if hib else (r < b):
-                prefer.append(
-                    {
-                        "pillar": pillar,
-                        "column": column,
-                        "best": b,
-                        "runner_up": r,
-                        "difference_pct": _difference_pct(r, b),
-                    }
-                )
-        differs = [c for c in CONFIG_COLUMNS if c in best and best[c] != runner.get(c)]
-    return Recommendation(
-        best=best,
-        runner_up=runner,
-        prefer_runner_up_when=prefer,
-        methods_agree=topsis_best == best["config_id"],
-        topsis_best=topsis_best,
-        runner_up_differs_in=differs,
-    )

@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from llmdecide.scoring.frames import _feasible_mask, _record, _strings, _values
+from llmdecide.scoring.frames import _feasible_mask, _record, _strings, _values, _values_or
 from llmdecide.scoring.pillars import CONFIG_COLUMNS, Criterion
-from llmdecide.scoring.ranking import Recommendation, _difference_pct
 
 # --------------------------------------------------------------------------------------------
 # Robust decision, a real alternative (docs/method.md §9)
@@ -30,6 +30,41 @@ NEGLIGIBLE_LOG_RATIO = 0.01
 """Figures that differ by less than about 1 % (|ln(a/b)| < 0.01) are not worth a sentence."""
 
 
+@dataclass
+class Recommendation:
+    """The recommendation (:func:`recommend_robust`), the runner-up and when to prefer it.
+
+    ``best`` / ``runner_up``: every column of the scored row (NaN → None), or None.
+    ``prefer_runner_up_when`` / ``runner_up_worse_in``: the figures on which the runner-up is
+    better / worse (:func:`compare`). ``methods_agree``: TOPSIS ranks the same configuration
+    first. ``runner_up_differs_in``: the configuration columns on which the two differ.
+    ``fragile``, ``most_robust``, ``variants``, ``min_probability``: see :func:`recommend_robust`.
+    """
+
+    best: dict[str, Any] | None
+    runner_up: dict[str, Any] | None
+    prefer_runner_up_when: list[dict[str, Any]]
+    methods_agree: bool
+    topsis_best: str | None
+    runner_up_differs_in: list[str] = field(default_factory=list)
+    runner_up_worse_in: list[dict[str, Any]] = field(default_factory=list)
+    fragile: bool = False
+    most_robust: dict[str, Any] | None = None
+    variants: list[dict[str, Any]] = field(default_factory=list)
+    min_probability: float = 0.0
+
+    @property
+    def feasible(self) -> bool:
+        return self.best is not None
+
+
+def _difference_pct(runner_up: float, best: float) -> float | None:
+    """(runner_up - best) / |best| × 100, one decimal; None when best is 0."""
+    if best == 0:
+        return None
+    return round((runner_up - best) / abs(best) * 100, 1)
+
+
 def robust_order(scored: pd.DataFrame, min_probability: float) -> npt.NDArray[np.intp]:
     """Positions of the feasible rows in decision order.
 
@@ -41,11 +76,7 @@ def robust_order(scored: pd.DataFrame, min_probability: float) -> npt.NDArray[np
     idx = np.flatnonzero(feasible)
     if idx.size == 0:
         return idx
-    prob = (
-        _values(scored, "probability_meets_limits")[idx]
-        if "probability_meets_limits" in scored.columns
-        else np.ones(idx.size)
-    )
+    prob = _values_or(scored, "probability_meets_limits", 1.0)[idx]
     with np.errstate(invalid="ignore"):
         robust = prob >= min_probability
     scores = _values(scored, "score")[idx]
@@ -175,11 +206,7 @@ def recommend_robust(
     best = _record(scored, int(order[0]))
     prob = best.get("probability_meets_limits")
     fragile = prob is not None and float(prob) < min_probability
-    p_all = (
-        _values(scored, "probability_meets_limits")[order]
-        if "probability_meets_limits" in scored.columns
-        else np.ones(order.size)
-    )
+    p_all = _values_or(scored, "probability_meets_limits", 1.0)[order]
     # order is already by score then config_id: a stable sort on probability keeps that tie-break
     robust_first = order[np.argsort(-np.nan_to_num(p_all, nan=-1.0), kind="stable")]
     most_robust = _record(scored, int(robust_first[0]))
