@@ -138,7 +138,8 @@ class WarmKernel:
             return
         try:
             if self.manager.has_kernel:  # shutting down also removes its connection file
-                self._loop.run_until_complete(self.manager.shutdown_kernel(now=False))
+                # at once, as runner.execute_notebook asks of the kernels papermill starts
+                self._loop.run_until_complete(self.manager.shutdown_kernel(now=True))
         finally:
             self._loop.close()
 
