@@ -153,9 +153,10 @@ def test_a_500k_token_prompt_excludes_the_models_whose_window_it_exceeds() -> No
 
 def test_unknown_precision_is_never_invented_and_never_passes() -> None:
     ctx = _ctx()
-    row = _row(ctx, _api("mistral-small-2603", effort="none"))  # no published proxy
+    # GPT-6 Sol: no published proxy, and Artificial Analysis publishes no GPQA Diamond for it
+    row = _row(ctx, _api("gpt-6-sol", effort="none"))
     assert math.isnan(row["accuracy"]) and row["accuracy_source"] == precision.UNKNOWN
-    frame = conf.evaluate_candidates(ctx, [_api("mistral-small-2603", effort="none")])
+    frame = conf.evaluate_candidates(ctx, [_api("gpt-6-sol", effort="none")])
     crits = scoring.criteria(
         {"precision": {"metric": "accuracy", "limit": 0.5}}, {"precision": 1}, ctx.catalog.method
     )
