@@ -133,10 +133,60 @@ def test_hand_checked_api_records() -> None:
 
 
 def test_unknown_precision_is_null_not_invented() -> None:
-    unknown = [name for name, m in CAT.api_models.items() if m.accuracy_proxy is None]
+    unknown = [
+        name
+        for name, m in CAT.api_models.items()
+        if m.accuracy_proxy is None and not m.accuracy_by_effort
+    ]
+    # Artificial Analysis publishes no GPQA Diamond for GPT-6 Sol or Claude Opus 5.5 (null)
     assert "claude-opus-5-5" in unknown and "gpt-6-sol" in unknown
     for name in unknown:
         assert CAT.api_model(name).accuracy_benchmark is None, name
+
+
+# Artificial Analysis's GPQA Diamond per effort variant (API v2 evaluations.gpqa, transcribed in
+# fstandhartinger/model-market-comparison data/raw/artificialanalysis.json, 028ed7e / e1e200f),
+# range = 95 % binomial interval on 198 questions, rounded to 3 decimals:
+#   Gemini 3.8 Flash (Low) 0.920: 1.96*sqrt(0.920*0.080/198) = 0.0378 -> 0.882..0.958
+#   Gemini 3.8 Flash (Medium) 0.935: 0.0343 -> 0.901..0.969; (High) 0.953: 0.0295 -> 0.924..0.982
+#   GPT-5.4 mini (Medium) 0.823: 0.0532 -> 0.770..0.876 (no Low / High variant)
+#   Mistral Small 4 (Non-reasoning) 0.571 at none: 0.0689 -> 0.502..0.640; (Reasoning) 0.769 at
+#   high: 0.0587 -> 0.710..0.828
+AA_GPQA = {
+    "gemini-3.8-flash": {
+        "low": (0.920, 0.882, 0.958),
+        "medium": (0.935, 0.901, 0.969),
+        "high": (0.953, 0.924, 0.982),
+    },
+    "gpt-5.4-mini": {"medium": (0.823, 0.770, 0.876)},
+    "mistral-small-2603": {"none": (0.571, 0.502, 0.640), "high": (0.769, 0.710, 0.828)},
+}
+
+
+@pytest.mark.parametrize("name", sorted(AA_GPQA))
+def test_published_accuracy_by_effort_is_recorded_with_its_interval(name: str) -> None:
+    model = CAT.api_model(name)
+    by_effort = model.accuracy_by_effort or {}
+    assert set(by_effort) == set(AA_GPQA[name])  # only the published efforts
+    for effort, (value, low, high) in AA_GPQA[name].items():
+        r = by_effort[effort]  # type: ignore[index]
+        assert (r.value, r.low, r.high) == (value, low, high), effort
+    assert "GPQA Diamond" in (model.accuracy_benchmark or "")
+    assert "secondary" in (model.note or "") and "artificialanalysis.json" in model.source
+
+
+@pytest.mark.parametrize("name", API_IDS)
+def test_every_accuracy_by_effort_is_a_198_question_interval(name: str) -> None:
+    """Every recorded GPQA Diamond figure's range is its 95 % binomial interval on 198
+    questions (to the 3-decimal rounding), and a higher effort never scores lower here."""
+    by_effort = CAT.api_model(name).accuracy_by_effort or {}
+    for effort, r in by_effort.items():
+        half = 1.96 * (r.value * (1 - r.value) / 198) ** 0.5
+        assert r.low == pytest.approx(r.value - half, abs=6e-4), effort
+        assert r.high == pytest.approx(r.value + half, abs=6e-4), effort
+    order = [e for e in catalog.REASONING_EFFORTS if e in by_effort]
+    for lo, hi in itertools.pairwise(order):
+        assert by_effort[lo].value < by_effort[hi].value, (name, lo, hi)  # type: ignore[index]
 
 
 # ------------------------------------------------------------------------------------------------

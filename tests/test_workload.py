@@ -139,6 +139,45 @@ def test_an_unpublished_reasoning_effort_is_excluded_not_invented() -> None:
     assert math.isnan(row.get("monthly_cost", math.nan))  # no price without its tokens
 
 
+def _accuracy(row: dict) -> tuple[float, float, float]:
+    return row["accuracy"], row["accuracy_low"], row["accuracy_high"]
+
+
+def test_a_reasoning_effort_gets_the_precision_published_at_that_effort() -> None:
+    # Artificial Analysis's GPQA Diamond per effort (catalog accuracy_by_effort, 95 % interval on
+    # 198 questions): Gemini 3.8 Flash low 0.920 (0.882..0.958), medium 0.935 (0.901..0.969),
+    # high 0.953 (0.924..0.982). The retail client has no evaluation of this model, no uploads,
+    # text output and no RAG here, so no delta: the row's accuracy is the figure itself.
+    ctx = _ctx()
+    medium = _row(ctx, _api("gemini-3.8-flash", effort="medium"))
+    high = _row(ctx, _api("gemini-3.8-flash", effort="high"))
+    assert _accuracy(medium) == (0.935, 0.901, 0.969)
+    assert _accuracy(high) == (0.953, 0.924, 0.982)
+    assert medium["accuracy_source"] == high["accuracy_source"] == precision.PROXY
+    # low has no published reasoning-token figure (excluded, above); with a test figure for the
+    # tokens (not a record) the low configuration is evaluated and gets low's 0.920
+    tokens = {e: Range(value=1000, low=1000, high=1000) for e in ("low", "medium", "high")}
+    flash = _with_reasoning_tokens(ctx, "gemini-3.8-flash", tokens)
+    low = _row(flash, _api("gemini-3.8-flash", effort="low"))
+    assert low["excluded_because"] == ""
+    assert _accuracy(low) == (0.920, 0.882, 0.958)
+    assert low["accuracy"] < high["accuracy"]
+    # an effort without a published figure keeps the model's proxy: GPT-5.4 mini medium 0.823
+    # (0.770..0.876) is published, low and high fall back to OpenAI's xhigh proxy 0.880
+    # (0.835..0.925)
+    mini = _with_reasoning_tokens(ctx, "gpt-5.4-mini", tokens)
+    assert _accuracy(_row(mini, _api("gpt-5.4-mini", effort="medium"))) == (0.823, 0.770, 0.876)
+    for effort in ("low", "high"):
+        row = _row(mini, _api("gpt-5.4-mini", effort=effort))
+        assert _accuracy(row) == (0.880, 0.835, 0.925), effort
+    # and a figure published for 'none' only where the model accepts it: Mistral Small 4 without
+    # reasoning 0.571 (0.502..0.640), with (high) 0.769 (0.710..0.828)
+    none = _row(ctx, _api("mistral-small-2603", effort="none"))
+    small_high = _row(ctx, _api("mistral-small-2603", effort="high"))
+    assert _accuracy(none) == (0.571, 0.502, 0.640)
+    assert _accuracy(small_high) == (0.769, 0.710, 0.828)
+
+
 def test_a_500k_token_prompt_excludes_the_models_whose_window_it_exceeds() -> None:
     ctx = _ctx(input_tokens=500_000, cached_prefix_tokens=0)
     small = _row(ctx, _api("gpt-4o-mini"))  # 128 000-token window
@@ -153,9 +192,10 @@ def test_a_500k_token_prompt_excludes_the_models_whose_window_it_exceeds() -> No
 
 def test_unknown_precision_is_never_invented_and_never_passes() -> None:
     ctx = _ctx()
-    row = _row(ctx, _api("mistral-small-2603", effort="none"))  # no published proxy
+    # GPT-6 Sol: no published proxy, and Artificial Analysis publishes no GPQA Diamond for it
+    row = _row(ctx, _api("gpt-6-sol", effort="none"))
     assert math.isnan(row["accuracy"]) and row["accuracy_source"] == precision.UNKNOWN
-    frame = conf.evaluate_candidates(ctx, [_api("mistral-small-2603", effort="none")])
+    frame = conf.evaluate_candidates(ctx, [_api("gpt-6-sol", effort="none")])
     crits = scoring.criteria(
         {"precision": {"metric": "accuracy", "limit": 0.5}}, {"precision": 1}, ctx.catalog.method
     )

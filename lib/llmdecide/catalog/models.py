@@ -198,7 +198,9 @@ class ApiModel(BaseRecord):
     ``reasoning: false``, no efforts and ``reasoning_tokens: null``.
 
     Precision: ``accuracy_proxy`` only where a figure is published (``accuracy_benchmark`` names
-    it); null means unknown, never an invented figure.
+    it); null means unknown, never an invented figure. ``accuracy_by_effort`` gives the
+    published figure at an accepted effort; the precision step uses it for a configuration at
+    that effort and falls back to ``accuracy_proxy`` (possibly unknown) at the other efforts.
     """
 
     provider: str = Field(min_length=1, description="genai-prices provider id")
@@ -222,10 +224,11 @@ class ApiModel(BaseRecord):
     def _consistent(self) -> ApiModel:
         if self.accuracy_proxy is not None:
             _fraction(self.accuracy_proxy, "accuracy_proxy")
-        if (self.accuracy_proxy is None) != (self.accuracy_benchmark is None):
+        has_figure = self.accuracy_proxy is not None or bool(self.accuracy_by_effort)
+        if has_figure != (self.accuracy_benchmark is not None):
             raise ValueError(
-                "accuracy_proxy and accuracy_benchmark go together: give both (a published "
-                "figure and its benchmark) or neither (precision unknown)"
+                "accuracy_proxy (or accuracy_by_effort) and accuracy_benchmark go together: "
+                "give a published figure and its benchmark, or neither (precision unknown)"
             )
         if len(set(self.reasoning_efforts)) != len(self.reasoning_efforts):
             raise ValueError("reasoning_efforts must not repeat an effort")
