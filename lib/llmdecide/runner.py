@@ -142,16 +142,13 @@ def execute_notebook(
         raise NotebookError(notebook.name, cell, f"{exc.ename}: {exc.evalue}", executed) from None
 
 
-INDEPENDENT_NOTEBOOKS = NOTEBOOKS[:2]
-"""01 and 02 each read only the params file and the catalog: they run side by side. 03 reads what
-02 wrote (configurations.csv, technical_choices.json), so it runs after them."""
-
-
 REPORT_MODULES = ("llmdecide.assemble", "llmdecide.report", "weasyprint")
 """What rendering the report imports (about 2 s): loaded while notebook 02 still runs."""
 
 
-def _warm_kernel_once(first: Future[float], modules: tuple[str, ...]) -> kernels.WarmKernel | None:
+def _warm_kernel_once(
+    first: Future[float | None], modules: tuple[str, ...]
+) -> kernels.WarmKernel | None:
     """Once ``first`` (notebook 01, the shorter) has ended and freed its core, a kernel for 03
     with ``modules`` imported; None if it cannot start (03 then starts its own, and says why if
     that fails too)."""
@@ -162,13 +159,30 @@ def _warm_kernel_once(first: Future[float], modules: tuple[str, ...]) -> kernels
         return None
 
 
-def _import_once(first: Future[float], modules: tuple[str, ...]) -> None:
+def _import_once(first: Future[float | None], modules: tuple[str, ...]) -> None:
     """Once ``first`` has ended, import ``modules`` in this process (a failure is left for the
     code that needs the module to raise)."""
     wait([first])
     for name in modules:
         with contextlib.suppress(Exception):
             importlib.import_module(name)
+
+
+HANDOVER_STAGE = "technical_choices"
+"""01 and 02 each read only the params file and the catalog: they run side by side. 03 reads what
+02 wrote: its stage file, written (atomically, after configurations.csv) when 02's
+first cell ends. 03 starts then, while 02's other cells draw their displays."""
+HANDOVER_POLL_S = 0.02
+
+
+def _handed_over(build: Path, producer: Future[float | None]) -> bool:
+    """Wait until 02's stage file exists (True) or 02 has ended without it (False: it failed)."""
+    path = results.stage_path(build, HANDOVER_STAGE)
+    while not path.exists():
+        if producer.done():
+            return path.exists() or producer.exception() is None
+        time.sleep(HANDOVER_POLL_S)
+    return True
 
 
 def run_notebooks(
@@ -179,9 +193,10 @@ def run_notebooks(
     sequential: bool = False,
 ) -> None:
     """Execute the three notebooks into ``build/notebooks``: 01 and 02 concurrently (two kernels,
-    one per core on a 2-core box), then 03, in a kernel started (and its imports loaded) as soon
-    as 01 has ended, while this process imports what the report needs; ``sequential``: one kernel
-    at a time, nothing ahead (the batch, which already fills the cores with clients). The first failure is raised once both have ended."""
+    one per core on a 2-core box); 03 as soon as 02 has written its outputs, in a kernel started
+    (its imports loaded) once 01 has ended, while this process imports what the report needs.
+    ``sequential``: one kernel at a time, nothing ahead (the batch, which already fills the cores
+    with clients). The first failure, in notebook order, is raised once all have ended."""
 
     def one(name: str, kernel: kernels.WarmKernel | None = None) -> float:
         """Run one notebook; return its duration in seconds."""
@@ -197,19 +212,33 @@ def run_notebooks(
     def record(name: str, seconds: float) -> None:
         step(f"notebook {name}", time.perf_counter() - seconds)  # step() takes a start time
 
-    last = NOTEBOOKS[len(INDEPENDENT_NOTEBOOKS)]
-    workers = 1 if sequential else len(INDEPENDENT_NOTEBOOKS) + 2
+    if sequential:
+        for name in NOTEBOOKS:
+            record(name, one(name))
+        return
+    first, second, last = NOTEBOOKS
     warm: Future[kernels.WarmKernel | None] | None = None
+
+    def third() -> float | None:
+        """03, once 02 has handed over (None: 02 failed first, 03 is not run)."""
+        if not _handed_over(build, futures[1]):
+            return None
+        assert warm is not None
+        return one(last, warm.result())
+
     try:
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="notebook") as pool:
-            futures = [(name, pool.submit(one, name)) for name in INDEPENDENT_NOTEBOOKS]
-            if not sequential:
-                modules = stages.KERNEL_MODULES.get(last, ())
-                warm = pool.submit(_warm_kernel_once, futures[0][1], modules)
-                pool.submit(_import_once, futures[0][1], REPORT_MODULES)
-        for name, future in futures:  # the pool has finished both: report in order, raise the first
-            record(name, future.result())
-        record(last, one(last, warm.result() if warm is not None else None))
+        with ThreadPoolExecutor(max_workers=5, thread_name_prefix="notebook") as pool:
+            futures: list[Future[float | None]] = [
+                pool.submit(one, first),
+                pool.submit(one, second),
+            ]
+            warm = pool.submit(_warm_kernel_once, futures[0], stages.KERNEL_MODULES.get(last, ()))
+            pool.submit(_import_once, futures[0], REPORT_MODULES)
+            futures.append(pool.submit(third))
+        for name, future in zip(NOTEBOOKS, futures, strict=True):  # in order: raise the first
+            seconds = future.result()
+            if seconds is not None:
+                record(name, seconds)
     finally:
         kernel = warm.result() if warm is not None else None
         if kernel is not None:
