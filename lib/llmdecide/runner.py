@@ -254,6 +254,81 @@ def machine_info() -> dict[str, Any]:
     }
 
 
+def _results(
+    build: Path,
+    params_path: Path,
+    inputs: Any,
+    slug: str,
+    run_id: str,
+    step: Step,
+    sequential_notebooks: bool,
+) -> dict[str, Any]:
+    """The notebooks, then results.json: the report's context, with the run's own footprint.
+
+    codecarbon measures the report's generation (this process and its kernels) up to the
+    results; notebook 03 also measures its own part (both rows in emissions.csv)."""
+    parameters = {"params_path": str(params_path), "output_dir": str(build)}
+    client = inputs.client
+    country = client.carbon.country or client.constraints.regions[0]
+    with track(country, build, RUN_PROJECT) as run:
+        run_notebooks(build, parameters, step, sequential=sequential_notebooks)
+        # seconds of imports (pandas, WeasyPrint), loaded while notebook 02 ran; the batch's
+        # forkserver preloads this module, not them
+        from llmdecide import assemble
+
+        started = time.perf_counter()
+        context = assemble.write_results(
+            build, params_path, slug=slug, run_id=run_id, inputs=inputs
+        )
+        step("results.json + configurations.csv", started)
+    return assemble.add_run_footprint(build, context, run)
+
+
+def _render_report(context: dict[str, Any], build: Path, failed_dir: Path, slug: str) -> None:
+    """report.html and report.pdf into ``build``; a template or chart bug becomes a RunError that
+    says where this run's results are kept (the previous report is untouched)."""
+    # not at the top: batch's forkserver preloads this module, not WeasyPrint (REPORT_MODULES)
+    from llmdecide import report
+
+    try:
+        report.render(context, build)
+    except Exception as exc:
+        # a ReportError is wrapped as well: the message says where this run's results are
+        if isinstance(exc, LlmdecideError) and not isinstance(exc, ReportError):
+            raise
+        raise RunError(
+            f"rendering the report of {slug} failed ({type(exc).__name__}: {exc}); "
+            f"the previous report is untouched; the results of this run are in {failed_dir}"
+        ) from exc
+
+
+def _run_record(
+    run_id: str,
+    slug: str,
+    params_path: Path,
+    began: datetime,
+    steps: list[tuple[str, float]],
+    fingerprint: Any,
+    build: Path,
+) -> dict[str, Any]:
+    """run.json: when, how long each step took, on what machine, from which inputs."""
+    # not at the top: batch's forkserver preloads this module, not pandas (loaded by _results)
+    from llmdecide import assemble
+
+    return {
+        "run_id": run_id,
+        "slug": slug,
+        "params_path": str(params_path),
+        "started": began.isoformat(timespec="seconds"),
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        "steps": [{"step": n, "seconds": round(s, 3)} for n, s in steps],
+        "machine": machine_info(),
+        "fingerprint": fingerprint,
+        "measured_energy": assemble.run_energy(build),
+        "argv": sys.argv,
+    }
+
+
 def run(
     params_path: Path | str,
     reports_root: Path | None = None,
@@ -296,52 +371,13 @@ def run(
         build.mkdir(parents=True)
         try:
             began = datetime.now(UTC)
-            parameters = {"params_path": str(params_path), "output_dir": str(build)}
-            # codecarbon measures the report's generation (this process and its kernels) up to
-            # the results; notebook 03 also measures its own part (both rows in emissions.csv).
-            client = inputs.client
-            country = client.carbon.country or client.constraints.regions[0]
-            with track(country, build, RUN_PROJECT) as run:
-                run_notebooks(build, parameters, step, sequential=sequential_notebooks)
-                # seconds of imports (pandas, WeasyPrint), loaded while notebook 02 ran; the
-                # batch's forkserver preloads this module, not them
-                from llmdecide import assemble, report
-
-                started = time.perf_counter()
-                context = assemble.write_results(
-                    build, params_path, slug=slug, run_id=run_id, inputs=inputs
-                )
-                step("results.json + configurations.csv", started)
-            context = assemble.add_run_footprint(build, context, run)
-
+            context = _results(build, params_path, inputs, slug, run_id, step, sequential_notebooks)
             started = time.perf_counter()
-            try:
-                report.render(context, build)
-            except Exception as exc:  # a template or chart bug: say where, keep the old report
-                # a ReportError is wrapped as well: the message says where this run's results are
-                if isinstance(exc, LlmdecideError) and not isinstance(exc, ReportError):
-                    raise
-                raise RunError(
-                    f"rendering the report of {slug} failed ({type(exc).__name__}: {exc}); "
-                    f"the previous report is untouched; the results of this run are in "
-                    f"{publish.failed_dir(root, slug, run_id)}"
-                ) from exc
+            _render_report(context, build, publish.failed_dir(root, slug, run_id), slug)
             step("report.html + report.pdf", started)
-
             results.write_json(
                 build / publish.RUN_FILE,
-                {
-                    "run_id": run_id,
-                    "slug": slug,
-                    "params_path": str(params_path),
-                    "started": began.isoformat(timespec="seconds"),
-                    "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-                    "steps": [{"step": n, "seconds": round(s, 3)} for n, s in steps],
-                    "machine": machine_info(),
-                    "fingerprint": inputs.fingerprint,
-                    "measured_energy": assemble.run_energy(build),
-                    "argv": sys.argv,
-                },
+                _run_record(run_id, slug, params_path, began, steps, inputs.fingerprint, build),
             )
             started = time.perf_counter()
             target = publish.confined(root, slug)
