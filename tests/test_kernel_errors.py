@@ -135,3 +135,33 @@ def test_a_kernel_error_reaches_the_runner_as_data(tmp_path: Path) -> None:
         failure = caught[name]
         assert isinstance(failure, NotebookError) and failure.exit_code == 1
         assert detail in failure.detail and failure.kept.endswith(f"{name}.ipynb")
+
+
+@pytest.mark.timeout(300)
+def test_a_warm_kernel_runs_a_notebook_as_a_fresh_one_would(tmp_path: Path) -> None:
+    """runner.run_notebooks starts 03's kernel ahead (kernels.WarmKernel): its modules are
+    loaded, but the notebook sees a fresh kernel — execution counts from 1, nothing left in the
+    namespace by the warm-up — and the kernel is gone once closed."""
+    import psutil
+
+    body = (
+        "import sys\n"
+        "print(sorted(k for k in dir() if not k.startswith('_') or k == '__m'))\n"
+        "print('wave' in sys.modules)"
+    )
+    notebook = _notebook(tmp_path / "warm.ipynb", body)
+    kernel = kernels.WarmKernel(runner.KERNEL_NAME, tmp_path, ("wave", "json"))
+    pid = kernel.manager.provisioner.pid if kernel.manager.provisioner else None
+    try:
+        executed = tmp_path / "executed.ipynb"
+        params = {"params_path": "p.yaml", "output_dir": str(tmp_path)}
+        runner.execute_notebook(notebook, executed, params, kernel=kernel)
+    finally:
+        kernel.close()
+    cells = [c for c in nbformat.read(executed, as_version=4).cells if c.cell_type == "code"]
+    # the runner's parameters cell, papermill's injected one, then ours: 1, 2, 3
+    assert [c.execution_count for c in cells] == [1, 2, 3]
+    printed = cells[-1].outputs[0]["text"].splitlines()
+    assert "__m" not in printed[0] and printed[1] == "True"  # loaded ahead, no name left
+    assert pid is not None and not psutil.pid_exists(pid)
+    kernel.close()  # idempotent
