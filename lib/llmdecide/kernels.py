@@ -87,13 +87,18 @@ def use_ipc_kernels() -> None:
 # -- kernels started ahead -----------------------------------------------------------------------
 
 WARM_UP_TIMEOUT_S = 120
+RESET_CODE = (
+    "get_ipython().reset(new_session=True)\n"
+    "__import__('warnings')._filters_mutated()"  # CPython's own hook when filters change
+)
 
 
 class WarmKernel:
     """One kernel started ahead of its notebook, ``modules`` imported in it (silently: no
     execution count, no output, nothing left in the user namespace), so that the notebook's
     cells start at once. Pass :attr:`manager` to ``papermill.execute_notebook(km=...)``: the
-    notebook client then uses this kernel and leaves it running; :meth:`close` shuts it down.
+    notebook client then uses this kernel and leaves it running; :meth:`reset` readies it for
+    another notebook; :meth:`close` shuts it down.
 
     The kernel's whole life (start, warm-up, shutdown) runs on one event loop of its own: the
     manager's control socket belongs to the loop that created it."""
@@ -114,11 +119,14 @@ class WarmKernel:
         await self.manager.start_kernel(
             cwd=str(cwd), extra_arguments=["--HistoryManager.hist_file=:memory:"]
         )  # the history file nbclient gives the kernels it starts itself
+        await self._silent(f"for __m in {list(modules)!r}:\n    __import__(__m)\ndel __m")
+
+    async def _silent(self, code: str) -> None:
+        """Run ``code`` in the kernel as a silent request: no execution count, no output."""
         client = self.manager.client()
         client.start_channels()
         try:
             await client.wait_for_ready(timeout=WARM_UP_TIMEOUT_S)
-            code = f"for __m in {list(modules)!r}:\n    __import__(__m)\ndel __m"
             msg_id = client.execute(code, silent=True, store_history=False)
             while True:
                 reply = await client.get_shell_msg(timeout=WARM_UP_TIMEOUT_S)
@@ -127,10 +135,17 @@ class WarmKernel:
             if reply["content"].get("status") != "ok":
                 content = reply["content"]
                 raise RuntimeError(
-                    f"warm-up failed: {content.get('ename')}: {content.get('evalue')}"
+                    f"{code.splitlines()[0]!r} failed: {content.get('ename')}: "
+                    f"{content.get('evalue')}"
                 )
         finally:
             client.stop_channels()
+
+    def reset(self) -> None:
+        """Make the kernel a fresh one again for the next notebook, its modules kept loaded: an
+        empty namespace, execution counts from 1 (IPython's ``reset(new_session=True)``), and
+        Python's warnings shown again (their once-per-place registries made stale)."""
+        self._loop.run_until_complete(self._silent(RESET_CODE))
 
     def close(self) -> None:
         """Shut the kernel down (idempotent)."""
