@@ -165,3 +165,28 @@ def test_a_warm_kernel_runs_a_notebook_as_a_fresh_one_would(tmp_path: Path) -> N
     assert "__m" not in printed[0] and printed[1] == "True"  # loaded ahead, no name left
     assert pid is not None and not psutil.pid_exists(pid)
     kernel.close()  # idempotent
+
+
+@pytest.mark.timeout(300)
+def test_a_reset_kernel_runs_the_next_notebook_as_a_fresh_one_would(tmp_path: Path) -> None:
+    """The batch runs a client's three notebooks in one kernel, reset between them: the second
+    notebook sees none of the first one's names, counts from 1 again, and is shown a warning
+    the first one was shown already (once-per-place registries made stale)."""
+    warn = "import warnings\nwarnings.warn('stale price', UserWarning)\n"
+    first = _notebook(tmp_path / "first.ipynb", f"left_over = 42\n{warn}")
+    second = _notebook(tmp_path / "second.ipynb", f"print('left_over' in dir())\n{warn}")
+    params = {"params_path": "p.yaml", "output_dir": str(tmp_path)}
+    kernel = kernels.WarmKernel(runner.KERNEL_NAME, tmp_path, ())
+    try:
+        runner.execute_notebook(first, tmp_path / "1.ipynb", params, kernel=kernel)
+        kernel.reset()
+        runner.execute_notebook(second, tmp_path / "2.ipynb", params, kernel=kernel)
+    finally:
+        kernel.close()
+    for executed in ("1.ipynb", "2.ipynb"):
+        cells = nbformat.read(tmp_path / executed, as_version=4).cells
+        code = [c for c in cells if c.cell_type == "code"]
+        assert [c.execution_count for c in code] == [1, 2, 3]
+        streams = {o["name"]: o["text"] for o in code[-1].outputs if o["output_type"] == "stream"}
+        assert "stale price" in streams.get("stderr", ""), executed
+    assert streams["stdout"].strip() == "False"

@@ -119,7 +119,8 @@ class WarmKernel:
         await self.manager.start_kernel(
             cwd=str(cwd), extra_arguments=["--HistoryManager.hist_file=:memory:"]
         )  # the history file nbclient gives the kernels it starts itself
-        await self._silent(f"for __m in {list(modules)!r}:\n    __import__(__m)\ndel __m")
+        if modules:
+            await self._silent(f"for __m in {list(modules)!r}:\n    __import__(__m)\ndel __m")
 
     async def _silent(self, code: str) -> None:
         """Run ``code`` in the kernel as a silent request: no execution count, no output."""
