@@ -119,8 +119,15 @@ class WarmKernel:
         await self.manager.start_kernel(
             cwd=str(cwd), extra_arguments=["--HistoryManager.hist_file=:memory:"]
         )  # the history file nbclient gives the kernels it starts itself
+        await self._load(modules)
+
+    async def _load(self, modules: tuple[str, ...]) -> None:
         if modules:
             await self._silent(f"for __m in {list(modules)!r}:\n    __import__(__m)\ndel __m")
+
+    def load(self, modules: tuple[str, ...]) -> None:
+        """Import ``modules`` in the kernel, silently (nothing left in its namespace)."""
+        self._loop.run_until_complete(self._load(modules))
 
     async def _silent(self, code: str) -> None:
         """Run ``code`` in the kernel as a silent request: no execution count, no output."""

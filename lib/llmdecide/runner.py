@@ -150,17 +150,17 @@ REPORT_MODULES = ("llmdecide.assemble", "llmdecide.report", "weasyprint")
 """What rendering the report imports (about 2 s): loaded while notebook 02 still runs."""
 
 
-def _warm_kernel_once(
-    first: Future[float | None], modules: tuple[str, ...]
+def _ready_for_next(
+    previous: Future[float | None], kernel: list[kernels.WarmKernel], modules: tuple[str, ...]
 ) -> kernels.WarmKernel | None:
-    """Once ``first`` (notebook 01, the shorter) has ended and freed its core, a kernel for 03
-    with ``modules`` imported; None if it cannot start (03 then starts its own, and says why if
-    that fails too)."""
-    wait([first])
-    try:
-        return kernels.WarmKernel(KERNEL_NAME, NOTEBOOKS_DIR, modules)
-    except Exception:
+    """Once ``previous`` (notebook 01, the shorter) has ended, its kernel made fresh again and
+    ``modules`` loaded in it, for 03; None when 01 failed (03 is not run)."""
+    wait([previous])
+    if previous.exception() is not None or not kernel:
         return None
+    kernel[0].reset()
+    kernel[0].load(modules)
+    return kernel[0]
 
 
 def _import_once(first: Future[float | None], modules: tuple[str, ...]) -> None:
@@ -213,8 +213,9 @@ def run_notebooks(
     sequential: bool = False,
 ) -> None:
     """Execute the three notebooks into ``build/notebooks``: 01 and 02 concurrently (two kernels,
-    one per core on a 2-core box); 03 as soon as 02 has written its outputs, in a kernel started
-    (its imports loaded) once 01 has ended, while this process imports what the report needs.
+    one per core on a 2-core box); 03 as soon as 02 has written its outputs, in 01's kernel made
+    fresh again (``WarmKernel.reset``) with 03's imports loaded once 01 has ended, while this
+    process imports what the report needs.
     ``sequential``: one notebook at a time in one kernel, nothing ahead (the batch, which already
     fills the cores with clients). The first failure, in notebook order, is raised once all have ended."""
 
@@ -236,22 +237,25 @@ def run_notebooks(
         _one_kernel(one, record)
         return
     first, second, last = NOTEBOOKS
+    shared: list[kernels.WarmKernel] = []  # 01's kernel, reset and reused for 03
     warm: Future[kernels.WarmKernel | None] | None = None
 
+    def run_first() -> float:
+        shared.append(kernels.WarmKernel(KERNEL_NAME, NOTEBOOKS_DIR, ()))
+        return one(first, shared[0])
+
     def third() -> float | None:
-        """03, once 02 has handed over (None: 02 failed first, 03 is not run)."""
-        if not _handed_over(build, futures[1]):
-            return None
+        """03, once 02 has handed over (None: 01 or 02 failed first, 03 is not run)."""
         assert warm is not None
-        return one(last, warm.result())
+        if not _handed_over(build, futures[1]) or (kernel := warm.result()) is None:
+            return None
+        return one(last, kernel)
 
     try:
         with ThreadPoolExecutor(max_workers=5, thread_name_prefix="notebook") as pool:
-            futures: list[Future[float | None]] = [
-                pool.submit(one, first),
-                pool.submit(one, second),
-            ]
-            warm = pool.submit(_warm_kernel_once, futures[0], stages.KERNEL_MODULES.get(last, ()))
+            futures: list[Future[float | None]] = [pool.submit(run_first), pool.submit(one, second)]
+            modules = stages.KERNEL_MODULES.get(last, ())
+            warm = pool.submit(_ready_for_next, futures[0], shared, modules)
             pool.submit(_import_once, futures[0], REPORT_MODULES)
             futures.append(pool.submit(third))
         for name, future in zip(NOTEBOOKS, futures, strict=True):  # in order: raise the first
@@ -259,8 +263,7 @@ def run_notebooks(
             if seconds is not None:
                 record(name, seconds)
     finally:
-        kernel = warm.result() if warm is not None else None
-        if kernel is not None:
+        for kernel in shared:
             kernel.close()
 
 
