@@ -16,11 +16,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
 RECOMMENDATION_KEYS = CHOICES
-RANGED_ESTIMATES = tuple(c for c in UNCERTAIN if c != "tpot_p95_ms")
-"""The estimates given with their ``_low`` / ``_high`` in results.json: the ranged columns
-(``columns.UNCERTAIN``) but ``tpot_p95_ms``, whose range joined the table after results.json's
-shape was fixed; adding it changes results.json (docs/outputs.md says "each uncertain one": left
-to decide, not a clean-up)."""
+RANGED_ESTIMATES = UNCERTAIN
+"""The estimates given with their ``_low`` / ``_high`` in results.json: every ranged column
+(``columns.UNCERTAIN``), as docs/outputs.md says ("each uncertain one")."""
 ESTIMATE_KEYS = (
     *CRITERIA_COLUMNS,
     "energy_kwh_per_month",
