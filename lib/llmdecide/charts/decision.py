@@ -460,7 +460,7 @@ def ranges_chart(
     *,
     language: str = "en",
     currency: str = "EUR",
-) -> alt.TopLevelMixin:
+) -> Spec:
     """The recommendation's estimate per criterion with its low–high range (Monte Carlo inputs)
     against the limit: one row per criterion, each on its own scale."""
     t = i18n.Translator(language)
@@ -484,35 +484,69 @@ def ranges_chart(
                 },
             )
         )
-    panels = []
-    for pillar, column, row in rows:
-        fmt = _axis_format(column)
-        limit = limit_of(limits, pillar)
-        base = alt.Chart(alt.Data(values=[row])).encode(
-            y=alt.Y("criterion:N", title=None, axis=alt.Axis(labelFontSize=12, labelLimit=130))
-        )
-        tips = [
-            alt.Tooltip("value:Q", title=t("charts.axis.estimate"), format=_tip_format(column)),
-            alt.Tooltip("low:Q", title=t("charts.axis.low"), format=_tip_format(column)),
-            alt.Tooltip("high:Q", title=t("charts.axis.high"), format=_tip_format(column)),
-        ]
-        domain_values = [row["low"], row["high"], *([limit] if limit is not None else [])]
-        span = max(domain_values) - min(domain_values) or abs(row["value"]) or 1.0
-        scale = alt.Scale(
-            domain=[min(domain_values) - 0.15 * span, max(domain_values) + 0.15 * span],
-            zero=False,
-            nice=False,
-        )
-        band = base.mark_rule(strokeWidth=6, color="#b2ccff").encode(
-            x=alt.X("low:Q", title=None, scale=scale, axis=alt.Axis(format=fmt, tickCount=5)),
-            x2="high:Q",
-            tooltip=tips,
-        )
-        dot = base.mark_point(filled=True, size=90, color=COLOR_RECOMMENDED).encode(
-            x=alt.X("value:Q", scale=scale), tooltip=tips
-        )
-        panels.append(
-            _layer(band, dot, _limit_rule(limit)).properties(width=WIDTH - 140, height=28)
-        )
-    chart = alt.vconcat(*panels, spacing=8).resolve_scale(x="independent")
-    return _finish(chart, t, "ranges", currency)
+    panels = [
+        _range_panel(t, column, row, limit_of(limits, pillar)) for pillar, column, row in rows
+    ]
+    spec = {"vconcat": panels, "spacing": 8, "resolve": {"scale": {"x": "independent"}}}
+    return _finish_spec(spec, t, "ranges", currency)
+
+
+def _range_panel(
+    t: i18n.Translator, column: str, row: Mapping[str, Any], limit: float | None
+) -> dict[str, Any]:
+    """One criterion's row: the low–high band, the estimate as a dot, the limit as a rule, on a
+    scale 15 % wider than what it shows."""
+    domain_values = [row["low"], row["high"], *([limit] if limit is not None else [])]
+    span = max(domain_values) - min(domain_values) or abs(row["value"]) or 1.0
+    scale = {
+        "domain": [min(domain_values) - 0.15 * span, max(domain_values) + 0.15 * span],
+        "zero": False,
+        "nice": False,
+    }
+    y = {
+        "field": "criterion",
+        "type": "nominal",
+        "title": None,
+        "axis": {"labelFontSize": 12, "labelLimit": 130},
+    }
+    tips = [
+        {
+            "field": f,
+            "type": "quantitative",
+            "title": t(f"charts.axis.{title}"),
+            "format": _tip_format(column),
+        }
+        for f, title in (("value", "estimate"), ("low", "low"), ("high", "high"))
+    ]
+    data = {"values": [dict(row)]}
+    band = {
+        "data": data,
+        "mark": {"type": "rule", "strokeWidth": 6, "color": "#b2ccff"},
+        "encoding": {
+            "y": y,
+            "x": {
+                "field": "low",
+                "type": "quantitative",
+                "title": None,
+                "scale": scale,
+                "axis": {"format": _axis_format(column), "tickCount": 5},
+            },
+            "x2": {"field": "high"},
+            "tooltip": tips,
+        },
+    }
+    dot = {
+        "data": data,
+        "mark": {"type": "point", "filled": True, "size": 90, "color": COLOR_RECOMMENDED},
+        "encoding": {
+            "y": y,
+            "x": {"field": "value", "type": "quantitative", "scale": scale},
+            "tooltip": tips,
+        },
+    }
+    rule = _limit_rule_spec(limit)
+    return {
+        "layer": [band, dot, *([rule] if rule is not None else [])],
+        "width": WIDTH - 140,
+        "height": 28,
+    }
