@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from llmdecide.catalog import Range
-from llmdecide.configurations import Candidate
 from llmdecide.estimators import calibration as cal
 from llmdecide.estimators import serving
 from llmdecide.evaluation import step
@@ -27,6 +26,7 @@ from llmdecide.evaluation.context import VALUE, make_context
 from llmdecide.evaluation.fit import fit as memory_fit
 from llmdecide.evaluation.hosting import api as api_hosting
 from llmdecide.evaluation.rows import Rows
+from llmdecide.space import Candidate
 
 if TYPE_CHECKING:
     from llmdecide.catalog import Catalog

@@ -30,7 +30,7 @@ from llmdecide.evaluation.step import gpu_figure, replica_model
 from llmdecide.units import SECONDS_PER_HOUR
 
 if TYPE_CHECKING:
-    from llmdecide.configurations import Candidate
+    from llmdecide.space import Candidate
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 if TYPE_CHECKING:
-    from llmdecide.configurations import Candidate
+    from llmdecide.space import Candidate
 
 Array = NDArray[np.float64]
 

@@ -27,7 +27,7 @@ from llmdecide.evaluation.rows import Array, Rows, distinct_codes
 from llmdecide.evaluation.sizing import Sizing
 
 if TYPE_CHECKING:
-    from llmdecide.configurations import Candidate
+    from llmdecide.space import Candidate
 
 
 SERVING_KEY = (

@@ -19,7 +19,7 @@ from llmdecide.evaluation.hosting import tco
 from llmdecide.units import SECONDS_PER_HOUR
 
 if TYPE_CHECKING:
-    from llmdecide.configurations import Candidate
+    from llmdecide.space import Candidate
 
 
 def speed(catalog: Any, model: str, scenario: str) -> tuple[float, float]:
