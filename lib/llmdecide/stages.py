@@ -185,12 +185,12 @@ def load_inputs(params_path: Path | str, display_path: str | None = None) -> Inp
 def pilot_calibration(inputs: Inputs) -> Any | None:
     """The pilot calibration (``llmdecide.calibration``) when ``measurements.pilot`` is declared:
     ``None`` without a pilot; a refused one (``data["refused"]``) without a usage log."""
-    # scipy: only a pilot's calibration needs it
-    from llmdecide import calibration
-
     pilot = inputs.client.measurements.pilot
     if pilot is None:
         return None
+    # scipy: only a pilot's calibration needs it
+    from llmdecide import calibration
+
     if not inputs.usage_rows:
         data = {
             "pilot": calibration.pilot_dict(pilot),
