@@ -131,6 +131,7 @@ def _csv_texts(column: pd.Series) -> list[str] | None:
 def _float_texts(values: Any) -> list[str]:
     """``FLOAT_FORMAT % v`` of each value (``""`` for NaN), as pandas' ``float_format`` does
     (never quoted: digits, ``.``, ``-``, ``+``, ``e``, ``inf``)."""
+    # numpy: loaded with the frame's pandas; the runner and `validate` import this module without
     import numpy as np
 
     # a column holds few distinct values: format each once. Distinct by bits, not by value, so
