@@ -65,7 +65,8 @@ def _side_costs(
     """Per row: its cost parts (client currency) at every break-even volume, re-sized (and at its
     cheapest commitment) at each: ``[{label, monthly: [...], parts: [{column: value}, ...]}]``."""
 
-    cands = [conf.Candidate.of(row) for _, row in rows.iterrows()]
+    shortlist = [row for _, row in rows.iterrows()]  # iterrows is slow: once
+    cands = [conf.Candidate.of(row) for row in shortlist]
     own = iter(_self_hosted_costs(base, [c for c in cands if c.hosting != "api"], factors))
     # one context per volume, shared by the API rows
     contexts = (
@@ -79,7 +80,7 @@ def _side_costs(
             "accuracy": row["accuracy"],
             "costs": next(own) if cand.hosting != "api" else _api_costs(base, cand, contexts),
         }
-        for (_, row), cand in zip(rows.iterrows(), cands, strict=True)
+        for row, cand in zip(shortlist, cands, strict=True)
     ]
 
 
@@ -198,12 +199,17 @@ def break_even(
     if best is None:
         return None
     mode = best["deployment_mode"]
-    pool = frame[(frame["deployment_mode"] == mode) & frame["excluded_because"].fillna("").eq("")]
-    alike = pool[pool["output_format"] == best["output_format"]]
+    # masks first, then one copy of each side's rows (not of the pool, then of its alike rows)
+    alike = (
+        (frame["deployment_mode"] == mode)
+        & frame["excluded_because"].fillna("").eq("")
+        & (frame["output_format"] == best["output_format"])
+    )
+    api = frame["hosting"] == "api"
     cp = client.critical_performance
     limit = float(cp.precision.limit) if cp.precision is not None else None
-    apis, api_basis = _precision_side(alike[alike["hosting"] == "api"], limit)
-    own, own_basis = _precision_side(alike[alike["hosting"] != "api"], limit)
+    apis, api_basis = _precision_side(frame[alike & api], limit)
+    own, own_basis = _precision_side(frame[alike & ~api], limit)
     if apis.empty or own.empty:
         return None
 
