@@ -56,6 +56,21 @@ COSTS = ("monthly_cost", *COST_COLUMNS)
 """The cost parts of a break-even point (client currency)."""
 
 
+def _sides(
+    frame: pd.DataFrame, best: Mapping[str, Any], limit: float | None
+) -> tuple[tuple[pd.DataFrame, str], tuple[pd.DataFrame, str]]:
+    """The API side and the self-hosted side (``_precision_side``): the rows not excluded, in the
+    recommendation's mode and output format."""
+    # masks first, then one copy of each side's rows (not of the pool, then of its alike rows)
+    alike = (
+        (frame["deployment_mode"] == best["deployment_mode"])
+        & frame["excluded_because"].fillna("").eq("")
+        & (frame["output_format"] == best["output_format"])
+    )
+    api = frame["hosting"] == "api"
+    return _precision_side(frame[alike & api], limit), _precision_side(frame[alike & ~api], limit)
+
+
 def _side_costs(
     base: Any,
     rows: pd.DataFrame,
@@ -198,18 +213,9 @@ def break_even(
     volume. The crossing volume, and what drives each side's cost there."""
     if best is None:
         return None
-    mode = best["deployment_mode"]
-    # masks first, then one copy of each side's rows (not of the pool, then of its alike rows)
-    alike = (
-        (frame["deployment_mode"] == mode)
-        & frame["excluded_because"].fillna("").eq("")
-        & (frame["output_format"] == best["output_format"])
-    )
-    api = frame["hosting"] == "api"
     cp = client.critical_performance
     limit = float(cp.precision.limit) if cp.precision is not None else None
-    apis, api_basis = _precision_side(frame[alike & api], limit)
-    own, own_basis = _precision_side(frame[alike & ~api], limit)
+    (apis, api_basis), (own, own_basis) = _sides(frame, best, limit)
     if apis.empty or own.empty:
         return None
 
