@@ -428,7 +428,7 @@ def _choices_data(
         ),
         **method_checks(scored, method, labels),
         "intensity": {r: g.as_dict() for r, g in grid.items()},
-        **plan_data(inputs, scored, frame, intensity, labels, limits),
+        **plan_data(inputs, scored, frame, intensity, labels, limits, space.candidates),
     }
 
 
