@@ -430,3 +430,22 @@ def test_a_measured_reasoning_effort_is_costed_waited_for_and_drawn(ctx: conf.Co
     # 2 381 instead of 200 decoded tokens a request: more energy, never a cheaper fleet
     assert none["energy_kwh_per_month"] < row["energy_kwh_per_month"]
     assert none["monthly_cost"] <= row["monthly_cost"]
+
+
+def test_evaluate_one_of_an_api_candidate_is_its_table_row() -> None:
+    """An API candidate's dict (no one-row table) holds the values, and their types, of the row
+    of its one-row ``evaluate_many`` table, under every scenario and at a scaled volume."""
+    path = Path(__file__).resolve().parents[1] / "params/clients/example-retail.yaml"
+    inputs = stages.load_inputs(path)
+    intensity = {r: g.g_per_kwh for r, g in stages.intensities(inputs).items()}
+    apis = [c for c in conf.space(inputs.client, inputs.catalog).candidates if c.hosting == "api"]
+    assert apis
+    for factor in (1.0, 20.0):
+        usage = conf.scaled_usage(inputs.usage, factor)
+        ctx = conf.make_context(inputs.client, inputs.catalog, usage, intensity)
+        for scenario in (conf.VALUE, conf.OPTIMISTIC, conf.PESSIMISTIC):
+            for c in apis:
+                table = conf.evaluate_many(ctx, [c], scenario)
+                row = {k: conf._plain(v) for k, v in table.iloc[0].items()}
+                # repr: the same keys, types and values, NaN equal to NaN
+                assert repr(conf.evaluate_one(ctx, c, scenario)) == repr(row)

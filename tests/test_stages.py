@@ -52,3 +52,32 @@ def test_stage_outputs_are_written_through_lib(tmp_path: Path) -> None:
     assert (out / "configurations.csv").is_file()
     assert choices.data["counts"]["configurations"] == len(choices.frame)
     assert len(choices.data["winner_map"]) == 231
+
+
+def test_ranked_orders_as_sorting_the_frame() -> None:
+    """``_ranked``'s numpy sorts give the order of pandas' ``sort_values`` on the same keys:
+    robust before weak, then rank (n/a last), then id; rejected by violation (inf, then n/a
+    last), then id."""
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {
+            "config_id": ["e", "b", "a", "d", "c", "g", "f", "h"],
+            "feasible": [True, True, True, True, False, False, False, False],
+            "probability_meets_limits": [0.9, 0.5, 0.95, float("nan"), 0.0, 0.0, 0.0, 0.0],
+            "rank": pd.array([2, 1, 2, None, None, None, None, None], dtype="Int64"),
+            "total_violation": [0.0, 0.0, 0.0, 0.0, float("nan"), 0.5, float("inf"), 0.5],
+        }
+    )
+    feasible, rejected = stages._ranked(frame, min_probability=0.8)
+    # not weak: e, a (rank 2: a first by id), d (n/a probability is not < 0.8; rank n/a: last);
+    # weak: b (rank 1)
+    assert frame["config_id"].iloc[feasible].tolist() == ["a", "e", "d", "b"]
+    assert frame["config_id"].iloc[rejected].tolist() == ["g", "h", "f", "c"]
+    ok = frame[frame["feasible"]]
+    by_pandas = ok.assign(_weak=ok["probability_meets_limits"] < 0.8).sort_values(
+        ["_weak", "rank", "config_id"]
+    )
+    assert by_pandas["config_id"].tolist() == ["a", "e", "d", "b"]
+    rejected_by_pandas = frame[~frame["feasible"]].sort_values(["total_violation", "config_id"])
+    assert rejected_by_pandas["config_id"].tolist() == ["g", "h", "f", "c"]

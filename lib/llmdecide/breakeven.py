@@ -52,6 +52,25 @@ def _precision_side(side: pd.DataFrame, limit: float | None) -> tuple[pd.DataFra
     return known[known["accuracy"].astype(float) >= best - 1e-12], "closest"
 
 
+COSTS = ("monthly_cost", *COST_COLUMNS)
+"""The cost parts of a break-even point (client currency)."""
+
+
+def _sides(
+    frame: pd.DataFrame, best: Mapping[str, Any], limit: float | None
+) -> tuple[tuple[pd.DataFrame, str], tuple[pd.DataFrame, str]]:
+    """The API side and the self-hosted side (``_precision_side``): the rows not excluded, in the
+    recommendation's mode and output format."""
+    # masks first, then one copy of each side's rows (not of the pool, then of its alike rows)
+    alike = (
+        (frame["deployment_mode"] == best["deployment_mode"])
+        & frame["excluded_because"].fillna("").eq("")
+        & (frame["output_format"] == best["output_format"])
+    )
+    api = frame["hosting"] == "api"
+    return _precision_side(frame[alike & api], limit), _precision_side(frame[alike & ~api], limit)
+
+
 def _side_costs(
     base: Any,
     rows: pd.DataFrame,
@@ -61,37 +80,61 @@ def _side_costs(
     """Per row: its cost parts (client currency) at every break-even volume, re-sized (and at its
     cheapest commitment) at each: ``[{label, monthly: [...], parts: [{column: value}, ...]}]``."""
 
-    columns = ("monthly_cost", *COST_COLUMNS)
+    shortlist = [row for _, row in rows.iterrows()]  # iterrows is slow: once
+    cands = [conf.Candidate.of(row) for row in shortlist]
+    own = iter(_self_hosted_costs(base, [c for c in cands if c.hosting != "api"], factors))
+    # one context per volume, shared by the API rows
+    contexts = (
+        [make(conf.scaled_usage(base.usage, f)) for f in factors]
+        if any(c.hosting == "api" for c in cands)
+        else []
+    )
+    return [
+        {
+            "label": row["label"],
+            "accuracy": row["accuracy"],
+            "costs": next(own) if cand.hosting != "api" else _api_costs(base, cand, contexts),
+        }
+        for row, cand in zip(shortlist, cands, strict=True)
+    ]
+
+
+def _self_hosted_costs(
+    base: Any, cands: Sequence[conf.Candidate], factors: Sequence[float]
+) -> list[list[dict[str, float]]]:
+    """Per self-hosted candidate, its cost parts at every volume: every (candidate, volume) row
+    in one column-wise evaluation (a call costs about as much for 60 rows as for 15)."""
+    if not cands:
+        return []
+    volumes = np.tile(np.array(factors, dtype=float), len(cands))
+    cols = self_hosted.evaluate(
+        base, [c for c in cands for _ in factors], conf.VALUE, volume=volumes
+    )
+    per_row = [
+        {
+            k: cost.to_currency(math.nan if excluded else float(cols[k][i]), base.usd_per_unit)
+            for k in COSTS
+        }
+        for i, excluded in enumerate(cols["excluded_because"])
+    ]
+    n = len(factors)
+    return [per_row[j * n : (j + 1) * n] for j in range(len(cands))]
+
+
+def _api_costs(base: Any, cand: conf.Candidate, contexts: Sequence[Any]) -> list[dict[str, float]]:
+    """An API candidate's cost parts at every volume (``contexts``: one per volume)."""
     out = []
-    for _, row in rows.iterrows():
-        cand = conf.Candidate.of(row)
-        per_volume: list[dict[str, float]] = []
-        if cand.hosting != "api":
-            cols = self_hosted.evaluate(
-                base, [cand] * len(factors), conf.VALUE, volume=np.array(factors, dtype=float)
-            )
-            for i, excluded in enumerate(cols["excluded_because"]):
-                per_volume.append(
-                    {
-                        k: cost.to_currency(
-                            math.nan if excluded else float(cols[k][i]), base.usd_per_unit
-                        )
-                        for k in columns
-                    }
+    for ctx in contexts:
+        r = conf.evaluate_one(ctx, cand, conf.VALUE)
+        bad = bool(r.get("excluded_because"))
+        out.append(
+            {
+                k: cost.to_currency(
+                    math.nan if bad else float(r.get(k, math.nan)), base.usd_per_unit
                 )
-        else:
-            for f in factors:
-                r = conf.evaluate_one(make(conf.scaled_usage(base.usage, f)), cand, conf.VALUE)
-                bad = bool(r.get("excluded_because"))
-                per_volume.append(
-                    {
-                        k: cost.to_currency(
-                            math.nan if bad else float(r.get(k, math.nan)), base.usd_per_unit
-                        )
-                        for k in columns
-                    }
-                )
-        out.append({"label": row["label"], "accuracy": row["accuracy"], "costs": per_volume})
+                for k in COSTS
+            }
+        )
     return out
 
 
@@ -170,13 +213,9 @@ def break_even(
     volume. The crossing volume, and what drives each side's cost there."""
     if best is None:
         return None
-    mode = best["deployment_mode"]
-    pool = frame[(frame["deployment_mode"] == mode) & frame["excluded_because"].fillna("").eq("")]
-    alike = pool[pool["output_format"] == best["output_format"]]
     cp = client.critical_performance
     limit = float(cp.precision.limit) if cp.precision is not None else None
-    apis, api_basis = _precision_side(alike[alike["hosting"] == "api"], limit)
-    own, own_basis = _precision_side(alike[alike["hosting"] != "api"], limit)
+    (apis, api_basis), (own, own_basis) = _sides(frame, best, limit)
     if apis.empty or own.empty:
         return None
 

@@ -303,20 +303,22 @@ def plan(
     intensity: Mapping[str, float],
     recommendation_id: str | None,
     limits: Mapping[str, Mapping[str, Any] | None],
+    candidates: Sequence[conf.Candidate] | None = None,
 ) -> dict[str, Any] | None:
     """The phase plan of a run (None when the params give no phases): every phase evaluated and
     scored on the shortcut set of candidates (module docstring) under the client's ``limits``
     (per pillar, None when absent), then :func:`summarise`. Each ``phases`` entry keeps its
     recommended configuration ``row`` (None when nothing is feasible) for the caller to turn
-    into a ``results.json`` record."""
+    into a ``results.json`` record. ``candidates``: the space's, when the caller has them."""
 
     client, cat = inputs.client, inputs.catalog
     given = client.usage.phases or []
     if not given:
         return None
-    space = conf.space(client, cat)
+    if candidates is None:
+        candidates = conf.space(client, cat).candidates
     feasible_ids = set(frame.loc[frame["feasible"].astype(bool), "config_id"])
-    cands = [c for c in space.candidates if c.hosting == "api" or c.config_id in feasible_ids]
+    cands = [c for c in candidates if c.hosting == "api" or c.config_id in feasible_ids]
     weights = dict(inputs.priorities.weights)
     given_limits = {k: v for k, v in limits.items() if v}
     method = dict(cat.method)

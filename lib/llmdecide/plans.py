@@ -7,7 +7,7 @@ it the client's limits (this module imports nothing from ``stages``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from llmdecide import phases, pilot, risks
@@ -26,11 +26,13 @@ def plan_data(
     intensity: Mapping[str, float],
     labels: Mapping[str, str],
     limits: Mapping[str, Mapping[str, Any] | None],
+    candidates: Sequence[Any] | None = None,
 ) -> dict[str, Any]:
     """The issue-15 plans (items 5-7): ``pilot_plan`` (what the pilot must measure, models to
     evaluate whose proxy straddles the limit), ``risks`` (the CISO / DPO / legal questions of the
     recommendation and the runner-up) and ``phase_plan`` (None without ``usage.phases``), under
-    the client's ``limits`` per pillar (``stages.limits_of``)."""
+    the client's ``limits`` per pillar (``stages.limits_of``). ``candidates``: the space's
+    candidates, when the caller has them (the phase plan then does not enumerate them again)."""
     client = inputs.client
     rec = scored.recommendation
     designs = {}
@@ -49,7 +51,7 @@ def plan_data(
             extra_limits={str(k): v for k, v in client.critical_performance.extra_limits.items()},
         ),
         "risks": risks.risks(designs, inputs.catalog, client),
-        "phase_plan": phase_plan(inputs, frame, intensity, best_id, limits),
+        "phase_plan": phase_plan(inputs, frame, intensity, best_id, limits, candidates),
     }
 
 
@@ -59,9 +61,10 @@ def phase_plan(
     intensity: Mapping[str, float],
     best_id: str | None,
     limits: Mapping[str, Mapping[str, Any] | None],
+    candidates: Sequence[Any] | None = None,
 ) -> dict[str, Any] | None:
     """``phases.plan`` with each phase's recommended row as its ``results.json`` record."""
-    plan = phases.plan(inputs, frame, intensity, best_id, limits)
+    plan = phases.plan(inputs, frame, intensity, best_id, limits, candidates)
     for entry in plan["phases"] if plan else []:
         entry["recommendation"] = recommendation_of(entry.pop("row"))
     return plan

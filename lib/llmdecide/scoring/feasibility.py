@@ -5,6 +5,7 @@ plan)."""
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -30,6 +31,7 @@ from llmdecide.scoring.pillars import (
 # --------------------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=256)  # the limit's digits, asked again for every value
 def _plain(x: float, digits: int) -> str:
     """``x`` rounded to ``digits`` significant digits, positional notation, no trailing zeros."""
     if x == 0 or not math.isfinite(x):
@@ -47,6 +49,19 @@ def _shown_pair(value: float, limit: float) -> tuple[str, str]:
         digits += 1
         shown = _plain(value, digits)
     return shown, shown_limit
+
+
+def _broken_messages(
+    msg: npt.NDArray[np.object_], x: FloatArray, broken: BoolArray, limit: float, template: str
+) -> None:
+    """Write ``template.format(shown value, shown limit)`` (:func:`_shown_pair`) into the
+    ``broken`` rows of ``msg``, formatted once per distinct value (NaN is never broken)."""
+    rows = np.flatnonzero(broken)
+    if rows.size == 0:
+        return
+    values, where = np.unique(x[rows], return_inverse=True)
+    texts = [template.format(*_shown_pair(v, limit)) for v in values.tolist()]
+    msg[rows] = np.array(texts, dtype=object)[where.reshape(-1)]
 
 
 def _broken(x: FloatArray, limit: float, higher_is_better: bool) -> BoolArray:
@@ -118,13 +133,7 @@ def reject(
         for i in np.flatnonzero(unknown):
             msg[i] = UNKNOWN_PRECISION_REASON.format(model=models[i] or "the model")
         op = "<" if crit.higher_is_better else ">"
-        said: dict[float, str] = {}  # one message per distinct value
-        for i in np.flatnonzero(broken):
-            value = float(x[i])
-            if value not in said:
-                shown, shown_limit = _shown_pair(value, crit.limit)
-                said[value] = f"{crit.column} {shown} {op} limit {shown_limit}"
-            msg[i] = said[value]
+        _broken_messages(msg, x, broken, crit.limit, f"{crit.column} {{}} {op} limit {{}}")
         parts.append(msg)
         excess = _relative_excess(
             np.where(broken, x, crit.limit), crit.limit, crit.higher_is_better
@@ -135,19 +144,15 @@ def reject(
         x = _values(out, "setup_cost")
         broken = _broken(x, max_setup_cost, False)
         msg = np.full(n, "", dtype=object)
-        said = {}
-        for i in np.flatnonzero(broken):
-            value = float(x[i])
-            if value not in said:
-                shown, shown_limit = _shown_pair(value, max_setup_cost)
-                said[value] = f"setup_cost {shown} > max_setup_cost {shown_limit}"
-            msg[i] = said[value]
+        _broken_messages(msg, x, broken, max_setup_cost, "setup_cost {} > max_setup_cost {}")
         parts.append(msg)
         violation = violation + _relative_excess(
             np.where(broken, x, max_setup_cost), max_setup_cost, False
         )
     reasons = (
-        ["; ".join(p for p in row if p) for row in zip(*parts, strict=True)] if parts else [""] * n
+        ["; ".join([p for p in row if p]) for row in zip(*parts, strict=True)]
+        if parts
+        else [""] * n
     )
     out["feasible"] = np.array([r == "" for r in reasons], dtype=bool)
     out["rejected_because"] = pd.Series(reasons, index=out.index, dtype=object)

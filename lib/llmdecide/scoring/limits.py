@@ -175,9 +175,12 @@ class Decider:
         if todo.size:
             meets = np.ones((todo.size, self.samples), dtype=bool)
             for check, cdf in zip(self.checks, cdfs, strict=True):
+                t = cdf[todo]
+                # every draw (in [0, 1)) meets a cdf of 0 (u >= 0) or of 1 (u < 1): skip
+                if (t == 0.0).all() if check.higher_is_better else (t == 1.0).all():
+                    continue
                 u = self.draws[check.column][None, :]
-                t = cdf[todo][:, None]
-                meets &= (u >= t) if check.higher_is_better else (u < t)
+                meets &= (u >= t[:, None]) if check.higher_is_better else (u < t[:, None])
             out[todo] = meets.mean(axis=1)
         return out
 

@@ -31,7 +31,9 @@ def triangular_cdf(
         cdf = np.where(x <= c, rising, falling)
     cdf = np.where(x <= a, 0.0, np.where(x >= b, 1.0, cdf))
     cdf = np.where(span <= 0, (x >= a).astype(float), cdf)
-    return np.clip(np.nan_to_num(cdf, nan=0.0), 0.0, 1.0)
+    # NaN → 0 (as nan_to_num(nan=0.0), whose ±inf → ±max float the clip makes 1 and 0 anyway):
+    # np.where costs a tenth of nan_to_num, called on every Decider.pick
+    return np.clip(np.where(np.isnan(cdf), 0.0, cdf), 0.0, 1.0)
 
 
 def triangular_inverse(
