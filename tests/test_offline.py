@@ -192,7 +192,8 @@ def test_nothing_tries_to_reach_the_network(offline: dict[str, Any]) -> None:
     assert offline["done"].returncode == 0
     kernels = [p for p in offline["guarded"] if "ipykernel" in p]
     assert any("llmdecide.cli" in p for p in offline["guarded"]), offline["guarded"]
-    assert len(kernels) >= 3, f"the guard did not reach the notebook kernels: {offline['guarded']}"
+    # a run starts two kernels: 01's, reset and reused for 03 (docs/architecture.md), and 02's
+    assert len(kernels) >= 2, f"the guard did not reach the notebook kernels: {offline['guarded']}"
     assert offline["attempts"] == [], (
         "the run tried to reach the network (pid, call, address):\n"
         + "\n".join(offline["attempts"])
