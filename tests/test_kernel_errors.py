@@ -9,6 +9,7 @@ the runner once did) would cut them at the wrong place.
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import nbformat
@@ -176,6 +177,9 @@ def test_a_reset_kernel_runs_the_next_notebook_as_a_fresh_one_would(tmp_path: Pa
     first = _notebook(tmp_path / "first.ipynb", f"left_over = 42\n{warn}")
     second = _notebook(tmp_path / "second.ipynb", f"print('left_over' in dir())\n{warn}")
     params = {"params_path": "p.yaml", "output_dir": str(tmp_path)}
+    heartbeats = sum(
+        t.name == "HBChannel" or "HBChannel" in type(t).__name__ for t in threading.enumerate()
+    )
     kernel = kernels.WarmKernel(runner.KERNEL_NAME, tmp_path, ())
     try:
         runner.execute_notebook(first, tmp_path / "1.ipynb", params, kernel=kernel)
@@ -183,6 +187,12 @@ def test_a_reset_kernel_runs_the_next_notebook_as_a_fresh_one_would(tmp_path: Pa
         runner.execute_notebook(second, tmp_path / "2.ipynb", params, kernel=kernel)
     finally:
         kernel.close()
+    # nbclient leaves open the clients of a kernel it does not own: closed with the kernel
+    assert heartbeats == sum(
+        t.name == "HBChannel" or "HBChannel" in type(t).__name__ for t in threading.enumerate()
+    )
+    with pytest.raises(RuntimeError, match="shut down"):
+        kernel.reset()  # a closed kernel is never started again behind the runner's back
     for executed in ("1.ipynb", "2.ipynb"):
         cells = nbformat.read(tmp_path / executed, as_version=4).cells
         code = [c for c in cells if c.cell_type == "code"]

@@ -22,8 +22,10 @@ import asyncio
 import contextlib
 import functools
 import os
+import queue
 import secrets
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -100,20 +102,42 @@ class WarmKernel:
     notebook client then uses this kernel and leaves it running; :meth:`reset` readies it for
     another notebook; :meth:`close` shuts it down.
 
-    The kernel's whole life (start, warm-up, shutdown) runs on one event loop of its own: the
-    manager's control socket belongs to the loop that created it."""
+    The kernel's whole life (start, warm-up, reset, shutdown) runs on one event loop of its own
+    (the manager's control socket belongs to the loop that created it), one call at a time: the
+    runner's threads may reset it while the main thread closes it (Ctrl-C). The clients that
+    notebook runs open on it are closed with it: nbclient leaves open those of a kernel it does
+    not own (their heartbeat thread and sockets)."""
 
     def __init__(self, kernel_name: str, cwd: Path, modules: tuple[str, ...]) -> None:
         # jupyter_client is papermill's; this module is imported by every kernel (stages)
         from jupyter_client.manager import AsyncKernelManager
 
         self._loop = asyncio.new_event_loop()
+        self._lock = threading.Lock()
+        self.closed = False
+        self._clients: list[Any] = []
         self.manager = AsyncKernelManager(kernel_name=kernel_name, **kernel_manager_kwargs())
+        make_client = self.manager.client
+
+        def client(**kwargs: Any) -> Any:  # every client made on this kernel, to close them
+            made = make_client(**kwargs)
+            self._clients.append(made)
+            return made
+
+        self.manager.client = client  # type: ignore[method-assign]
         try:
-            self._loop.run_until_complete(self._start(cwd, modules))
+            self._run(self._start(cwd, modules))
         except BaseException:
             self.close()
             raise
+
+    def _run(self, step: Any) -> None:
+        """Run one coroutine on the kernel's loop, one caller at a time; refused once closed."""
+        with self._lock:
+            if self.closed:
+                step.close()
+                raise RuntimeError("this kernel has been shut down")
+            self._loop.run_until_complete(step)
 
     async def _start(self, cwd: Path, modules: tuple[str, ...]) -> None:
         await self.manager.start_kernel(
@@ -127,17 +151,27 @@ class WarmKernel:
 
     def load(self, modules: tuple[str, ...]) -> None:
         """Import ``modules`` in the kernel, silently (nothing left in its namespace)."""
-        self._loop.run_until_complete(self._load(modules))
+        self._run(self._load(modules))
 
     async def _silent(self, code: str) -> None:
-        """Run ``code`` in the kernel as a silent request: no execution count, no output."""
+        """Run ``code`` in the kernel as a silent request: no execution count, no output. A
+        kernel that dies meanwhile is an error within a second, not at the time-out."""
         client = self.manager.client()
         client.start_channels()
         try:
             await client.wait_for_ready(timeout=WARM_UP_TIMEOUT_S)
             msg_id = client.execute(code, silent=True, store_history=False)
+            waited_s = 0.0
             while True:
-                reply = await client.get_shell_msg(timeout=WARM_UP_TIMEOUT_S)
+                try:
+                    reply = await client.get_shell_msg(timeout=1.0)
+                except queue.Empty:
+                    waited_s += 1.0
+                    if waited_s >= WARM_UP_TIMEOUT_S or not await self.manager.is_alive():
+                        raise RuntimeError(
+                            f"{code.splitlines()[0]!r}: the kernel did not answer"
+                        ) from None
+                    continue
                 if reply["parent_header"].get("msg_id") == msg_id:
                     break
             if reply["content"].get("status") != "ok":
@@ -148,23 +182,35 @@ class WarmKernel:
                 )
         finally:
             client.stop_channels()
+            self._clients.remove(client)
 
     def reset(self) -> None:
         """Make the kernel a fresh one again for the next notebook, its modules kept loaded: an
         empty namespace, execution counts from 1 (IPython's ``reset(new_session=True)``), and
-        Python's warnings shown again (their once-per-place registries made stale)."""
-        self._loop.run_until_complete(self._silent(RESET_CODE))
+        Python's warnings shown again (their once-per-place registries made stale). The clients
+        the previous notebook's run left open are closed first."""
+        self._stop_clients()
+        self._run(self._silent(RESET_CODE))
+
+    def _stop_clients(self) -> None:
+        for made in self._clients[:]:
+            with contextlib.suppress(Exception):
+                made.stop_channels()
+            self._clients.remove(made)
 
     def close(self) -> None:
-        """Shut the kernel down (idempotent)."""
-        if self._loop.is_closed():
-            return
-        try:
-            if self.manager.has_kernel:  # shutting down also removes its connection file
-                # at once, as runner.execute_notebook asks of the kernels papermill starts
-                self._loop.run_until_complete(self.manager.shutdown_kernel(now=True))
-        finally:
-            self._loop.close()
+        """Shut the kernel down (idempotent; waits for a reset under way to end)."""
+        with self._lock:
+            if self.closed:
+                return
+            self.closed = True
+            try:
+                self._stop_clients()
+                if self.manager.has_kernel:  # shutting down also removes its connection file
+                    # at once, as runner.execute_notebook asks of the kernels papermill starts
+                    self._loop.run_until_complete(self.manager.shutdown_kernel(now=True))
+            finally:
+                self._loop.close()
 
 
 # -- errors as data --------------------------------------------------------------------------------
