@@ -14,6 +14,7 @@ import platform
 import secrets
 import shutil
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -129,7 +130,9 @@ def execute_notebook(
             # PapermillExecutionError), not after every cell: each save re-validates the whole
             # notebook (0.7 s of this process per run)
             request_save_on_cell_execute=False,
-            cwd=str(cwd),
+            # the kernel starts in ``cwd`` (nbclient's resources path), rather than papermill's
+            # cwd=, which changes this whole process's directory: notebooks run side by side
+            resources={"metadata": {"path": str(cwd)}},
             start_timeout=KERNEL_START_TIMEOUT_S,
             # a kernel's work is on disk when its last cell ends (the stages write atomically,
             # codecarbon's tracker stops in the cell): a graceful exit would add 0.5-0.7 s of
@@ -151,12 +154,16 @@ REPORT_MODULES = ("llmdecide.assemble", "llmdecide.report", "weasyprint")
 
 
 def _ready_for_next(
-    previous: Future[float | None], kernel: list[kernels.WarmKernel], modules: tuple[str, ...]
+    previous: Future[float | None],
+    kernel: list[kernels.WarmKernel],
+    modules: tuple[str, ...],
+    stopping: threading.Event,
 ) -> kernels.WarmKernel | None:
     """Once ``previous`` (notebook 01, the shorter) has ended, its kernel made fresh again and
-    ``modules`` loaded in it, for 03; None when 01 failed (03 is not run)."""
+    ``modules`` loaded in it, for 03; None when 01 failed or the run is stopping (03 is not
+    run). A kernel that cannot be reset raises: 03 then gets a kernel of its own."""
     wait([previous])
-    if previous.exception() is not None or not kernel:
+    if previous.exception() is not None or not kernel or stopping.is_set():
         return None
     kernel[0].reset()
     kernel[0].load(modules)
@@ -239,6 +246,7 @@ def run_notebooks(
     first, second, last = NOTEBOOKS
     shared: list[kernels.WarmKernel] = []  # 01's kernel, reset and reused for 03
     warm: Future[kernels.WarmKernel | None] | None = None
+    stopping = threading.Event()  # set when this function leaves: nothing more is started
 
     def run_first() -> float:
         shared.append(kernels.WarmKernel(KERNEL_NAME, NOTEBOOKS_DIR, ()))
@@ -247,15 +255,18 @@ def run_notebooks(
     def third() -> float | None:
         """03, once 02 has handed over (None: 01 or 02 failed first, 03 is not run)."""
         assert warm is not None
-        if not _handed_over(build, futures[1]) or (kernel := warm.result()) is None:
+        if not _handed_over(build, futures[1]) or futures[0].exception() is not None:
             return None
-        return one(last, kernel)
+        if warm.exception() is not None:  # 01's kernel could not be reset: 03 gets its own
+            return None if stopping.is_set() else one(last, None)
+        kernel = warm.result()
+        return None if kernel is None or stopping.is_set() else one(last, kernel)
 
     try:
         with ThreadPoolExecutor(max_workers=5, thread_name_prefix="notebook") as pool:
             futures: list[Future[float | None]] = [pool.submit(run_first), pool.submit(one, second)]
             modules = stages.KERNEL_MODULES.get(last, ())
-            warm = pool.submit(_ready_for_next, futures[0], shared, modules)
+            warm = pool.submit(_ready_for_next, futures[0], shared, modules, stopping)
             pool.submit(_import_once, futures[0], REPORT_MODULES)
             futures.append(pool.submit(third))
         for name, future in zip(NOTEBOOKS, futures, strict=True):  # in order: raise the first
@@ -263,8 +274,9 @@ def run_notebooks(
             if seconds is not None:
                 record(name, seconds)
     finally:
+        stopping.set()
         for kernel in shared:
-            kernel.close()
+            kernel.close()  # waits for a reset under way (Ctrl-C), then refuses any other use
 
 
 def machine_info() -> dict[str, Any]:
