@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from llmdecide import results
 
@@ -62,3 +63,24 @@ def test_csv_falls_back_to_pandas_for_other_types(tmp_path: Path) -> None:
     assert results.write_csv(frame, tmp_path / "d.csv").read_bytes() == _pandas_csv(frame)
     empty = frame.iloc[:0, 2:]
     assert results.write_csv(empty, tmp_path / "e.csv").read_bytes() == _pandas_csv(empty) == b"x\n"
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        # categories of dates and durations: pandas writes them as their own array would
+        pd.DataFrame(
+            {"a": pd.Categorical(pd.to_datetime(["2024-01-01", "2024-01-02"])), "b": [1, 2]}
+        ),
+        pd.DataFrame({"a": pd.Categorical(pd.to_timedelta(["1D", "2D"])), "b": [1, 2]}),
+        # headers that are not plain strings: numbers, n/a, two levels
+        pd.DataFrame([[1.0, 2.0]], columns=[0, 1.5]),
+        pd.DataFrame([[1.0, 2.0]], columns=[None, "x"]),
+        pd.DataFrame([[1.0, 2.0]], columns=pd.MultiIndex.from_tuples([("a", "b"), ("a", "c")])),
+    ],
+    ids=["categorical-dates", "categorical-durations", "number-header", "na-header", "two-levels"],
+)
+def test_csv_writes_pandas_bytes_for_the_frames_review_found(
+    tmp_path: Path, frame: pd.DataFrame
+) -> None:
+    assert results.write_csv(frame, tmp_path / "f.csv").read_bytes() == _pandas_csv(frame)

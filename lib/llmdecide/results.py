@@ -88,8 +88,11 @@ def write_csv(frame: pd.DataFrame, path: Path) -> Path:
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    columns = [_csv_texts(frame.iloc[:, i]) for i in range(frame.shape[1])]
-    if frame.shape[1] < 2 or any(c is None for c in columns):  # one column: csv quotes ""
+    # pandas writes other headers (numbers, n/a or tuple labels) its own way
+    plain_header = all(type(c) is str for c in frame.columns) and frame.columns.nlevels == 1
+    columns = [_csv_texts(frame.iloc[:, i]) for i in range(frame.shape[1])] if plain_header else []
+    if not plain_header or frame.shape[1] < 2 or any(c is None for c in columns):
+        # one column: csv quotes ""
         frame.to_csv(tmp, index=False, float_format=FLOAT_FORMAT, na_rep="", lineterminator="\n")
     else:
         with tmp.open("w", encoding="utf-8", newline="") as handle:
@@ -119,6 +122,8 @@ def _csv_texts(column: pd.Series) -> list[str] | None:
         return _float_texts(column.to_numpy())
     if isinstance(dtype, np.dtype) and dtype.kind in "biu":  # never n/a, never quoted
         return [str(v) for v in column.to_numpy().tolist()]
+    if isinstance(dtype, pd.CategoricalDtype) and dtype.categories.dtype.kind != "O":
+        return None  # categories of dates or durations: pandas formats them as their array
     if dtype.kind == "O" or isinstance(dtype, pd.StringDtype | pd.Int64Dtype):
         values = column.array
         cells = np.asarray(values.astype(object)).tolist()  # the objects pandas writes
