@@ -94,12 +94,11 @@ class StepModel:
 
     def memory_s(self, tokens: ArrayLike, context_tokens: ArrayLike) -> Array:
         """Bytes a step streams / achieved bandwidth: weights (experts as routed) + KV cache."""
+        kv = _f(self.kv_read_s_per_token) * _f(context_tokens)
+        if _all_zero(self.experts_read_s):  # dense: the same sum without its zero term
+            return _f(self.dense_read_s) + kv
         share = distinct_share(tokens, self.experts, self.experts_per_token)
-        return (
-            _f(self.dense_read_s)
-            + _f(self.experts_read_s) * share
-            + _f(self.kv_read_s_per_token) * _f(context_tokens)
-        )
+        return _f(self.dense_read_s) + _f(self.experts_read_s) * share + kv
 
     def compute_s(
         self, decode_seqs: ArrayLike, prefill_tokens: ArrayLike, attention_pairs: ArrayLike
@@ -124,17 +123,22 @@ class StepModel:
         compute = self.compute_s(
             decode_seqs, prefill_tokens, _f(decode_context_tokens) + _f(prefill_attention_pairs)
         )
-        return (
-            np.maximum(memory, compute)
-            + self.moe_s(tokens)
-            + _f(self.comm_s_per_step)
-            + _f(self.comm_s_per_token) * tokens
-            + _f(self.overhead_s)
-        )
+        step = np.maximum(memory, compute)
+        # terms that are zero for every row (a dense model, one GPU) are left out: adding 0.0
+        # changes no value, and the sizing evaluates this over rows × concurrencies many times
+        if not (_all_zero(self.moe_s_per_step) and _all_zero(self.moe_s_per_token)):
+            step = step + self.moe_s(tokens)
+        if not (_all_zero(self.comm_s_per_step) and _all_zero(self.comm_s_per_token)):
+            step = step + _f(self.comm_s_per_step) + _f(self.comm_s_per_token) * tokens
+        return step + _f(self.overhead_s)
 
     def moe_s(self, tokens: ArrayLike) -> Array:
         """Routed-token work of the MoE layers: fixed latency + time per token (0 when dense)."""
         return _f(self.moe_s_per_step) + _f(self.moe_s_per_token) * _f(tokens)
+
+
+def _all_zero(x: ArrayLike) -> bool:
+    return not np.any(_f(x))
 
 
 @dataclass(frozen=True)
