@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from llmdecide.columns import SELF_HOSTED
+from llmdecide.units import per_active_second
 
 if TYPE_CHECKING:
     from llmdecide.catalog import Catalog
@@ -272,7 +273,7 @@ def _flat_peak(
     file: str, where: str, requests_per_day: float, peak: float, active_hours_per_day: float
 ) -> Warning | None:
     """The ``no_burst`` warning of one rate (``where``: ``usage`` or ``usage.phases[i]``)."""
-    mean = requests_per_day / (active_hours_per_day * 3600)
+    mean = per_active_second(requests_per_day, active_hours_per_day)
     if peak > mean * PEAK_TO_MEAN_MIN:
         return None
     return Warning(

@@ -28,6 +28,12 @@ TOKENS_PER_K = 1000.0
 WH_PER_KWH = 1000.0
 G_PER_KG = 1000.0
 
+
+def per_active_second(per_day: float, active_hours_per_day: float) -> float:
+    """A daily count as its mean rate per second over the day's active hours."""
+    return per_day / (active_hours_per_day * SECONDS_PER_HOUR)
+
+
 __all__ = [
     "BITS_PER_BYTE",
     "BYTES_PER_GB",
@@ -44,4 +50,5 @@ __all__ = [
     "TERA",
     "TOKENS_PER_K",
     "WH_PER_KWH",
+    "per_active_second",
 ]

@@ -14,6 +14,7 @@ from llmdecide.params.fields import (
     _custom,
     _Section,
 )
+from llmdecide.units import per_active_second
 
 
 class Phase(_Section):
@@ -60,7 +61,7 @@ class Usage(_Section):
     @property
     def average_requests_per_second(self) -> float:
         """Mean request rate over the active hours."""
-        return self.requests_per_day / (self.active_hours_per_day * 3600)
+        return per_active_second(self.requests_per_day, self.active_hours_per_day)
 
     @model_validator(mode="after")
     def _prefix_within_prompt(self) -> Usage:
@@ -97,7 +98,7 @@ class Usage(_Section):
                     f"phases[{i}].name",
                 )
             seen[phase.name] = i
-            average = phase.requests_per_day / (self.active_hours_per_day * 3600)
+            average = per_active_second(phase.requests_per_day, self.active_hours_per_day)
             if phase.peak_requests_per_second < average * (1 - 1e-9):
                 raise _custom(
                     f"the peak ({phase.peak_requests_per_second:g} requests/s) is below the "
