@@ -258,11 +258,12 @@ def _limit_rule_spec(value: float | None, channel: str = "x") -> dict[str, Any] 
 
 def _limit_rule(value: float | None, channel: str = "x") -> alt.Chart | None:
     """The limit as a dashed rule across a panel (``channel`` x: a vertical line)."""
-    if value is None:
+    spec = _limit_rule_spec(value, channel)
+    if spec is None:
         return None
-    base = alt.Chart(alt.Data(values=[{"limit": value}]))
+    style = {k: v for k, v in spec["mark"].items() if k != "type"}
     encoding = {channel: alt.X("limit:Q") if channel == "x" else alt.Y("limit:Q")}
-    return base.mark_rule(color=COLOR_LIMIT, strokeDash=[5, 3], strokeWidth=1.5).encode(**encoding)
+    return alt.Chart(alt.Data(**spec["data"])).mark_rule(**style).encode(**encoding)
 
 
 def _layer(*charts: Any) -> Any:
