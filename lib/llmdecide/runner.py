@@ -222,9 +222,9 @@ def run_notebooks(
     """Execute the three notebooks into ``build/notebooks``: 01 and 02 concurrently (two kernels,
     one per core on a 2-core box); 03 as soon as 02 has written its outputs, in 01's kernel made
     fresh again (``WarmKernel.reset``) with 03's imports loaded once 01 has ended, while this
-    process imports what the report needs.
-    ``sequential``: one notebook at a time in one kernel, nothing ahead (the batch, which already
-    fills the cores with clients). The first failure, in notebook order, is raised once all have ended."""
+    process imports what the report needs. ``sequential``: one notebook at a time in one kernel,
+    nothing ahead (the batch, which already fills the cores with clients). The first failure, in
+    notebook order, is raised once all have ended."""
 
     def one(name: str, kernel: kernels.WarmKernel | None = None) -> float:
         """Run one notebook; return its duration in seconds."""
@@ -253,9 +253,10 @@ def run_notebooks(
         return one(first, shared[0])
 
     def third() -> float | None:
-        """03, once 02 has handed over (None: 01 or 02 failed first, 03 is not run)."""
+        """03, once 02 has handed over (None: 01 or 02 failed first, 03 is not run; a failed 01
+        makes ``warm`` None)."""
         assert warm is not None
-        if not _handed_over(build, futures[1]) or futures[0].exception() is not None:
+        if not _handed_over(build, futures[1]):
             return None
         if warm.exception() is not None:  # 01's kernel could not be reset: 03 gets its own
             return None if stopping.is_set() else one(last, None)
