@@ -163,10 +163,13 @@ def _assert_next_run_recovers(reports: dict, tmp_path: Path, leftover: Path) -> 
 
 def test_kill_while_a_notebook_runs(reports: dict, tmp_path: Path) -> None:
     run = Run(reports["root"], tmp_path / "killed.log")
-    nb = run.wait_for(
-        "notebook 02 started", _in_build(reports["root"], "notebooks/02_technical_choices.ipynb")
+    # 01's stage output is written in its first cell while 02 still sizes (papermill writes an
+    # executed notebook only when it ends, by then the results may already be written)
+    stage = run.wait_for(
+        "notebook 01's output, 02 running",
+        _in_build(reports["root"], "data/critical_performance.json"),
     )
-    build = nb.parents[1]
+    build = stage.parents[1]
     alive = run.kill()
     assert not (build / "results.json").exists(), (
         "killed too late: results.json was already written"

@@ -140,7 +140,7 @@ def test_a_kernel_error_reaches_the_runner_as_data(tmp_path: Path) -> None:
 
 @pytest.mark.timeout(300)
 def test_a_warm_kernel_runs_a_notebook_as_a_fresh_one_would(tmp_path: Path) -> None:
-    """runner.run_notebooks starts 03's kernel ahead (kernels.WarmKernel): its modules are
+    """runner.Notebooks starts 03's kernel ahead (kernels.WarmKernel): its modules are
     loaded, but the notebook sees a fresh kernel — execution counts from 1, nothing left in the
     namespace by the warm-up — and the kernel is gone once closed."""
     import psutil
@@ -200,3 +200,71 @@ def test_a_reset_kernel_runs_the_next_notebook_as_a_fresh_one_would(tmp_path: Pa
         streams = {o["name"]: o["text"] for o in code[-1].outputs if o["output_type"] == "stream"}
         assert "stale price" in streams.get("stderr", ""), executed
     assert streams["stdout"].strip() == "False"
+
+
+def _stage_notebooks(folder: Path, late_failure: str, early_failure: str = "") -> None:
+    """Three stand-in notebooks under the runner's names: each writes its stage output in its
+    first cell; 02 may fail before (``early_failure``) or after it (``late_failure``)."""
+    folder.mkdir()
+    write = "from llmdecide import results\nresults.write_stage(output_dir, {stage!r}, {{}})"
+    for name, stage in zip(runner.NOTEBOOKS, runner.OUTPUT_STAGES, strict=True):
+        second = name == runner.NOTEBOOKS[1]
+        body = (early_failure if second else "") + "\n" + write.format(stage=stage)
+        path = _notebook(folder / f"{name}.ipynb", body)
+        if second and late_failure:
+            nb = nbformat.read(path, as_version=4)
+            nb.cells.append(nbformat.v4.new_code_cell(late_failure))
+            nbformat.write(nb, path)
+
+
+@pytest.mark.timeout(300)
+def test_the_report_may_start_before_a_display_fails_but_the_run_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """runner.Notebooks: outputs() returns once the three stage files exist (02's display cells
+    may still run); a later failing cell is raised on leaving, as a NotebookError of 02."""
+    monkeypatch.setattr(runner, "NOTEBOOKS_DIR", tmp_path / "notebooks")
+    _stage_notebooks(
+        tmp_path / "notebooks",
+        (  # waits for 03's output, then fails
+            "import pathlib, time\n"
+            "carbon = pathlib.Path(output_dir) / 'data' / 'carbon.json'\n"
+            "while not carbon.exists():\n    time.sleep(0.05)\n"
+            "time.sleep(2)\n1 / 0"
+        ),
+    )
+    build = tmp_path / "build"
+    params = {"params_path": "p.yaml", "output_dir": str(build)}
+    steps: list[str] = []
+    record = lambda name, _: steps.append(name)  # noqa: E731
+    with pytest.raises(NotebookError) as caught, runner.Notebooks(build, params, record) as nbs:
+        nbs.outputs()
+        # every output is there while 02 still sleeps in its last cell
+        assert all(runner_stage(build, s).is_file() for s in runner.OUTPUT_STAGES)
+        assert not (build / "notebooks" / f"{runner.NOTEBOOKS[1]}.ipynb").exists()
+    assert caught.value.notebook == f"{runner.NOTEBOOKS[1]}.ipynb"
+    assert "ZeroDivisionError" in caught.value.detail
+    assert steps == [f"notebook {runner.NOTEBOOKS[0]}"]  # 02 failed: not recorded, 03 not after
+
+
+@pytest.mark.timeout(300)
+def test_a_notebook_failing_before_its_output_fails_outputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runner, "NOTEBOOKS_DIR", tmp_path / "notebooks")
+    _stage_notebooks(tmp_path / "notebooks", "", early_failure="raise ValueError('early')")
+    build = tmp_path / "build"
+    params = {"params_path": "p.yaml", "output_dir": str(build)}
+    with (
+        runner.Notebooks(build, params, lambda *_: None) as nbs,
+        pytest.raises(NotebookError) as caught,
+    ):
+        nbs.outputs()
+    assert "ValueError: early" in caught.value.detail
+    assert not runner_stage(build, "carbon").exists()  # 03 never ran
+
+
+def runner_stage(build: Path, stage: str) -> Path:
+    from llmdecide import results
+
+    return results.stage_path(build, stage)

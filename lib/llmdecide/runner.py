@@ -184,6 +184,9 @@ HANDOVER_STAGE = "technical_choices"
 02 wrote: its stage file, written (atomically, after configurations.csv) when 02's
 first cell ends. 03 starts then, while 02's other cells draw their displays."""
 HANDOVER_POLL_S = 0.02
+OUTPUT_STAGES = ("critical_performance", HANDOVER_STAGE, "carbon")
+"""The stage output each notebook writes in its first cell, by notebook: the results and the
+report need only these (:meth:`Notebooks.outputs`)."""
 
 
 def _handed_over(build: Path, producer: Future[float | None]) -> bool:
@@ -212,72 +215,121 @@ def _one_kernel(
         kernel.close()
 
 
-def run_notebooks(
-    build: Path,
-    parameters: dict[str, Any],
-    step: Callable[[str, float], None],
-    *,
-    sequential: bool = False,
-) -> None:
-    """Execute the three notebooks into ``build/notebooks``: 01 and 02 concurrently (two kernels,
-    one per core on a 2-core box); 03 as soon as 02 has written its outputs, in 01's kernel made
-    fresh again (``WarmKernel.reset``) with 03's imports loaded once 01 has ended, while this
-    process imports what the report needs. ``sequential``: one notebook at a time in one kernel,
-    nothing ahead (the batch, which already fills the cores with clients). The first failure, in
-    notebook order, is raised once all have ended."""
+class Notebooks:
+    """The three notebooks of one run, into ``build/notebooks``, as a context manager: started on
+    entry; :meth:`outputs` returns once each has written its stage output (the report can start
+    while 02 and 03 still draw their displays); leaving waits for all of them, records their
+    steps, and raises the first failure in notebook order.
 
-    def one(name: str, kernel: kernels.WarmKernel | None = None) -> float:
+    01 and 02 run concurrently (two kernels, one per core on a 2-core box); 03 as soon as 02 has
+    written its outputs, in 01's kernel made fresh again (``WarmKernel.reset``) with 03's imports
+    loaded once 01 has ended, while this process imports what the report needs. ``sequential``:
+    one notebook at a time in one kernel, all of them run on entry (the batch, which already
+    fills the cores with clients)."""
+
+    def __init__(
+        self,
+        build: Path,
+        parameters: dict[str, Any],
+        step: Callable[[str, float], None],
+        *,
+        sequential: bool = False,
+    ) -> None:
+        self.build, self.parameters, self.step = build, parameters, step
+        self.sequential = sequential
+        self.futures: list[Future[float | None]] = []
+        self.shared: list[kernels.WarmKernel] = []  # 01's kernel, reset and reused for 03
+        self.stopping = threading.Event()  # set on leaving: nothing more is started
+        self.pool: ThreadPoolExecutor | None = None
+        self.recorded = False
+
+    def _one(self, name: str, kernel: kernels.WarmKernel | None = None) -> float:
         """Run one notebook; return its duration in seconds."""
         started = time.perf_counter()
         execute_notebook(
             NOTEBOOKS_DIR / f"{name}.ipynb",
-            build / "notebooks" / f"{name}.ipynb",
-            parameters,
+            self.build / "notebooks" / f"{name}.ipynb",
+            self.parameters,
             kernel=kernel,
         )
         return time.perf_counter() - started
 
-    def record(name: str, seconds: float) -> None:
-        step(f"notebook {name}", time.perf_counter() - seconds)  # step() takes a start time
+    def _record(self, name: str, seconds: float) -> None:
+        self.step(f"notebook {name}", time.perf_counter() - seconds)  # step() takes a start time
 
-    if sequential:
-        _one_kernel(one, record)
-        return
-    first, second, last = NOTEBOOKS
-    shared: list[kernels.WarmKernel] = []  # 01's kernel, reset and reused for 03
-    warm: Future[kernels.WarmKernel | None] | None = None
-    stopping = threading.Event()  # set when this function leaves: nothing more is started
+    def __enter__(self) -> Notebooks:
+        if self.sequential:
+            _one_kernel(self._one, self._record)
+            self.recorded = True
+            return self
+        first, _, last = NOTEBOOKS
+        warm: Future[kernels.WarmKernel | None] | None = None
 
-    def run_first() -> float:
-        shared.append(kernels.WarmKernel(KERNEL_NAME, NOTEBOOKS_DIR, ()))
-        return one(first, shared[0])
+        def run_first() -> float:
+            self.shared.append(kernels.WarmKernel(KERNEL_NAME, NOTEBOOKS_DIR, ()))
+            return self._one(first, self.shared[0])
 
-    def third() -> float | None:
-        """03, once 02 has handed over (None: 01 or 02 failed first, 03 is not run; a failed 01
-        makes ``warm`` None)."""
-        assert warm is not None
-        if not _handed_over(build, futures[1]):
-            return None
-        if warm.exception() is not None:  # 01's kernel could not be reset: 03 gets its own
-            return None if stopping.is_set() else one(last, None)
-        kernel = warm.result()
-        return None if kernel is None or stopping.is_set() else one(last, kernel)
+        def third() -> float | None:
+            """03, once 02 has handed over (None: 01 or 02 failed first, 03 is not run; a
+            failed 01 makes ``warm`` None)."""
+            assert warm is not None
+            if not _handed_over(self.build, self.futures[1]):
+                return None
+            if warm.exception() is not None:  # 01's kernel could not be reset: 03 gets its own
+                return None if self.stopping.is_set() else self._one(last, None)
+            kernel = warm.result()
+            return None if kernel is None or self.stopping.is_set() else self._one(last, kernel)
 
-    try:
-        with ThreadPoolExecutor(max_workers=5, thread_name_prefix="notebook") as pool:
-            futures: list[Future[float | None]] = [pool.submit(run_first), pool.submit(one, second)]
+        self.pool = pool = ThreadPoolExecutor(max_workers=5, thread_name_prefix="notebook")
+        try:
+            self.futures += [pool.submit(run_first), pool.submit(self._one, NOTEBOOKS[1])]
             modules = stages.KERNEL_MODULES.get(last, ())
-            warm = pool.submit(_ready_for_next, futures[0], shared, modules, stopping)
-            pool.submit(_import_once, futures[0], REPORT_MODULES)
-            futures.append(pool.submit(third))
-        for name, future in zip(NOTEBOOKS, futures, strict=True):  # in order: raise the first
+            warm = pool.submit(
+                _ready_for_next, self.futures[0], self.shared, modules, self.stopping
+            )
+            pool.submit(_import_once, self.futures[0], REPORT_MODULES)
+            self.futures.append(pool.submit(third))
+        except BaseException:
+            self._close()
+            raise
+        return self
+
+    def outputs(self) -> None:
+        """Wait until every notebook has written its stage output (``OUTPUT_STAGES``); when one
+        failed before, wait for all and raise the first failure in notebook order."""
+        if self.recorded:
+            return
+        for future, stage in zip(self.futures, OUTPUT_STAGES, strict=True):
+            path = results.stage_path(self.build, stage)
+            while not path.exists() and not future.done():
+                time.sleep(HANDOVER_POLL_S)
+            if not path.exists() or (future.done() and future.exception() is not None):
+                self._finish()  # raises the first failure (a notebook without output failed)
+                raise RunError(f"notebook for {stage} ended without writing its output")
+
+    def _finish(self) -> None:
+        """Wait for every notebook, record their steps in order, raise the first failure."""
+        if self.recorded:
+            return
+        self.recorded = True
+        for name, future in zip(NOTEBOOKS, self.futures, strict=True):  # in order: raise first
             seconds = future.result()
             if seconds is not None:
-                record(name, seconds)
-    finally:
-        stopping.set()
-        for kernel in shared:
+                self._record(name, seconds)
+
+    def _close(self) -> None:
+        self.stopping.set()
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
+        for kernel in self.shared:
             kernel.close()  # waits for a reset under way (Ctrl-C), then refuses any other use
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        try:
+            if exc_type is None:
+                self._finish()
+        finally:
+            self._close()
 
 
 def machine_info() -> dict[str, Any]:
@@ -289,7 +341,7 @@ def machine_info() -> dict[str, Any]:
     }
 
 
-def _results(
+def _results_and_report(
     build: Path,
     params_path: Path,
     inputs: Any,
@@ -297,26 +349,44 @@ def _results(
     run_id: str,
     step: Step,
     sequential_notebooks: bool,
-) -> dict[str, Any]:
-    """The notebooks, then results.json: the report's context, with the run's own footprint.
+    failed_dir: Path,
+) -> None:
+    """The notebooks, results.json with the run's own footprint, then the report.
 
-    codecarbon measures the report's generation (this process and its kernels) up to the
-    results; notebook 03 also measures its own part (both rows in emissions.csv)."""
+    The results and the report start as soon as each notebook has written its stage output
+    (:meth:`Notebooks.outputs`), while 02 and 03 still draw their displays; the notebooks are
+    waited for (and a late failure raised) before this returns. codecarbon measures the run
+    (this process and its kernels) from the notebooks' start up to the results; notebook 03 also
+    measures its own part (both rows in emissions.csv). The results' and the report's steps are
+    recorded after the notebooks', in the order the run's steps are listed."""
     parameters = {"params_path": str(params_path), "output_dir": str(build)}
     client = inputs.client
     country = client.carbon.country or client.constraints.regions[0]
-    with track(country, build, RUN_PROJECT) as run:
-        run_notebooks(build, parameters, step, sequential=sequential_notebooks)
-        # seconds of imports (pandas, WeasyPrint), loaded while notebook 02 ran; the batch's
-        # forkserver preloads this module, not them
-        from llmdecide import assemble
+    done: list[tuple[str, float]] = []  # (step, seconds), recorded once the notebooks have ended
 
-        started = time.perf_counter()
-        context = assemble.write_results(
-            build, params_path, slug=slug, run_id=run_id, inputs=inputs
-        )
-        step("results.json + configurations.csv", started)
-    return assemble.add_run_footprint(build, context, run)
+    def later(name: str, started: float) -> None:
+        done.append((name, time.perf_counter() - started))
+
+    with contextlib.ExitStack() as measuring:
+        run = measuring.enter_context(track(country, build, RUN_PROJECT))
+        with Notebooks(build, parameters, step, sequential=sequential_notebooks) as notebooks:
+            notebooks.outputs()
+            # seconds of imports (pandas, WeasyPrint), loaded while notebook 02 ran; the batch's
+            # forkserver preloads this module, not them
+            from llmdecide import assemble
+
+            started = time.perf_counter()
+            context = assemble.write_results(
+                build, params_path, slug=slug, run_id=run_id, inputs=inputs
+            )
+            later("results.json + configurations.csv", started)
+            measuring.close()  # the run's footprint: up to the results
+            context = assemble.add_run_footprint(build, context, run)
+            started = time.perf_counter()
+            _render_report(context, build, failed_dir, slug)
+            later("report.html + report.pdf", started)
+    for name, seconds in done:
+        step(name, time.perf_counter() - seconds)  # step() takes a start time
 
 
 def _render_report(context: dict[str, Any], build: Path, failed_dir: Path, slug: str) -> None:
@@ -406,10 +476,16 @@ def run(
         build.mkdir(parents=True)
         try:
             began = datetime.now(UTC)
-            context = _results(build, params_path, inputs, slug, run_id, step, sequential_notebooks)
-            started = time.perf_counter()
-            _render_report(context, build, publish.failed_dir(root, slug, run_id), slug)
-            step("report.html + report.pdf", started)
+            _results_and_report(
+                build,
+                params_path,
+                inputs,
+                slug,
+                run_id,
+                step,
+                sequential_notebooks,
+                publish.failed_dir(root, slug, run_id),
+            )
             results.write_json(
                 build / publish.RUN_FILE,
                 _run_record(run_id, slug, params_path, began, steps, inputs.fingerprint, build),
