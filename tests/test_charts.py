@@ -205,3 +205,22 @@ def test_the_daily_load_curve_marks_the_busiest_hour_and_the_sizing_peak(languag
     assert rule[0]["requests"] == pytest.approx(900.0)  # 0.25 requests/s × 3600 s
     assert "p99" in rule[0]["label"] and "900" in rule[0]["label"]
     assert charts.to_svg(charts.daily_load_chart(summary, language=language)).startswith("<svg")
+
+
+def test_finish_svg_gives_a_lone_fill_its_opacity_as_fill_opacity() -> None:
+    """WeasyPrint paints ``opacity`` as a transparency group per element; for a path that is
+    only filled, ``fill-opacity`` is the same paint. A stroked path keeps its group (fill and
+    stroke composited together), and nothing else is touched."""
+    fill = '<path d="M0,0L4,0L2,3Z" fill="#155eef" opacity="0.9"/>'
+    assert charts.finish_svg(fill) == '<path d="M0,0L4,0L2,3Z" fill="#155eef" fill-opacity="0.9"/>'
+    no_stroke = '<path d="M0,0h1" stroke="none" opacity=".5"/>'
+    assert 'fill-opacity=".5"' in charts.finish_svg(no_stroke)
+    kept = [
+        '<path d="M0,0h1" fill="red" stroke="white" opacity="0.95"/>',  # stroked
+        '<path d="M0,0h1" fill="red" opacity="1"/>',  # opaque: no group anyway
+        '<path d="M0,0h1" fill="red" fill-opacity="0.5" opacity="0.5"/>',  # both: 0.25 as a group
+        '<text x="1" opacity="0.5">kg</text>',  # glyphs may overlap: left as a group
+        '<g opacity="0.5"><path d="M0,0h1"/></g>',  # a group's children composite together
+    ]
+    for svg in kept:
+        assert charts.finish_svg(svg) == svg

@@ -47,6 +47,7 @@ from llmdecide.charts.decision import (
     winner_map_chart,
 )
 from llmdecide.charts.render import (
+    FINISH_VERSION,
     convert_request,
     embed_options,
     finish_svg,
@@ -62,6 +63,7 @@ from llmdecide.charts.style import Spec, limit_of, performance_column, pillar_co
 from llmdecide.charts.usage import daily_load_chart
 
 __all__ = [
+    "FINISH_VERSION",
     "Spec",
     "break_even_chart",
     "carbon_projection_chart",

@@ -79,9 +79,23 @@ def svg_request(chart: Any) -> dict[str, Any]:
     }
 
 
+FINISH_VERSION = 2
+"""Bumped when :func:`finish_svg` changes what it writes (part of the SVG cache's key)."""
+
+
 def finish_svg(svg: str) -> str:
-    """vl-convert's SVG without the elements that draw nothing."""
-    return _NO_OP.sub("", svg)
+    """vl-convert's SVG without the elements that draw nothing, and with each translucent
+    stroke-less path's ``opacity`` given as ``fill-opacity``: the same paint for one filled
+    path, and WeasyPrint draws ``opacity`` as a transparency group of its own per element (the
+    winner map's 231 points took half of its drawing time)."""
+    return _FILL_ONLY_OPACITY.sub(_fill_opacity, _NO_OP.sub("", svg))
+
+
+def _fill_opacity(match: re.Match[str]) -> str:
+    attributes = match.group(1) + match.group(3)
+    if _STROKE.search(attributes) or "fill-opacity=" in attributes:
+        return match.group(0)  # stroke and fill composited together: left as a group
+    return f'<path{match.group(1)} fill-opacity="{match.group(2)}"{match.group(3)}/>'
 
 
 def font_directory() -> Path:
@@ -107,6 +121,9 @@ _NO_OP = re.compile(
     r'<path class="(?:background|foreground)" aria-hidden="true" '
     r'd="(?:M0,0h0v0h0Z)?"(?: pointer-events="none")?(?: display="none")?/>'
 )
+# a self-closed path (no children) with an opacity below 1
+_FILL_ONLY_OPACITY = re.compile(r'<path((?:\s[^>]*?)?) opacity="(0(?:\.\d+)?|\.\d+)"([^>]*?)/>')
+_STROKE = re.compile(r'\sstroke="(?!none")')
 
 
 @lru_cache(maxsize=1)

@@ -37,10 +37,12 @@ SVG_CACHE_FILES = 400  # about 20 MB; the oldest files go first
 
 
 def _svg_cache_path(request: Mapping[str, Any]) -> Path:
-    """Content-addressed: the conversion request (spec + options) and vl-convert's version."""
+    """Content-addressed: the conversion request (spec + options), vl-convert's version and
+    what :func:`charts.finish_svg` does to its output (``charts.FINISH_VERSION``)."""
     vl_version = getattr(vl_convert, "__version__", "")
 
     key = json.dumps(request, sort_keys=True, default=str) + vl_version
+    key += f"/finish {charts.FINISH_VERSION}"
     return cache_dir() / "svg" / (hashlib.sha256(key.encode()).hexdigest() + ".svg")
 
 
