@@ -42,7 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from llmdecide.estimators import queueing
+from llmdecide.estimators import distinct, queueing
 
 Array = NDArray[np.float64]
 
@@ -288,7 +288,17 @@ class LoadCurve:
 
 
 def load_curve(m: StepModel, w: Workload, engine: Engine) -> LoadCurve:
-    """λ(n) over the concurrency grid, cut where it stops increasing (compute saturated)."""
+    """λ(n) over the concurrency grid, cut where it stops increasing (compute saturated);
+    computed once per distinct row of inputs (``distinct``: the same values, fewer rows)."""
+    found = distinct.distinct_rows((m, w, engine))
+    if found is None:
+        return _load_curve(m, w, engine)
+    first, inverse = found
+    take = distinct.take
+    return _load_curve(take(m, first), take(w, first), take(engine, first)).rows(inverse)
+
+
+def _load_curve(m: StepModel, w: Workload, engine: Engine) -> LoadCurve:
     n = _grid(engine, w)
     s_d, s_p, k, lam = _mixed_steps(m, w, engine, n)
     lam = np.where(np.isnan(lam), -np.inf, lam)
