@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from llmdecide import gcpause
 from llmdecide.estimators import cost
 from llmdecide.evaluation import self_hosted
 from llmdecide.evaluation.context import (
@@ -191,6 +192,7 @@ def label(row: Mapping[str, Any]) -> str:
     )
 
 
+@gcpause.while_paused  # allocates much, frees little: gcpause's docstring
 def evaluate(
     client: ClientParams,
     catalog: Catalog,
