@@ -449,3 +449,84 @@ def test_evaluate_one_of_an_api_candidate_is_its_table_row() -> None:
                 row = {k: conf._plain(v) for k, v in table.iloc[0].items()}
                 # repr: the same keys, types and values, NaN equal to NaN
                 assert repr(conf.evaluate_one(ctx, c, scenario)) == repr(row)
+
+
+def test_labels_of_a_table_are_each_rows_label() -> None:
+    """``labels`` (each part once per distinct value of its columns) gives every row the label
+    ``label`` makes of it: n/a numbers (NaN) as one value, a None beside a NaN kept apart."""
+    import pandas as pd
+
+    rows = [
+        ("api", "", "", math.nan, math.nan, "gpt-4o-mini", "", "", "", "", "none", "text", "batch"),
+        (
+            "cloud",
+            "FRA",
+            "H100",
+            2.0,
+            3.0,
+            "llama",
+            "fp8",
+            "fp8",
+            "high",
+            "on",
+            "rag",
+            "json",
+            "real_time",
+        ),
+        (
+            "cloud",
+            "FRA",
+            "H100",
+            2.0,
+            math.nan,
+            "llama",
+            "fp8",
+            "fp16",
+            "",
+            "",
+            "none",
+            "text",
+            "batch",
+        ),
+        (
+            "on_premise",
+            "DEU",
+            "L4",
+            1.0,
+            12.0,
+            "llama",
+            None,
+            "fp16",
+            math.nan,
+            "",
+            "rag",
+            "text",
+            "batch",
+        ),
+        (
+            "on_premise",
+            "DEU",
+            "L4",
+            1.0,
+            12.0,
+            "llama",
+            math.nan,
+            "fp16",
+            None,
+            "",
+            "rag",
+            "text",
+            "batch",
+        ),
+    ]
+    columns = (*conf.HEAD, *conf.MODEL, *conf.TAIL)
+    frame = pd.DataFrame([dict(zip(columns, r, strict=True)) for r in rows * 3])
+    # an object column keeps None beside NaN (the constructor above would make both NaN)
+    frame["optimisation"] = pd.Series([r[6] for r in rows * 3], dtype=object)
+    expected = [conf.label(row) for row in frame.to_dict("records")]
+    assert conf.labels(frame) == expected
+    assert expected[1] == (
+        "cloud · FRA · 3×2 H100 · llama fp8 kv-fp8 (high effort) · cache · RAG · json · real time"
+    )
+    assert expected[2].startswith("cloud · FRA · 2 H100 per replica · llama fp8 ·")
+    assert expected[3] != expected[4]  # optimisation None (left out) vs NaN ("nan")

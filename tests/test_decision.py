@@ -312,6 +312,9 @@ def test_decider_agrees_with_the_scoring_on_random_tables(seed: int) -> None:
     scores = decider.scores(base, feasible)
     np.testing.assert_array_equal(scores, result.frame["score"].to_numpy(dtype=float))
     idx = np.flatnonzero(feasible)
+    # the pick's scores of the feasible rows alone: the same values (carbon without a limit:
+    # against the worst feasible value, which the feasible rows alone also give)
+    np.testing.assert_array_equal(decider.feasible_scores(base, idx), scores[idx])
     np.testing.assert_array_equal(
         decider.probabilities(base, idx),
         result.frame["probability_meets_limits"].to_numpy()[idx],

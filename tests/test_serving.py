@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from llmdecide.estimators import parallelism, queueing, replica, serving
+from llmdecide.estimators import parallelism, queueing, replica, serving, steps
 
 
 def _dense(**over: float) -> serving.StepModel:
@@ -265,3 +265,39 @@ def test_moe_routing_time_rises_with_the_dispatch_time_per_pair() -> None:
         float(_moe_figures(moe_routed_token_s=ns * 1e-9).step_s(256, 0)) for ns in (0, 5, 10, 20)
     ]
     assert steps == sorted(steps) and steps[-1] > steps[0]
+
+
+def test_step_pair_is_step_s_bit_for_bit() -> None:
+    """The load curve's two steps (``steps.step_pair``, fixed terms computed once) are
+    ``StepModel.step_s`` of the decode-only and of the mixed step, to the last bit: dense and
+    MoE rows, one GPU and tensor parallel, a NaN prefill figure (a GPU without the format)."""
+    rows = np.arange(6.0)
+    m = serving.StepModel(
+        dense_read_s=0.002 + 0.001 * rows,
+        kv_read_s_per_token=1e-7 * (1 + rows),
+        decode_compute_s_per_token=1e-4 / (1 + rows),
+        prefill_compute_s_per_token=np.where(rows == 5, math.nan, 5e-5 * (1 + rows)),
+        experts_read_s=np.where(rows % 2 == 1, 0.04, 0.0),
+        experts=np.where(rows % 2 == 1, 64.0, 0.0),
+        experts_per_token=np.where(rows % 2 == 1, 6.0, 0.0),
+        attention_s_per_pair=3e-11,
+        comm_s_per_step=np.where(rows > 2, 2e-5, 0.0),
+        comm_s_per_token=np.where(rows > 2, 1e-8, 0.0),
+        moe_s_per_step=np.where(rows % 2 == 1, 1e-4, 0.0),
+        moe_s_per_token=np.where(rows % 2 == 1, 1e-7, 0.0),
+        overhead_s=0.001,
+    )
+    w = serving.Workload(
+        context_tokens=3000.0, prefill_tokens=2000.0 - 300 * rows, output_tokens=400
+    )
+    engine = serving.Engine(max_seqs=256, token_budget=2048, kv_capacity_tokens=5e5)
+    fixed = serving._fixed(m, w, engine)
+    seqs = 1.0 + np.array([0.0, 0.3, 7.0, 100.0, 255.0])[None, :] * np.ones((6, 1))
+    chunk = np.array([0.0, 17.0, 512.0, 2000.0, 1.0])[None, :] * np.ones((6, 1))
+    pairs = chunk * np.asarray(fixed.tail)
+    s_d, s_p = steps.step_pair(fixed, seqs, chunk, pairs)
+    mm = serving.StepModel(**{k: serving._col(v) for k, v in vars(m).items()})
+    ctx = serving._col(w.mean_context_while_decoding)
+    assert np.array_equal(s_d, mm.step_s(seqs, seqs * ctx), equal_nan=True)
+    assert np.array_equal(s_p, mm.step_s(seqs, seqs * ctx, chunk, pairs), equal_nan=True)
+    assert np.isnan(s_p[5]).all() and np.isfinite(s_p[:5]).all()

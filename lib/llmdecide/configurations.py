@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
+from llmdecide import gcpause
 from llmdecide.estimators import cost
 from llmdecide.evaluation import self_hosted
 from llmdecide.evaluation.context import (
@@ -33,7 +35,7 @@ from llmdecide.evaluation.context import (
 )
 from llmdecide.evaluation.estimate import Estimate
 from llmdecide.evaluation.hosting import api as api_hosting
-from llmdecide.evaluation.rows import Rows
+from llmdecide.evaluation.rows import Rows, distinct_codes
 from llmdecide.evaluation.sizing import Sizing
 
 if TYPE_CHECKING:
@@ -191,6 +193,7 @@ def label(row: Mapping[str, Any]) -> str:
     )
 
 
+@gcpause.while_paused  # allocates much, frees little: gcpause's docstring
 def evaluate(
     client: ClientParams,
     catalog: Catalog,
@@ -300,20 +303,40 @@ def evaluate_candidates(ctx: Context, cands: Sequence[Candidate]) -> pd.DataFram
     return frame
 
 
+def _label_codes(col: pd.Series, none_for_nan: bool) -> tuple[NDArray[np.intp], list[Any]]:
+    """Each row's index into the distinct values of a label column, and those values as
+    ``tolist`` gives them (NaN as None where ``none_for_nan``). A float column or one without a
+    missing value is factorised by pandas; otherwise (None beside NaN, which pandas would merge)
+    the values are compared as Python compares them."""
+    if col.dtype.kind == "f" or not col.isna().any():
+        codes, uniques = pd.factorize(col, use_na_sentinel=True)
+        values = list(uniques.tolist())
+        if (codes < 0).any():  # NaN: one value, as tolist gives it
+            codes = np.where(codes < 0, len(values), codes)
+            values.append(None if none_for_nan else math.nan)
+        return codes.astype(np.intp), values
+    values = col.tolist()
+    if none_for_nan:
+        values = [None if isinstance(v, float) and math.isnan(v) else v for v in values]
+    distinct, index = distinct_codes(values)
+    return index, distinct
+
+
 def labels(frame: pd.DataFrame) -> list[str]:
     """``label`` of every row: each of its three parts computed once per distinct value of its
     columns (n/a numbers, NaN, are one value)."""
 
     def part(columns: tuple[str, ...], make: Callable[..., Any]) -> list[str]:
-        values = []
-        for c in columns:
-            col = frame[c].tolist()
-            if c in ("gpus_per_replica", "replicas"):
-                col = [None if isinstance(v, float) and math.isnan(v) else v for v in col]
-            values.append(col)
-        keys = list(zip(*values, strict=True))
-        found = {k: make(*k) for k in dict.fromkeys(keys)}
-        return list(map(found.__getitem__, keys))
+        coded = [_label_codes(frame[c], c in ("gpus_per_replica", "replicas")) for c in columns]
+        joint, size = np.zeros(len(frame), dtype=np.int64), 1
+        for codes, values in coded:
+            joint, size = joint * max(len(values), 1) + codes, size * max(len(values), 1)
+            if size > 2**31:  # renumber the combinations seen before the codes could overflow
+                _, joint = np.unique(joint, return_inverse=True)
+                joint, size = joint.reshape(-1).astype(np.int64), int(joint.max()) + 1
+        _, first, inverse = np.unique(joint, return_index=True, return_inverse=True)
+        found = [make(*(values[codes[i]] for codes, values in coded)) for i in first.tolist()]
+        return [found[j] for j in inverse.reshape(-1).tolist()]
 
     heads = part(HEAD, lambda *k: " · ".join(_head(*k)))
     models = part(MODEL, _model_part)

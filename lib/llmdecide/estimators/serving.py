@@ -42,7 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from llmdecide.estimators import queueing
+from llmdecide.estimators import distinct, queueing, steps
 
 Array = NDArray[np.float64]
 
@@ -217,9 +217,34 @@ def _col(x: ArrayLike) -> Array:
     return a[..., None] if a.ndim else a
 
 
-def _mixed_steps(
-    m: StepModel, w: Workload, engine: Engine, n: Array
-) -> tuple[Array, Array, Array, Array]:
+def _fixed(m: StepModel, w: Workload, engine: Engine) -> steps.Fixed:
+    mm = StepModel(**{key: _col(v) for key, v in vars(m).items()})
+    prompt, p = _col(w.context_tokens), _col(w.prefill_tokens)
+    e, k = _f(mm.experts), _f(mm.experts_per_token)
+    log_miss = None
+    if not _all_zero(
+        mm.experts_read_s
+    ):  # as distinct_share: 1 − (1 − k/E)ⁿ = −expm1(n·ln(1 − k/E))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            miss = np.log1p(-np.clip(k / np.where(e > 0, e, 1.0), 0.0, 1.0))
+            log_miss = np.where(e > 0, miss, 0.0)
+    return steps.Fixed(
+        m=mm,
+        ctx=_col(w.mean_context_while_decoding),
+        p=p,
+        o=_col(w.output_tokens),
+        budget=_col(engine.token_budget),
+        slots=_col(engine.slots(w)),
+        tail=prompt - p + p / 2.0,
+        prefill_zero=_f(mm.prefill_compute_s_per_token) * _f(0.0),
+        log_miss=log_miss,
+        routed=e > 0,
+        moe=not (_all_zero(mm.moe_s_per_step) and _all_zero(mm.moe_s_per_token)),
+        comm=not (_all_zero(mm.comm_s_per_step) and _all_zero(mm.comm_s_per_token)),
+    )
+
+
+def _mixed_steps(f: steps.Fixed, n: Array) -> tuple[Array, Array, Array, Array]:
     """For ``n`` other decoding sequences (rows × grid): the decode-only step ``s_d``, the step
     that also carries one prompt chunk ``s_p``, the chunks per prompt ``k`` and the arrival
     rate ``λ(n)`` at which a replica holds n decoding sequences on average.
@@ -230,23 +255,17 @@ def _mixed_steps(
     advances one token per step: TPOT = 1 / R. With Little's law n = λ·O·TPOT this gives λ
     explicitly: λ(n) = n / (O·s_d + n·k·(s_p − s_d)). The share of mixed steps is n·k / O; it
     must stay below 1."""
-    mm = StepModel(**{key: _col(v) for key, v in vars(m).items()})
-    ctx = _col(w.mean_context_while_decoding)
-    prompt, p = _col(w.context_tokens), _col(w.prefill_tokens)
-    o = _col(w.output_tokens)
-    budget = _col(engine.token_budget)
+    p = f.p
     seqs = 1.0 + n  # the tagged sequence and the n others (arrival theorem)
-    room = np.maximum(budget - seqs, 1.0)
+    room = np.maximum(f.budget - seqs, 1.0)
     k = np.where(p > 0, prefill_chunks(p, room), 0.0)  # a fully cached prompt needs no step
     chunk = np.where(k > 0, p / np.maximum(k, 1.0), 0.0)
-    pairs = chunk * (prompt - p + p / 2.0)
-    s_d = mm.step_s(seqs, seqs * ctx)
-    s_p = mm.step_s(seqs, seqs * ctx, chunk, pairs)
+    s_d, s_p = steps.step_pair(f, seqs, chunk, chunk * f.tail)
+    nk = n * k
     with np.errstate(divide="ignore", invalid="ignore"):
-        lam = n / (o * s_d + n * k * (s_p - s_d))
-    slots = _col(engine.slots(w))
+        lam = n / (f.o * s_d + nk * (s_p - s_d))
     # the slots hold the decoding sequences and those being prefilled (λ × k chunk steps)
-    lam = np.where((n * k < o) & (lam >= 0) & (n + lam * k * s_p <= slots), lam, np.nan)
+    lam = np.where((nk < f.o) & (lam >= 0) & (n + lam * k * s_p <= f.slots), lam, np.nan)
     return s_d, s_p, k, lam
 
 
@@ -288,9 +307,20 @@ class LoadCurve:
 
 
 def load_curve(m: StepModel, w: Workload, engine: Engine) -> LoadCurve:
-    """λ(n) over the concurrency grid, cut where it stops increasing (compute saturated)."""
+    """λ(n) over the concurrency grid, cut where it stops increasing (compute saturated);
+    computed once per distinct row of inputs (``distinct``: the same values, fewer rows)."""
+    found = distinct.distinct_rows((m, w, engine))
+    if found is None:
+        return _load_curve(m, w, engine)
+    first, inverse = found
+    take = distinct.take
+    return _load_curve(take(m, first), take(w, first), take(engine, first)).rows(inverse)
+
+
+def _load_curve(m: StepModel, w: Workload, engine: Engine) -> LoadCurve:
     n = _grid(engine, w)
-    s_d, s_p, k, lam = _mixed_steps(m, w, engine, n)
+    fixed = _fixed(m, w, engine)
+    s_d, s_p, k, lam = _mixed_steps(fixed, n)
     lam = np.where(np.isnan(lam), -np.inf, lam)
     lam[..., 0] = 0.0
     running = np.maximum.accumulate(lam, axis=-1)
@@ -301,14 +331,14 @@ def load_curve(m: StepModel, w: Workload, engine: Engine) -> LoadCurve:
     valid = idx < first_drop[..., None]
     lam = np.where(valid, lam, np.nan)
     capacity = np.nanmax(np.where(valid, lam, -np.inf), axis=-1)
-    capacity = np.maximum(capacity, _refined_top(m, w, engine, n, lam))
+    capacity = np.maximum(capacity, _refined_top(fixed, n, lam))
     return LoadCurve(n, lam, s_d, s_p, k, np.maximum(capacity, 0.0))
 
 
 PEAK_STEPS = 14  # golden-section steps on the top of the load curve
 
 
-def _refined_top(m: StepModel, w: Workload, engine: Engine, n: Array, lam: Array) -> Array:
+def _refined_top(f: steps.Fixed, n: Array, lam: Array) -> Array:
     """The top of λ(n) between the grid points around its largest sample (golden section):
     the grid alone would undershoot the capacity by up to a grid step."""
     filled = np.where(np.isnan(lam), -np.inf, lam)
@@ -322,8 +352,8 @@ def _refined_top(m: StepModel, w: Workload, engine: Engine, n: Array, lam: Array
     for _ in range(PEAK_STEPS):
         c = b - ratio * (b - a)
         d = a + ratio * (b - a)
-        fc = np.nan_to_num(_flat_steps(m, w, engine, c)[3], nan=-np.inf)
-        fd = np.nan_to_num(_flat_steps(m, w, engine, d)[3], nan=-np.inf)
+        fc = np.nan_to_num(_flat_steps(f, c)[3], nan=-np.inf)
+        fd = np.nan_to_num(_flat_steps(f, d)[3], nan=-np.inf)
         best = np.maximum(best, np.maximum(fc, fd))
         left = fc >= fd
         b = np.where(left, d, b)
@@ -353,11 +383,12 @@ def _at_rate(
     f1 = np.where(np.isfinite(grid_lam[hi]), grid_lam[hi] - rate, 0.0)
     beyond = rate > curve.capacity_rps * (1 + 1e-12)
     side = np.zeros(rate.shape)
+    fixed = _fixed(m, w, engine)
     for _ in range(REFINE_STEPS):
         with np.errstate(divide="ignore", invalid="ignore"):
             n_new = np.where(f1 != f0, n1 - f1 * (n1 - n0) / (f1 - f0), n1)
         n_new = np.clip(np.nan_to_num(n_new, nan=n1), np.minimum(n0, n1), np.maximum(n0, n1))
-        *_, lam_new = _flat_steps(m, w, engine, n_new)
+        *_, lam_new = _flat_steps(fixed, n_new)
         f_new = np.nan_to_num(lam_new, nan=np.inf) - rate
         same = np.sign(f_new) == np.sign(f1)
         # Illinois: halve the retained end's value when the same end is kept twice
@@ -366,15 +397,13 @@ def _at_rate(
         side = np.where(same, 1.0, -1.0)
         n1, f1 = n_new, np.where(np.isfinite(f_new), f_new, 0.0)
     n = np.where(beyond, np.inf, np.maximum(n1, 0.0))
-    s_d, s_p, k, _ = _flat_steps(m, w, engine, np.where(np.isfinite(n), n, 0.0))
+    s_d, s_p, k, _ = _flat_steps(fixed, np.where(np.isfinite(n), n, 0.0))
     return n, s_d, s_p, k
 
 
-def _flat_steps(
-    m: StepModel, w: Workload, engine: Engine, n: Array
-) -> tuple[Array, Array, Array, Array]:
+def _flat_steps(f: steps.Fixed, n: Array) -> tuple[Array, Array, Array, Array]:
     """``_mixed_steps`` at one concurrency per row (no grid axis)."""
-    s_d, s_p, k, lam = _mixed_steps(m, w, engine, n[..., None])
+    s_d, s_p, k, lam = _mixed_steps(f, n[..., None])
     return s_d[..., 0], s_p[..., 0], k[..., 0], lam[..., 0]
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from llmdecide import gcpause
 from llmdecide.scoring.choices import per_choice
 from llmdecide.scoring.feasibility import closest_to_feasible, reject
 from llmdecide.scoring.limits import Decider, limit_sensitivity
@@ -43,6 +44,7 @@ class ScoringResult:
     whatif: dict[str, Any] = field(default_factory=dict)
 
 
+@gcpause.while_paused  # allocates much, frees little: gcpause's docstring
 def run(
     frame: pd.DataFrame,
     limits: Mapping[str, Any] | Any,

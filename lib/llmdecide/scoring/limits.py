@@ -155,6 +155,17 @@ class Decider:
             total = total + w * np.nan_to_num(u, nan=0.0)
         return np.where(feasible, total, np.nan)
 
+    def feasible_scores(self, limits: Mapping[str, float], idx: npt.NDArray[np.intp]) -> FloatArray:
+        """``scores(limits, feasible)[idx]`` for the feasible rows ``idx``, computed on those
+        rows only (each row's utilities are its own: the same values)."""
+        every = np.ones(idx.size, dtype=bool)
+        total = np.zeros(idx.size)
+        for crit, w in zip(self.criteria, self.weights, strict=True):
+            limit = float(limits[crit.pillar]) if crit.limit is not None else None
+            u = criterion_utilities(self.x[crit.column][idx], every, crit, limit)
+            total = total + w * np.nan_to_num(u, nan=0.0)
+        return total
+
     def probabilities(self, limits: Mapping[str, float], rows: npt.ArrayLike) -> FloatArray:
         """As :func:`monte_carlo`, for the given (feasible) rows: 1 without sampling when a row's
         whole range is inside every limit, else the share of the draws meeting them all."""
@@ -219,7 +230,7 @@ class Decider:
         idx = np.flatnonzero(feasible)
         if idx.size == 0:
             return None
-        scores = self.scores(limits, feasible)[idx]
+        scores = self.feasible_scores(limits, idx)
         key = np.where(np.isnan(scores), np.inf, -scores)
         by_score = idx[np.lexsort((self.id_rank[idx], key))]
         if self.min_probability <= 0:

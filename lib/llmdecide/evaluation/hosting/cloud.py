@@ -87,30 +87,30 @@ def bill(ctx: Context, rows: Rows, fleet: Mapping[str, Any], scenario: str) -> d
     gpu_hours = common.gpu_hours_per_month(fleet, spares, sites)
     peak, peak_h, base, base_h = common.running_profile(fleet, spares, sites)
     days = fleet["days"]
-    keys = list(zip(rows.col("gpu"), rows.col("region"), strict=True))
+    keys = ("gpu", "region")
     terms = tco.offered_commitments(ctx)
     prices = {
-        term: np.array(
-            common.by_key(keys, lambda k, t=term: tco.cloud_price_usd(ctx, k[0], k[1], t)[0])
-        )
+        term: common.per_key(
+            rows, keys, lambda k, t=term: (tco.cloud_price_usd(ctx, k[0], k[1], t)[0],)
+        )[0]
         for term in terms
     }
 
-    def offer_setup(key: tuple[str, str]) -> float:
+    def offer_setup(key: tuple[str, str]) -> tuple[float]:
         offers = cat.offers_for(*key)
-        return offers[0].setup_cost_usd if offers else 0.0
+        return (offers[0].setup_cost_usd if offers else 0.0,)
 
-    setup_offer = np.array(common.by_key(keys, offer_setup))
+    setup_offer = common.per_key(rows, keys, offer_setup)[0]
     compute, commitment = cheapest_commitment(
         prices, peak, peak_h * days, base, base_h * days, HOURS_PER_DAY * days
     )
-    rag_month, rag_setup = common.rag_costs(ctx, rows.col("rag"), scenario, fleet.get("volume"))
+    rag_month, rag_setup = common.rag_costs(ctx, rows, scenario, fleet.get("volume"))
     kwh = common.energy_kwh_per_month(
         ctx, rows, fleet, scenario, keep_all_on=False, on_gpu_h_per_day=gpu_hours / days
     )
     # the provider's electricity: the client's low-carbon contract does not cover it
-    operational = carbon.operational_kgco2e(kwh, common.intensity(ctx, rows.col("region")))
-    per_gpu, life = common.embodied(ctx, rows.col("gpu"), scenario)
+    operational = carbon.operational_kgco2e(kwh, common.intensity(ctx, rows))
+    per_gpu, life = common.embodied(ctx, rows, scenario)
     hours_per_month = ctx.assumption("hours_per_month", "value", "low")
     embodied = carbon.embodied_kgco2e_per_month(per_gpu, gpu_hours / hours_per_month, life)
     setup = ctx.assumption("setup_cost_self_hosted_usd", scenario, "low") + setup_offer + rag_setup

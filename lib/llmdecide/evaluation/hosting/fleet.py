@@ -26,6 +26,16 @@ def by_key(keys: list[Any], fn: Any) -> list[Any]:
     return list(map(cache.__getitem__, keys))
 
 
+def per_key(rows: Rows, names: str | tuple[str, ...], fn: Any) -> tuple[Array, ...]:
+    """The figures of the tuple ``fn(key)`` for every row, one array per figure, computed once
+    per distinct value of the columns ``names`` (``Rows.codes``: no per-row lookup). Each array
+    is ``np.array`` of its figure over the rows: the same values and type as through
+    ``by_key``."""
+    distinct, index = rows.codes(*((names,) if isinstance(names, str) else names))
+    found = [fn(k) for k in distinct]
+    return tuple(np.array(figure)[index] for figure in zip(*found, strict=True))
+
+
 def running_profile(
     fleet: Mapping[str, Any], spares: int = 0, sites: int = 1
 ) -> tuple[Array, Array, Array, Array]:
@@ -57,19 +67,19 @@ def gpu_hours_per_month(fleet: Mapping[str, Any], spares: int = 0, sites: int = 
     return (peak * peak_h + base * base_h) * fleet["days"]  # type: ignore[no-any-return]
 
 
-def pue(ctx: Context, regions: list[str], scenario: str) -> Array:
+def pue(ctx: Context, rows: Rows, scenario: str) -> Array:
     default = ctx.assumption("pue_default", scenario, "low")
 
     def of(code: str) -> float:
         value = ctx.catalog.regions[code].pue
         return float(value) if value is not None else default
 
-    return np.array(by_key(regions, of), dtype=float)
+    return rows.floats("region", of)
 
 
-def server_w_per_gpu(ctx: Context, gpus: list[str]) -> Array:
+def server_w_per_gpu(ctx: Context, rows: Rows) -> Array:
     own = ctx.catalog.on_premise
-    return np.array(by_key(gpus, lambda g: own[g].server_power_w_per_gpu if g in own else 0.0))
+    return per_key(rows, "gpu", lambda g: (own[g].server_power_w_per_gpu if g in own else 0.0,))[0]
 
 
 def energy_kwh_per_month(
@@ -86,8 +96,8 @@ def energy_kwh_per_month(
     replicas around the clock when ``keep_all_on``, the autoscaled fleet otherwise)."""
     tp, r, days = fleet["tp"], fleet["replicas"], fleet["days"]
     active = fleet["active_h"]
-    server = server_w_per_gpu(ctx, rows.col("gpu"))
-    p = pue(ctx, rows.col("region"), scenario)
+    server = server_w_per_gpu(ctx, rows)
+    p = pue(ctx, rows, scenario)
     busy_gpu_h = np.where(fleet["realtime"], tp * r * active, tp * fleet["replica_h_per_day"])
     if on_gpu_h_per_day is not None:
         with np.errstate(invalid="ignore"):
@@ -119,34 +129,34 @@ def embodied_per_gpu(ctx: Context, gpu: str, scenario: str) -> tuple[float, floa
     return value, float(own.life_years)
 
 
-def per_row(values: list[tuple[float, float]]) -> tuple[Array, Array]:
-    return np.array([v for v, _ in values]), np.array([life for _, life in values])
-
-
-def embodied(ctx: Context, gpus: list[str], scenario: str) -> tuple[Array, Array]:
+def embodied(ctx: Context, rows: Rows, scenario: str) -> tuple[Array, Array]:
     """(kgCO2e per GPU with its server share, life in years) of every row."""
-    return per_row(by_key(gpus, lambda g: embodied_per_gpu(ctx, g, scenario)))
+    per_gpu, life = per_key(rows, "gpu", lambda g: embodied_per_gpu(ctx, g, scenario))
+    return per_gpu, life
 
 
-def rag_costs(
-    ctx: Context, rags: list[str], scenario: str, volume: Any = None
-) -> tuple[Array, Array]:
+def rag_costs(ctx: Context, rows: Rows, scenario: str, volume: Any = None) -> tuple[Array, Array]:
     """(monthly, set-up) retrieval cost of every row (USD), at each row's traffic multiple."""
 
     u = ctx.usage_at(scenario)
-    vols = [1.0] * len(rags) if volume is None else np.ravel(volume).astype(float).tolist()
+    vols = np.ones(len(rows.cands)) if volume is None else np.ravel(volume).astype(float)
 
     def of(key: tuple[str, float]) -> tuple[float, float]:
         rag, v = key
         scaled = {**u, "requests_per_day": u["requests_per_day"] * v}
         return retrieval.rag_costs_usd(ctx, rag, scaled, scenario)
 
-    pairs = by_key(list(zip(rags, vols, strict=True)), of)
+    bits = vols.view(np.uint64)
+    if bits.size and (bits == bits[0]).all():  # one traffic multiple: once per retrieval option
+        v = float(vols[0])
+        monthly, setup = per_key(rows, "rag", lambda rag: of((rag, v)))
+        return monthly, setup
+    pairs = by_key(list(zip(rows.col("rag"), vols.tolist(), strict=True)), of)
     return np.array([m for m, _ in pairs]), np.array([s for _, s in pairs])
 
 
-def intensity(ctx: Context, regions: list[str]) -> Array:
-    return np.array(by_key(regions, lambda r: ctx.intensity_g_per_kwh[r]), dtype=float)
+def intensity(ctx: Context, rows: Rows) -> Array:
+    return rows.floats("region", ctx.intensity_g_per_kwh.__getitem__)
 
 
 def nan_array(n: int) -> Array:

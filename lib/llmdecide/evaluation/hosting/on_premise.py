@@ -39,7 +39,6 @@ def bill(ctx: Context, rows: Rows, fleet: Mapping[str, Any], scenario: str) -> d
     cat = ctx.catalog
     u = ctx.usage_at(scenario)
     n = len(rows.cands)
-    gpus = rows.col("gpu")
     spares, sites = tco.availability(ctx)
     replicas = tco.with_availability(fleet["replicas"], spares, sites)
 
@@ -49,39 +48,32 @@ def bill(ctx: Context, rows: Rows, fleet: Mapping[str, Any], scenario: str) -> d
         price = tco.server_price_usd_per_gpu(ctx, gpu)[0]
         return price, (o.operations_usd_per_gpu_month if o is not None else np.nan), per_server
 
-    bought = common.by_key(gpus, purchase)
-    price = np.array([b[0] for b in bought])
-    ops = np.array([b[1] for b in bought])
-    per_server = np.array([b[2] for b in bought])
+    price, ops, per_server = common.per_key(rows, "gpu", purchase)
     servers = servers_needed(replicas / sites, fleet["tp"], per_server, sites)
     # every GPU of a bought server is owned and powered: those the replicas leave free are spares
     gpus_total = servers * per_server
     kwh = common.energy_kwh_per_month(
         ctx, rows, fleet, scenario, keep_all_on=True, on_gpu_h_per_day=gpus_total * HOURS_PER_DAY
     )
-    electricity = np.array(
-        common.by_key(
-            rows.col("region"), lambda r: tco.electricity_usd_per_kwh(ctx, r, scenario)[0]
-        )
+    (electricity,) = common.per_key(
+        rows, "region", lambda r: (tco.electricity_usd_per_kwh(ctx, r, scenario)[0],)
     )
     horizon = u["horizon_months"]
     capex_month = cost.capex_usd_per_month(gpus_total, price, horizon)
     energy_usd = cost.energy_usd_per_month(kwh, electricity)
     operations = cost.operations_usd_per_month(gpus_total, ops)
     staff = np.full(n, tco.staff_cost_usd(ctx, "on_premise", scenario))
-    rag_month, rag_setup = common.rag_costs(ctx, rows.col("rag"), scenario, fleet.get("volume"))
+    rag_month, rag_setup = common.rag_costs(ctx, rows, scenario, fleet.get("volume"))
     setup = (
         ctx.assumption("setup_cost_self_hosted_usd", scenario, "low")
         + cost.capex_usd(gpus_total, price)
         + rag_setup
     )
-    intensity = np.array(common.by_key(rows.col("region"), ctx.intensity_g_per_kwh.__getitem__))
+    (intensity,) = common.per_key(rows, "region", lambda r: (ctx.intensity_g_per_kwh[r],))
     operational = carbon.operational_kgco2e(
         kwh, intensity, ctx.client.carbon.renewable_share, _contract_intensity(ctx)
     )
-    per_gpu, life = common.per_row(
-        common.by_key(gpus, lambda g: common.embodied_per_gpu(ctx, g, scenario))
-    )
+    per_gpu, life = common.embodied(ctx, rows, scenario)
     embodied = carbon.embodied_kgco2e_per_month(per_gpu, gpus_total, life)
     zeros = np.zeros(n)
     return {
