@@ -7,6 +7,7 @@ runs the real pipeline on two example clients.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -39,6 +40,7 @@ from llmdecide.errors import InputError, Problem, RunError
 TESTS_DIR = Path(__file__).resolve().parent
 FAKE = f"{Path(__file__).stem}:fake_run"
 KERNEL_FAKE = f"{Path(__file__).stem}:kernel_run"
+KEPT_FAKE = f"{Path(__file__).stem}:kept_kernel_run"
 REPO = runner.REPO_DIR
 
 
@@ -68,6 +70,9 @@ def fake_run(
         os._exit(3)
     if fake.get("bug"):
         raise ValueError("a bug")
+    if fake.get("kill"):
+        print("about to be killed", flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
     time.sleep(float(fake.get("sleep", 0)))
     for name in runner.NOTEBOOKS:
         if on_step:
@@ -91,6 +96,7 @@ def fake_run(
                 "fingerprint": fingerprint.compute(params_path).sha256,
                 "finished": "2026-01-01T00:00:00+00:00",
                 "sequential_notebooks": sequential_notebooks,
+                "worker_pid": os.getpid(),  # which worker ran it (workers are reused)
             }
         )
     )
@@ -98,6 +104,32 @@ def fake_run(
     return runner.RunOutcome(
         slug, run_id, reports_root / slug, [("all", time.perf_counter() - started)]
     )
+
+
+KERNEL_CELL = (
+    "import os, pathlib, time\n"
+    "from ipykernel import get_connection_info\n"
+    "pathlib.Path(out, 'connection.json').write_text(get_connection_info())\n"
+    "pathlib.Path(out, 'pid').write_text(str(os.getpid()))\n"
+    "time.sleep(seconds)\n"
+)
+
+
+def _kernel_notebook(out: Path, code: str) -> Path:
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    parameters = nbformat.v4.new_code_cell('out = ""\nseconds = 0')
+    parameters.metadata["tags"] = ["parameters"]
+    nb.cells = [parameters, nbformat.v4.new_code_cell(code)]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, out / "in.ipynb")
+    return out / "in.ipynb"
 
 
 def kernel_run(
@@ -109,40 +141,49 @@ def kernel_run(
     sequential_notebooks: bool = False,
 ) -> runner.RunOutcome:
     """Runs a notebook that records its kernel's pid and connection, then sleeps."""
-    import nbformat
     import papermill
 
     params_path = Path(params_path)
     out = reports_root / f".fake-{params_path.stem}"
-    out.mkdir(parents=True, exist_ok=True)
-    nb = nbformat.v4.new_notebook()
-    parameters = nbformat.v4.new_code_cell('out = ""\nseconds = 0')
-    parameters.metadata["tags"] = ["parameters"]
-    work = nbformat.v4.new_code_cell(
-        "import os, pathlib, time\n"
-        "from ipykernel import get_connection_info\n"
-        "pathlib.Path(out, 'connection.json').write_text(get_connection_info())\n"
-        "pathlib.Path(out, 'pid').write_text(str(os.getpid()))\n"
-        "time.sleep(seconds)\n"
-    )
-    nb.cells = [parameters, work]
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nbformat.write(nb, out / "in.ipynb")
+    notebook = _kernel_notebook(out, KERNEL_CELL)
     if on_step:
         on_step("validate inputs", 0.0)
     seconds = (yaml.safe_load(params_path.read_text()) or {}).get("seconds", 0)
     papermill.execute_notebook(
-        str(out / "in.ipynb"),
+        str(notebook),
         str(out / "out.ipynb"),
         parameters={"out": str(out), "seconds": seconds},
         kernel_name="python3",
         progress_bar=False,
     )
     raise RunError("the kernel fake never publishes")
+
+
+def kept_kernel_run(
+    params_path: str | Path,
+    reports_root: Path,
+    *,
+    on_step: Any = None,
+    keep: int | None = None,
+    sequential_notebooks: bool = False,
+) -> runner.RunOutcome:
+    """The runner's sequential path (``runner._one_kernel``: the batch worker's kept kernel) on a
+    notebook that fails unless its namespace is fresh, appends its kernel's pid to ``pids`` and
+    sleeps ``seconds``; then publishes as ``fake_run`` does."""
+    params_path = Path(params_path)
+    out = reports_root / f".fake-{params_path.stem}"
+    code = "assert 'leftover' not in globals(), 'not reset'\nleftover = 1\n" + KERNEL_CELL
+    code += "with open(pathlib.Path(out, 'pids'), 'a') as f:\n    f.write(f'{os.getpid()}\\n')\n"
+    notebook = _kernel_notebook(out, code)
+    seconds = (yaml.safe_load(params_path.read_text()) or {}).get("seconds", 0)
+
+    def one(name: str, kernel: kernels.WarmKernel | None) -> float:
+        parameters = {"out": str(out), "seconds": seconds}
+        runner.execute_notebook(notebook, out / f"{name}.ipynb", parameters, out, kernel=kernel)
+        return 0.0
+
+    runner._one_kernel(one, lambda name, seconds: None)
+    return fake_run(params_path, reports_root, on_step=on_step, keep=keep)
 
 
 # -- helpers ---------------------------------------------------------------------------------------
@@ -289,6 +330,97 @@ def test_failures_are_isolated_and_the_rest_published(tmp_path: Path) -> None:
     )
 
 
+def _worker_pid(reports: Path, slug: str) -> int:
+    return int(json.loads((reports / slug / "run.json").read_text())["worker_pid"])
+
+
+def test_a_worker_runs_clients_one_after_another(tmp_path: Path) -> None:
+    """At most ``jobs`` worker processes, each reused for the next client: one job, three clients,
+    one process; two jobs, four clients, two processes (the imports paid once per worker)."""
+    clients, reports = tmp_path / "clients", tmp_path / "reports"
+    files = [_client(clients, f"c{i}") for i in range(1, 5)]
+    outcomes = batch.run_batch(files[:3], 1, False, reports, _console(), run_client=FAKE)
+    assert [o.status for o in outcomes] == ["ok"] * 3, [o.message for o in outcomes]
+    assert len({_worker_pid(reports, f"c{i}") for i in range(1, 4)}) == 1
+    assert _worker_pid(reports, "c1") != os.getpid()  # a worker, not this process
+    slow = [_client(clients, f"s{i}", sleep=0.5) for i in range(1, 5)]
+    outcomes = batch.run_batch(slow, 2, False, reports, _console(), run_client=FAKE)
+    assert [o.status for o in outcomes] == ["ok"] * 4, [o.message for o in outcomes]
+    assert len({_worker_pid(reports, f"s{i}") for i in range(1, 5)}) == 2
+    # each client's output in its own log, even from one worker
+    assert (reports / ".batch" / "s1.log").is_file() and (reports / ".batch" / "s4.log").is_file()
+
+
+def test_a_killed_worker_fails_its_client_only_and_a_new_one_goes_on(tmp_path: Path) -> None:
+    """One job: the worker that ran 'first' is SIGKILLed during 'killed'; that client fails with
+    its exit code and log tail, and a new worker runs 'after'."""
+    clients, reports = tmp_path / "clients", tmp_path / "reports"
+    files = [_client(clients, "first"), _client(clients, "killed", kill=True)]
+    files.append(_client(clients, "after"))
+    out = _console()
+    outcomes = batch.run_batch(files, 1, False, reports, out, run_client=FAKE)
+    assert [o.status for o in outcomes] == ["ok", "failed", "ok"], [o.message for o in outcomes]
+    message = outcomes[1].message
+    assert f"the worker process died (exit code -{signal.SIGKILL.value})" in message
+    assert "about to be killed" in message  # its own log's tail, not another client's
+    assert _worker_pid(reports, "first") != _worker_pid(reports, "after")
+    assert not (reports / "killed").exists()
+
+
+def test_kept_kernel_is_reset_replaced_when_dead_and_keeps_its_output_apart(
+    tmp_path: Path,
+) -> None:
+    """``runner.KeptKernel``: the same kernel for each ``take`` (made fresh again), a new one
+    once it died; its process writes to its own log, and this process's fds are given back."""
+    log = tmp_path / "kernel.log"
+    own_fds = [os.readlink(f"/proc/self/fd/{fd}") for fd in (1, 2)]
+    kept = runner.KeptKernel(log)
+    try:
+        first = kept.take()
+        pid = first.manager.provisioner.pid  # type: ignore[union-attr]
+        assert [os.readlink(f"/proc/self/fd/{fd}") for fd in (1, 2)] == own_fds
+        assert kept.take() is first and kept.started == 1  # reset (so ready), not restarted
+        kernel_fds = set()
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with contextlib.suppress(OSError):  # an fd closed meanwhile
+                kernel_fds.add(os.readlink(fd))
+        assert str(log) in kernel_fds  # its stdout/stderr: the kernel log
+        os.kill(pid, signal.SIGKILL)
+        while _alive(pid):
+            time.sleep(0.05)
+        second = kept.take()
+        assert second is not first and first.closed and kept.started == 2
+        assert second.manager.provisioner.pid != pid  # type: ignore[union-attr]
+    finally:
+        kept.close()
+    assert second.closed
+
+
+def test_a_worker_keeps_its_kernel_across_clients(tmp_path: Path) -> None:
+    """Two jobs (sequential notebooks), four clients: each worker runs every notebook of its
+    clients in one kernel, made fresh between notebooks and clients (the notebook fails on a
+    name left by the previous one); no kernel outlives the batch."""
+    clients, reports = tmp_path / "clients", tmp_path / "reports"
+    files = []
+    for i in range(1, 5):
+        path = clients / f"k{i}.yaml"
+        clients.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump({"client": {"name": f"K{i}"}, "seconds": 0.3}))
+        files.append(path)
+    outcomes = batch.run_batch(files, 2, False, reports, _console(), run_client=KEPT_FAKE)
+    assert [o.status for o in outcomes] == ["ok"] * 4, [o.message for o in outcomes]
+    by_worker: dict[int, set[int]] = {}
+    for i in range(1, 5):
+        pids = (reports / f".fake-k{i}" / "pids").read_text().split()
+        assert len(pids) == len(runner.NOTEBOOKS) and len(set(pids)) == 1, pids
+        by_worker.setdefault(_worker_pid(reports, f"k{i}"), set()).update(map(int, pids))
+    assert len(by_worker) == 2
+    assert all(len(kernels_) == 1 for kernels_ in by_worker.values()), by_worker
+    for kernel_pid in set().union(*by_worker.values()):
+        assert not _alive(kernel_pid), "a kept kernel outlived its worker"
+    assert (reports / ".batch" / "worker-1.kernel.log").is_file()
+
+
 SHUTDOWN_ROUNDS = 30
 ROUND_LIMIT_S = 30.0
 """One round (three trivial clients, three workers) takes ~1 s; 30 s only on a stalled box."""
@@ -343,7 +475,10 @@ def test_exit_codes() -> None:
     assert batch.exit_code([outcome("failed", 1), outcome("cancelled", 130)]) == 130
 
 
-def test_ctrl_c_cancels_queued_stops_running_and_leaves_no_kernel(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fake", [KERNEL_FAKE, KEPT_FAKE], ids=["papermill", "kept"])
+def test_ctrl_c_cancels_queued_stops_running_and_leaves_no_kernel(
+    tmp_path: Path, fake: str
+) -> None:
     clients, reports = tmp_path / "clients", tmp_path / "reports"
     clients.mkdir()
     for slug in ("k1", "k2", "k3"):
@@ -355,7 +490,7 @@ def test_ctrl_c_cancels_queued_stops_running_and_leaves_no_kernel(tmp_path: Path
         sys.path.insert(0, {str(TESTS_DIR)!r})
         from llmdecide import batch
         code = batch.main([Path({str(clients)!r})], 2, False, Path({str(reports)!r}),
-                          language="en", run_client={KERNEL_FAKE!r})
+                          language="en", run_client={fake!r})
         sys.exit(code)
         """
     )

@@ -2,17 +2,19 @@
 
 - A client whose published ``run.json`` holds the fingerprint of its inputs as they are now
   (``fingerprint.compute``) is skipped without starting anything; ``force`` re-runs it.
-- The others run in at most ``jobs`` worker processes (``forkserver``, else ``spawn``), one process
-  per client: a client that fails, or whose process dies, never stops the others, and every success
-  is published (``runner.run`` publishes atomically). Each worker's papermill kernels use the IPC
-  transport (``kernels.use_ipc_kernels``), so parallel kernels never race for TCP ports.
+- The others run in at most ``jobs`` long-lived worker processes (``forkserver``, else ``spawn``),
+  each running clients one after another in one process and one kept kernel (``batch_pool``): a
+  client that fails never stops the others, a worker that dies fails only its current client (a
+  new worker takes the rest), and every success is published (``runner.run`` publishes
+  atomically). Each worker's papermill kernels use the IPC transport
+  (``kernels.use_ipc_kernels``), so parallel kernels never race for TCP ports.
 - Progress: one line per client (queued / running: which step / done in N s / skipped / failed:
   why), fed by the runner's ``on_step`` callback through a multiprocessing queue; then a summary
   table and the portfolio page ``reports/index.html``.
 - Ctrl-C: queued clients are cancelled, running workers get SIGTERM, which they turn into
-  KeyboardInterrupt so papermill shuts their kernels down and the runner removes its unfinished
-  folder; a worker still alive after ``STOP_GRACE_S`` (or at a second Ctrl-C) is killed, and its
-  kernels exit on their own (ipykernel polls its parent). Nothing half-built is ever published.
+  KeyboardInterrupt so papermill stops, the runner removes its unfinished folder and the worker
+  shuts its kernels down; a worker still alive after ``STOP_GRACE_S`` (or at a second Ctrl-C) is
+  killed with its kernels. Nothing half-built is ever published.
   Exit status 130.
 
 Exit status: 0 when every client succeeded or was skipped, 130 when interrupted, else 1 (2 when

@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -199,20 +200,95 @@ def _handed_over(build: Path, producer: Future[float | None]) -> bool:
     return True
 
 
+class KeptKernel:
+    """One kernel kept across the runs of this process (a batch worker's clients), for the
+    sequential path: :meth:`take` gives it made fresh again (``WarmKernel.reset``, as between
+    notebooks), or a new kernel when there is none yet, it died, or its reset failed; the runs
+    never close it, :meth:`close` does (the worker, when it ends).
+
+    A kernel inherits its parent's stdout and stderr when it starts, and a batch worker sends
+    its own to each client's log in turn: a kept kernel's would land in the first client's log.
+    ``output`` (when given) is where its process's own output goes instead: the worker's kernel
+    log (cells' outputs are in the executed notebooks either way)."""
+
+    def __init__(self, output: Path | None = None) -> None:
+        self._output = output
+        self._kernel: kernels.WarmKernel | None = None
+        self.started = 0
+        """Kernels started so far (1 when one kernel served every run)."""
+
+    def take(self) -> kernels.WarmKernel:
+        kernel, self._kernel = self._kernel, None
+        if kernel is not None:
+            try:
+                kernel.reset()
+            except Exception:  # dead, or its reset failed: a new one
+                kernel.close()
+                kernel = None
+        if kernel is None:
+            kernel = self._start()
+            self.started += 1
+        self._kernel = kernel
+        return kernel
+
+    def _start(self) -> kernels.WarmKernel:
+        if self._output is None:
+            return kernels.WarmKernel(KERNEL_NAME, NOTEBOOKS_DIR, ())
+        flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if self.started else os.O_TRUNC)
+        self._output.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self._output, flags, 0o644)
+        saved = [os.dup(1), os.dup(2)]
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        try:  # the kernel's process is spawned with these fds, then this process gets its own back
+            os.dup2(fd, 1)
+            os.dup2(fd, 2)
+            return kernels.WarmKernel(KERNEL_NAME, NOTEBOOKS_DIR, ())
+        finally:
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for each in (fd, *saved):
+                os.close(each)
+
+    def close(self) -> None:
+        kernel, self._kernel = self._kernel, None
+        if kernel is not None:
+            kernel.close()
+
+
+_KEPT: ContextVar[KeptKernel | None] = ContextVar("kept_kernel", default=None)
+
+
+@contextlib.contextmanager
+def kernel_kept(kept: KeptKernel) -> Iterator[None]:
+    """Within this block, :func:`run` with ``sequential_notebooks`` runs its notebooks in
+    ``kept``'s kernel (the batch worker's, kept across its clients) rather than in a kernel of
+    its own: the kernel's start and the stages' imports (about 2 s) are paid once per worker."""
+    token = _KEPT.set(kept)
+    try:
+        yield
+    finally:
+        _KEPT.reset(token)
+
+
 def _one_kernel(
     one: Callable[[str, kernels.WarmKernel | None], float], record: Callable[[str, float], None]
 ) -> None:
     """The three notebooks one after the other in one kernel, made fresh again between them
     (``WarmKernel.reset``): the batch runs clients side by side, and two kernel starts and their
-    imports were 3 s of each client's time."""
-    kernel = kernels.WarmKernel(KERNEL_NAME, NOTEBOOKS_DIR, ())
+    imports were 3 s of each client's time. The kernel is the batch worker's when it keeps one
+    (:func:`kernel_kept`), else one of this run's own."""
+    kept = _KEPT.get()
+    kernel = kept.take() if kept is not None else kernels.WarmKernel(KERNEL_NAME, NOTEBOOKS_DIR, ())
     try:
         for index, name in enumerate(NOTEBOOKS):
             if index:
                 kernel.reset()
             record(name, one(name, kernel))
     finally:
-        kernel.close()
+        if kept is None:
+            kernel.close()
 
 
 class Notebooks:
