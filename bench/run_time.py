@@ -19,7 +19,7 @@ from pathlib import Path
 
 import nbformat
 
-from llmdecide import runner
+from llmdecide import notebook_run, runner
 
 TARGET_RATIO = 3.0
 GOAL_RATIO = 2.5
@@ -35,7 +35,7 @@ def _empty_notebook(path: Path) -> Path:
     cell.metadata["tags"] = ["parameters"]
     nb.cells = [cell]
     nb.metadata["kernelspec"] = {
-        "name": runner.KERNEL_NAME,
+        "name": notebook_run.KERNEL_NAME,
         "display_name": "Python 3",
         "language": "python",
     }
@@ -46,8 +46,8 @@ def _empty_notebook(path: Path) -> Path:
 def floor_seconds(work: Path) -> float:
     empty = _empty_notebook(work / "empty.ipynb")
     started = time.perf_counter()
-    for i in range(len(runner.NOTEBOOKS)):
-        runner.execute_notebook(
+    for i in range(len(notebook_run.NOTEBOOKS)):
+        notebook_run.execute_notebook(
             empty, work / f"out{i}.ipynb", {"params_path": "", "output_dir": str(work)}, cwd=work
         )
     return time.perf_counter() - started

@@ -31,6 +31,7 @@ from llmdecide import (
     batch_pool,
     fingerprint,
     kernels,
+    notebook_run,
     portfolio,
     publish,
     runner,
@@ -74,7 +75,7 @@ def fake_run(
         print("about to be killed", flush=True)
         os.kill(os.getpid(), signal.SIGKILL)
     time.sleep(float(fake.get("sleep", 0)))
-    for name in runner.NOTEBOOKS:
+    for name in notebook_run.NOTEBOOKS:
         if on_step:
             on_step(f"notebook {name}", 0.0)
     run_id = runner.new_run_id()
@@ -167,7 +168,7 @@ def kept_kernel_run(
     keep: int | None = None,
     sequential_notebooks: bool = False,
 ) -> runner.RunOutcome:
-    """The runner's sequential path (``runner._one_kernel``: the batch worker's kept kernel) on a
+    """The runner's sequential path (``notebook_run._one_kernel``: the batch worker's kept kernel) on a
     notebook that fails unless its namespace is fresh, appends its kernel's pid to ``pids`` and
     sleeps ``seconds``; then publishes as ``fake_run`` does."""
     params_path = Path(params_path)
@@ -179,10 +180,12 @@ def kept_kernel_run(
 
     def one(name: str, kernel: kernels.WarmKernel | None) -> float:
         parameters = {"out": str(out), "seconds": seconds}
-        runner.execute_notebook(notebook, out / f"{name}.ipynb", parameters, out, kernel=kernel)
+        notebook_run.execute_notebook(
+            notebook, out / f"{name}.ipynb", parameters, out, kernel=kernel
+        )
         return 0.0
 
-    runner._one_kernel(one, lambda name, seconds: None)
+    notebook_run._one_kernel(one, lambda name, seconds: None)
     return fake_run(params_path, reports_root, on_step=on_step, keep=keep)
 
 
@@ -370,11 +373,11 @@ def test_a_killed_worker_fails_its_client_only_and_a_new_one_goes_on(tmp_path: P
 def test_kept_kernel_is_reset_replaced_when_dead_and_keeps_its_output_apart(
     tmp_path: Path,
 ) -> None:
-    """``runner.KeptKernel``: the same kernel for each ``take`` (made fresh again), a new one
+    """``notebook_run.KeptKernel``: the same kernel for each ``take`` (made fresh again), a new one
     once it died; its process writes to its own log, and this process's fds are given back."""
     log = tmp_path / "kernel.log"
     own_fds = [os.readlink(f"/proc/self/fd/{fd}") for fd in (1, 2)]
-    kept = runner.KeptKernel(log)
+    kept = notebook_run.KeptKernel(log)
     try:
         first = kept.take()
         pid = first.manager.provisioner.pid  # type: ignore[union-attr]
@@ -412,7 +415,7 @@ def test_a_worker_keeps_its_kernel_across_clients(tmp_path: Path) -> None:
     by_worker: dict[int, set[int]] = {}
     for i in range(1, 5):
         pids = (reports / f".fake-k{i}" / "pids").read_text().split()
-        assert len(pids) == len(runner.NOTEBOOKS) and len(set(pids)) == 1, pids
+        assert len(pids) == len(notebook_run.NOTEBOOKS) and len(set(pids)) == 1, pids
         by_worker.setdefault(_worker_pid(reports, f"k{i}"), set()).update(map(int, pids))
     assert len(by_worker) == 2
     assert all(len(kernels_) == 1 for kernels_ in by_worker.values()), by_worker

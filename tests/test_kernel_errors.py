@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from llmdecide import errors, kernels, runner
+from llmdecide import errors, kernels, notebook_run
 from llmdecide.errors import (
     CarbonError,
     InputError,
@@ -121,7 +121,9 @@ def test_a_kernel_error_reaches_the_runner_as_data(tmp_path: Path) -> None:
     for name, body in cases.items():
         executed = tmp_path / "executed" / f"{name}.ipynb"
         with pytest.raises(errors.LlmdecideError) as info:
-            runner.execute_notebook(_notebook(tmp_path / f"{name}.ipynb", body), executed, params)
+            notebook_run.execute_notebook(
+                _notebook(tmp_path / f"{name}.ipynb", body), executed, params
+            )
         caught[name] = info.value
 
     error = caught["input"]
@@ -140,7 +142,7 @@ def test_a_kernel_error_reaches_the_runner_as_data(tmp_path: Path) -> None:
 
 @pytest.mark.timeout(300)
 def test_a_warm_kernel_runs_a_notebook_as_a_fresh_one_would(tmp_path: Path) -> None:
-    """runner.Notebooks starts 03's kernel ahead (kernels.WarmKernel): its modules are
+    """notebook_run.Notebooks starts 03's kernel ahead (kernels.WarmKernel): its modules are
     loaded, but the notebook sees a fresh kernel — execution counts from 1, nothing left in the
     namespace by the warm-up — and the kernel is gone once closed."""
     import psutil
@@ -151,12 +153,12 @@ def test_a_warm_kernel_runs_a_notebook_as_a_fresh_one_would(tmp_path: Path) -> N
         "print('wave' in sys.modules)"
     )
     notebook = _notebook(tmp_path / "warm.ipynb", body)
-    kernel = kernels.WarmKernel(runner.KERNEL_NAME, tmp_path, ("wave", "json"))
+    kernel = kernels.WarmKernel(notebook_run.KERNEL_NAME, tmp_path, ("wave", "json"))
     pid = kernel.manager.provisioner.pid if kernel.manager.provisioner else None
     try:
         executed = tmp_path / "executed.ipynb"
         params = {"params_path": "p.yaml", "output_dir": str(tmp_path)}
-        runner.execute_notebook(notebook, executed, params, kernel=kernel)
+        notebook_run.execute_notebook(notebook, executed, params, kernel=kernel)
     finally:
         kernel.close()
     cells = [c for c in nbformat.read(executed, as_version=4).cells if c.cell_type == "code"]
@@ -180,11 +182,11 @@ def test_a_reset_kernel_runs_the_next_notebook_as_a_fresh_one_would(tmp_path: Pa
     heartbeats = sum(
         t.name == "HBChannel" or "HBChannel" in type(t).__name__ for t in threading.enumerate()
     )
-    kernel = kernels.WarmKernel(runner.KERNEL_NAME, tmp_path, ())
+    kernel = kernels.WarmKernel(notebook_run.KERNEL_NAME, tmp_path, ())
     try:
-        runner.execute_notebook(first, tmp_path / "1.ipynb", params, kernel=kernel)
+        notebook_run.execute_notebook(first, tmp_path / "1.ipynb", params, kernel=kernel)
         kernel.reset()
-        runner.execute_notebook(second, tmp_path / "2.ipynb", params, kernel=kernel)
+        notebook_run.execute_notebook(second, tmp_path / "2.ipynb", params, kernel=kernel)
     finally:
         kernel.close()
     # nbclient leaves open the clients of a kernel it does not own: closed with the kernel
@@ -207,8 +209,8 @@ def _stage_notebooks(folder: Path, late_failure: str, early_failure: str = "") -
     first cell; 02 may fail before (``early_failure``) or after it (``late_failure``)."""
     folder.mkdir()
     write = "from llmdecide import results\nresults.write_stage(output_dir, {stage!r}, {{}})"
-    for name, stage in zip(runner.NOTEBOOKS, runner.OUTPUT_STAGES, strict=True):
-        second = name == runner.NOTEBOOKS[1]
+    for name, stage in zip(notebook_run.NOTEBOOKS, notebook_run.OUTPUT_STAGES, strict=True):
+        second = name == notebook_run.NOTEBOOKS[1]
         body = (early_failure if second else "") + "\n" + write.format(stage=stage)
         path = _notebook(folder / f"{name}.ipynb", body)
         if second and late_failure:
@@ -221,9 +223,9 @@ def _stage_notebooks(folder: Path, late_failure: str, early_failure: str = "") -
 def test_the_report_may_start_before_a_display_fails_but_the_run_fails(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """runner.Notebooks: outputs() returns once the three stage files exist (02's display cells
+    """notebook_run.Notebooks: outputs() returns once the three stage files exist (02's display cells
     may still run); a later failing cell is raised on leaving, as a NotebookError of 02."""
-    monkeypatch.setattr(runner, "NOTEBOOKS_DIR", tmp_path / "notebooks")
+    monkeypatch.setattr(notebook_run, "NOTEBOOKS_DIR", tmp_path / "notebooks")
     _stage_notebooks(
         tmp_path / "notebooks",
         (  # waits for 03's output, then fails
@@ -237,26 +239,31 @@ def test_the_report_may_start_before_a_display_fails_but_the_run_fails(
     params = {"params_path": "p.yaml", "output_dir": str(build)}
     steps: list[str] = []
     record = lambda name, _: steps.append(name)  # noqa: E731
-    with pytest.raises(NotebookError) as caught, runner.Notebooks(build, params, record) as nbs:
+    with (
+        pytest.raises(NotebookError) as caught,
+        notebook_run.Notebooks(build, params, record) as nbs,
+    ):
         nbs.outputs()
         # every output is there while 02 still sleeps in its last cell
-        assert all(runner_stage(build, s).is_file() for s in runner.OUTPUT_STAGES)
-        assert not (build / "notebooks" / f"{runner.NOTEBOOKS[1]}.ipynb").exists()
-    assert caught.value.notebook == f"{runner.NOTEBOOKS[1]}.ipynb"
+        assert all(runner_stage(build, s).is_file() for s in notebook_run.OUTPUT_STAGES)
+        assert not (build / "notebooks" / f"{notebook_run.NOTEBOOKS[1]}.ipynb").exists()
+    assert caught.value.notebook == f"{notebook_run.NOTEBOOKS[1]}.ipynb"
     assert "ZeroDivisionError" in caught.value.detail
-    assert steps == [f"notebook {runner.NOTEBOOKS[0]}"]  # 02 failed: not recorded, 03 not after
+    assert steps == [
+        f"notebook {notebook_run.NOTEBOOKS[0]}"
+    ]  # 02 failed: not recorded, 03 not after
 
 
 @pytest.mark.timeout(300)
 def test_a_notebook_failing_before_its_output_fails_outputs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(runner, "NOTEBOOKS_DIR", tmp_path / "notebooks")
+    monkeypatch.setattr(notebook_run, "NOTEBOOKS_DIR", tmp_path / "notebooks")
     _stage_notebooks(tmp_path / "notebooks", "", early_failure="raise ValueError('early')")
     build = tmp_path / "build"
     params = {"params_path": "p.yaml", "output_dir": str(build)}
     with (
-        runner.Notebooks(build, params, lambda *_: None) as nbs,
+        notebook_run.Notebooks(build, params, lambda *_: None) as nbs,
         pytest.raises(NotebookError) as caught,
     ):
         nbs.outputs()

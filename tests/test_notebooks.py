@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from llmdecide.runner import NOTEBOOK_PARAMETERS, NOTEBOOKS, NOTEBOOKS_DIR
+from llmdecide.notebook_run import NOTEBOOK_PARAMETERS, NOTEBOOKS, NOTEBOOKS_DIR
 
 PATHS = [NOTEBOOKS_DIR / f"{name}.ipynb" for name in NOTEBOOKS]
 
@@ -67,11 +67,11 @@ def test_in_sync_with_jupytext_twin(path: Path) -> None:
 def test_the_notebooks_run_on_the_example_client_by_default(tmp_path: Path) -> None:
     """As in JupyterLab: the parameters cell's own params_path (the example client), in order
     (03 reads what 02 wrote); only the output folder is redirected to a temporary one."""
-    from llmdecide import runner
+    from llmdecide import notebook_run
 
-    for name in runner.NOTEBOOKS:
-        runner.execute_notebook(
-            runner.NOTEBOOKS_DIR / f"{name}.ipynb",
+    for name in notebook_run.NOTEBOOKS:
+        notebook_run.execute_notebook(
+            notebook_run.NOTEBOOKS_DIR / f"{name}.ipynb",
             tmp_path / "executed" / f"{name}.ipynb",
             {"output_dir": str(tmp_path / "out")},
         )

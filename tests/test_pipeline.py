@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from llmdecide import configurations, rerender, runner
+from llmdecide import configurations, notebook_run, rerender, runner
 
 REPO = Path(__file__).resolve().parents[1]
 RETAIL = REPO / "params" / "clients" / "example-retail.yaml"
@@ -91,7 +91,7 @@ def test_a_run_publishes_every_spec_file(retail: dict) -> None:
     ):
         assert (folder / name).is_file(), name
     executed = sorted(p.name for p in (folder / "notebooks").glob("*.ipynb"))
-    assert executed == [f"{n}.ipynb" for n in runner.NOTEBOOKS]
+    assert executed == [f"{n}.ipynb" for n in notebook_run.NOTEBOOKS]
 
 
 def test_results_json_has_the_spec_keys(retail: dict) -> None:
@@ -142,7 +142,7 @@ def test_previous_run_moves_to_history_and_what_changed_is_shown(retail: dict) -
 def test_run_json_holds_what_varies(retail: dict) -> None:
     run = json.loads((retail["second"].report_dir / "run.json").read_text())
     assert run["run_id"] == retail["second"].run_id
-    assert {s["step"] for s in run["steps"]} >= {f"notebook {n}" for n in runner.NOTEBOOKS}
+    assert {s["step"] for s in run["steps"]} >= {f"notebook {n}" for n in notebook_run.NOTEBOOKS}
     assert run["measured_energy"]["energy_kwh"] > 0
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from rich.markup import escape
 from rich.table import Table
 
-from llmdecide import runner
+from llmdecide import notebook_run
 from llmdecide.batch_clients import (
     CANCELLED,
     FAILED,
@@ -32,7 +32,7 @@ def expected_steps() -> list[str]:
 
     return [
         "validate inputs",
-        *(f"notebook {name}" for name in runner.NOTEBOOKS),
+        *(f"notebook {name}" for name in notebook_run.NOTEBOOKS),
         "results.json + configurations.csv",
         "report.html + report.pdf",
         "publish",

@@ -3,7 +3,7 @@
 
 A worker runs each client it is given in its own process, so a client after its first pays no
 imports (pandas, WeasyPrint), template compilation or font loading, and (sequential notebooks)
-runs in the kernel the worker keeps across its clients (``runner.KeptKernel``, reset between
+runs in the kernel the worker keeps across its clients (``notebook_run.KeptKernel``, reset between
 clients as between notebooks). A client that fails never stops the others; a worker that dies
 fails only the client it was running, and a new worker takes the rest. Each worker's papermill
 kernels use the IPC transport (``kernels.use_ipc_kernels``), so parallel kernels never race for
@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from llmdecide import kernels, publish, runner
+from llmdecide import kernels, notebook_run, publish
 from llmdecide.batch_clients import (
     CANCELLED,
     EXIT_INTERRUPTED,
@@ -168,13 +168,13 @@ def _worker(job: _Job, slot: int, tasks: Any, events: Any) -> None:
     """Run clients one after another, as the scheduler sends their params paths on ``tasks``
     (None: no more), in this one process: pandas, WeasyPrint, the templates and fonts are loaded
     once per worker, not once per client, and one kernel is kept for all its clients
-    (``runner.KeptKernel``, its own output in :func:`kernel_log_path`)."""
+    (``notebook_run.KeptKernel``, its own output in :func:`kernel_log_path`)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the batch decides; it sends SIGTERM to stop
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    kept = runner.KeptKernel(kernel_log_path(Path(job.reports_root), slot))
+    kept = notebook_run.KeptKernel(kernel_log_path(Path(job.reports_root), slot))
     try:
         kernels.use_ipc_kernels()
-        with runner.kernel_kept(kept):
+        with notebook_run.kernel_kept(kept):
             while (params_path := tasks.recv()) is not None:
                 if not _run_one(job, params_path, events):
                     break

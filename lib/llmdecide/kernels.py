@@ -207,7 +207,7 @@ class WarmKernel:
             try:
                 self._stop_clients()
                 if self.manager.has_kernel:  # shutting down also removes its connection file
-                    # at once, as runner.execute_notebook asks of the kernels papermill starts
+                    # at once, as notebook_run.execute_notebook asks of the kernels papermill starts
                     self._loop.run_until_complete(self.manager.shutdown_kernel(now=True))
             finally:
                 self._loop.close()
