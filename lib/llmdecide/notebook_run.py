@@ -256,6 +256,7 @@ class Notebooks:
         self.stopping = threading.Event()  # set on leaving: nothing more is started
         self.pool: ThreadPoolExecutor | None = None
         self.recorded = False
+        self.shown: set[int] = set()  # notebooks whose step was recorded by outputs()
 
     def _one(self, name: str, kernel: kernels.WarmKernel | None = None) -> float:
         """Run one notebook; return its duration in seconds."""
@@ -320,16 +321,23 @@ class Notebooks:
             if not path.exists() or (future.done() and future.exception() is not None):
                 self._finish()  # raises the first failure (a notebook without output failed)
                 raise RunError(f"notebook for {stage} ended without writing its output")
+        for index, future in enumerate(self.futures):  # those ended: shown now, in order
+            if future.done() and index not in self.shown:
+                self.shown.add(index)
+                seconds = future.result()
+                if seconds is not None:
+                    self._record(NOTEBOOKS[index], seconds)
 
     def _finish(self) -> None:
-        """Wait for every notebook, record their steps in order, raise the first failure."""
+        """Wait for every notebook, record the steps not recorded yet, in notebook order, and
+        raise the first failure."""
         if self.recorded:
             return
         self.recorded = True
-        for name, future in zip(NOTEBOOKS, self.futures, strict=True):  # in order: raise first
+        for index, future in enumerate(self.futures):  # in order: raise the first failure
             seconds = future.result()
-            if seconds is not None:
-                self._record(name, seconds)
+            if seconds is not None and index not in self.shown:
+                self._record(NOTEBOOKS[index], seconds)
 
     def _close(self) -> None:
         self.stopping.set()

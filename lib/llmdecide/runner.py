@@ -106,16 +106,11 @@ def _results_and_report(
     (:meth:`Notebooks.outputs`), while 02 and 03 still draw their displays; the notebooks are
     waited for (and a late failure raised) before this returns. codecarbon measures the run
     (this process and its kernels) from the notebooks' start up to the results; notebook 03 also
-    measures its own part (both rows in emissions.csv). The results' and the report's steps are
-    recorded after the notebooks', in the order the run's steps are listed."""
+    measures its own part (both rows in emissions.csv). A notebook's step is recorded when it
+    has ended: 02's (and at times 03's) after the report's."""
     parameters = {"params_path": str(params_path), "output_dir": str(build)}
     client = inputs.client
     country = client.carbon.country or client.constraints.regions[0]
-    done: list[tuple[str, float]] = []  # (step, seconds), recorded once the notebooks have ended
-
-    def later(name: str, started: float) -> None:
-        done.append((name, time.perf_counter() - started))
-
     with contextlib.ExitStack() as measuring:
         run = measuring.enter_context(track(country, build, RUN_PROJECT))
         with Notebooks(build, parameters, step, sequential=sequential_notebooks) as notebooks:
@@ -128,14 +123,12 @@ def _results_and_report(
             context = assemble.write_results(
                 build, params_path, slug=slug, run_id=run_id, inputs=inputs
             )
-            later("results.json + configurations.csv", started)
+            step("results.json + configurations.csv", started)
             measuring.close()  # the run's footprint: up to the results
             context = assemble.add_run_footprint(build, context, run)
             started = time.perf_counter()
             _render_report(context, build, failed_dir, slug)
-            later("report.html + report.pdf", started)
-    for name, seconds in done:
-        step(name, time.perf_counter() - seconds)  # step() takes a start time
+            step("report.html + report.pdf", started)
 
 
 def _render_report(context: dict[str, Any], build: Path, failed_dir: Path, slug: str) -> None:
