@@ -147,22 +147,23 @@ class Decider:
 
     def scores(self, limits: Mapping[str, float], feasible: BoolArray) -> FloatArray:
         """As :func:`score`: saturating utilities against the limits, weighted mean."""
-        n = len(self.ids)
-        total = np.zeros(n)
-        for crit, w in zip(self.criteria, self.weights, strict=True):
-            limit = float(limits[crit.pillar]) if crit.limit is not None else None
-            u = criterion_utilities(self.x[crit.column], feasible, crit, limit)
-            total = total + w * np.nan_to_num(u, nan=0.0)
-        return np.where(feasible, total, np.nan)
+        return np.where(feasible, self._weighted(limits, feasible, None), np.nan)
 
     def feasible_scores(self, limits: Mapping[str, float], idx: npt.NDArray[np.intp]) -> FloatArray:
         """``scores(limits, feasible)[idx]`` for the feasible rows ``idx``, computed on those
         rows only (each row's utilities are its own: the same values)."""
-        every = np.ones(idx.size, dtype=bool)
-        total = np.zeros(idx.size)
+        return self._weighted(limits, np.ones(idx.size, dtype=bool), idx)
+
+    def _weighted(
+        self, limits: Mapping[str, float], feasible: BoolArray, idx: npt.NDArray[np.intp] | None
+    ) -> FloatArray:
+        """The weighted sum of the criteria's utilities, of every row (``idx`` None) or of the
+        rows ``idx``; ``feasible`` is over the same rows."""
+        total = np.zeros(feasible.size)
         for crit, w in zip(self.criteria, self.weights, strict=True):
             limit = float(limits[crit.pillar]) if crit.limit is not None else None
-            u = criterion_utilities(self.x[crit.column][idx], every, crit, limit)
+            x = self.x[crit.column]
+            u = criterion_utilities(x if idx is None else x[idx], feasible, crit, limit)
             total = total + w * np.nan_to_num(u, nan=0.0)
         return total
 
