@@ -128,14 +128,18 @@ OUTPUT_STAGES = ("critical_performance", HANDOVER_STAGE, "carbon")
 report need only these (:meth:`Notebooks.outputs`)."""
 
 
+def _stage_written(build: Path, stage: str, producer: Future[float | None]) -> bool:
+    """Wait until ``stage``'s file exists or its notebook (``producer``) has ended; whether the
+    file exists."""
+    path = results.stage_path(build, stage)
+    while not path.exists() and not producer.done():
+        time.sleep(HANDOVER_POLL_S)
+    return path.exists()
+
+
 def _handed_over(build: Path, producer: Future[float | None]) -> bool:
     """Wait until 02's stage file exists (True) or 02 has ended without it (False: it failed)."""
-    path = results.stage_path(build, HANDOVER_STAGE)
-    while not path.exists():
-        if producer.done():
-            return path.exists() or producer.exception() is None
-        time.sleep(HANDOVER_POLL_S)
-    return True
+    return _stage_written(build, HANDOVER_STAGE, producer) or producer.exception() is None
 
 
 class KeptKernel:
@@ -315,10 +319,8 @@ class Notebooks:
         if self.recorded:
             return
         for future, stage in zip(self.futures, OUTPUT_STAGES, strict=True):
-            path = results.stage_path(self.build, stage)
-            while not path.exists() and not future.done():
-                time.sleep(HANDOVER_POLL_S)
-            if not path.exists() or (future.done() and future.exception() is not None):
+            written = _stage_written(self.build, stage, future)
+            if not written or (future.done() and future.exception() is not None):
                 self._finish()  # raises the first failure (a notebook without output failed)
                 raise RunError(f"notebook for {stage} ended without writing its output")
         for index, future in enumerate(self.futures):  # those ended: shown now, in order
