@@ -117,20 +117,11 @@ KERNEL_CELL = (
 
 
 def _kernel_notebook(out: Path, code: str) -> Path:
-    import nbformat
+    # lazily, as nbformat was: every batch worker imports this module
+    from _notebooks import write_notebook
 
-    nb = nbformat.v4.new_notebook()
-    parameters = nbformat.v4.new_code_cell('out = ""\nseconds = 0')
-    parameters.metadata["tags"] = ["parameters"]
-    nb.cells = [parameters, nbformat.v4.new_code_cell(code)]
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
     out.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, out / "in.ipynb")
-    return out / "in.ipynb"
+    return write_notebook(out / "in.ipynb", 'out = ""\nseconds = 0', code)
 
 
 def kernel_run(

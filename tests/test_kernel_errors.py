@@ -15,6 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from _notebooks import write_notebook
 from llmdecide import errors, kernels, notebook_run
 from llmdecide.errors import (
     CarbonError,
@@ -75,19 +76,12 @@ def test_outside_a_kernel_the_wrapped_stage_just_raises() -> None:
     assert caught.value.problems == TRICKY
 
 
+RUNNER_PARAMETERS = 'params_path = ""\noutput_dir = ""'
+
+
 def _notebook(path: Path, body: str) -> Path:
     """A notebook with the runner's parameters cell and one cell running ``body``."""
-    nb = nbformat.v4.new_notebook()
-    parameters = nbformat.v4.new_code_cell('params_path = ""\noutput_dir = ""')
-    parameters.metadata["tags"] = ["parameters"]
-    nb.cells = [parameters, nbformat.v4.new_code_cell(body)]
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nbformat.write(nb, path)
-    return path
+    return write_notebook(path, RUNNER_PARAMETERS, body)
 
 
 STAGE = """
@@ -212,11 +206,8 @@ def _stage_notebooks(folder: Path, late_failure: str, early_failure: str = "") -
     for name, stage in zip(notebook_run.NOTEBOOKS, notebook_run.OUTPUT_STAGES, strict=True):
         second = name == notebook_run.NOTEBOOKS[1]
         body = (early_failure if second else "") + "\n" + write.format(stage=stage)
-        path = _notebook(folder / f"{name}.ipynb", body)
-        if second and late_failure:
-            nb = nbformat.read(path, as_version=4)
-            nb.cells.append(nbformat.v4.new_code_cell(late_failure))
-            nbformat.write(nb, path)
+        later = [late_failure] if second and late_failure else []
+        write_notebook(folder / f"{name}.ipynb", RUNNER_PARAMETERS, body, *later)
 
 
 @pytest.mark.timeout(300)
