@@ -17,7 +17,7 @@ from llmdecide.evaluation.hosting import tco
 from llmdecide.units import HOURS_PER_DAY
 
 if TYPE_CHECKING:
-    from llmdecide.evaluation.rows import Rows
+    from llmdecide.evaluation.rows import Array, Rows
 
 
 def committed_cost_usd(
@@ -89,18 +89,17 @@ def bill(ctx: Context, rows: Rows, fleet: Mapping[str, Any], scenario: str) -> d
     days = fleet["days"]
     keys = ("gpu", "region")
     terms = tco.offered_commitments(ctx)
-    prices = {
-        term: common.per_key(
-            rows, keys, lambda k, t=term: (tco.cloud_price_usd(ctx, k[0], k[1], t)[0],)
-        )[0]
-        for term in terms
-    }
 
-    def offer_setup(key: tuple[str, str]) -> tuple[float]:
+    def hourly(term: Commitment) -> Array:
+        return rows.floats(keys, lambda k: tco.cloud_price_usd(ctx, k[0], k[1], term)[0])
+
+    prices = {term: hourly(term) for term in terms}
+
+    def offer_setup(key: tuple[str, str]) -> float:
         offers = cat.offers_for(*key)
-        return (offers[0].setup_cost_usd if offers else 0.0,)
+        return offers[0].setup_cost_usd if offers else 0.0
 
-    setup_offer = common.per_key(rows, keys, offer_setup)[0]
+    setup_offer = rows.floats(keys, offer_setup)
     compute, commitment = cheapest_commitment(
         prices, peak, peak_h * days, base, base_h * days, HOURS_PER_DAY * days
     )

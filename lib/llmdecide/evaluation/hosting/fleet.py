@@ -27,10 +27,10 @@ def by_key(keys: list[Any], fn: Any) -> list[Any]:
 
 
 def per_key(rows: Rows, names: str | tuple[str, ...], fn: Any) -> tuple[Array, ...]:
-    """The figures of the tuple ``fn(key)`` for every row, one array per figure, computed once
-    per distinct value of the columns ``names`` (``Rows.codes``: no per-row lookup). Each array
-    is ``np.array`` of its figure over the rows: the same values and type as through
-    ``by_key``."""
+    """The figures of the tuple ``fn(key)`` for every row, one array per figure (a single
+    figure: ``Rows.floats``), computed once per distinct value of the columns ``names``
+    (``Rows.codes``: no per-row lookup). Each array is ``np.array`` of its figure over the rows:
+    the same values and type as through ``by_key``."""
     distinct, index = rows.codes(*((names,) if isinstance(names, str) else names))
     found = [fn(k) for k in distinct]
     return tuple(np.array(figure)[index] for figure in zip(*found, strict=True))
@@ -79,7 +79,7 @@ def pue(ctx: Context, rows: Rows, scenario: str) -> Array:
 
 def server_w_per_gpu(ctx: Context, rows: Rows) -> Array:
     own = ctx.catalog.on_premise
-    return per_key(rows, "gpu", lambda g: (own[g].server_power_w_per_gpu if g in own else 0.0,))[0]
+    return rows.floats("gpu", lambda g: own[g].server_power_w_per_gpu if g in own else 0.0)
 
 
 def energy_kwh_per_month(

@@ -55,9 +55,7 @@ def bill(ctx: Context, rows: Rows, fleet: Mapping[str, Any], scenario: str) -> d
     kwh = common.energy_kwh_per_month(
         ctx, rows, fleet, scenario, keep_all_on=True, on_gpu_h_per_day=gpus_total * HOURS_PER_DAY
     )
-    (electricity,) = common.per_key(
-        rows, "region", lambda r: (tco.electricity_usd_per_kwh(ctx, r, scenario)[0],)
-    )
+    electricity = rows.floats("region", lambda r: tco.electricity_usd_per_kwh(ctx, r, scenario)[0])
     horizon = u["horizon_months"]
     capex_month = cost.capex_usd_per_month(gpus_total, price, horizon)
     energy_usd = cost.energy_usd_per_month(kwh, electricity)
@@ -69,9 +67,11 @@ def bill(ctx: Context, rows: Rows, fleet: Mapping[str, Any], scenario: str) -> d
         + cost.capex_usd(gpus_total, price)
         + rag_setup
     )
-    (intensity,) = common.per_key(rows, "region", lambda r: (ctx.intensity_g_per_kwh[r],))
     operational = carbon.operational_kgco2e(
-        kwh, intensity, ctx.client.carbon.renewable_share, _contract_intensity(ctx)
+        kwh,
+        common.intensity(ctx, rows),
+        ctx.client.carbon.renewable_share,
+        _contract_intensity(ctx),
     )
     per_gpu, life = common.embodied(ctx, rows, scenario)
     embodied = carbon.embodied_kgco2e_per_month(per_gpu, gpus_total, life)
