@@ -6,6 +6,10 @@ its passes over every live object (a full pass of the catalog, the candidates an
 takes 0.2–0.3 s) cost up to a tenth of the run, at times that vary from run to run. Reference
 counting still frees everything as it goes; cycles left behind are collected once the
 collector is back on. Results do not depend on it.
+
+The report's render is the same shape: WeasyPrint builds and lays out some hundred thousand boxes
+for a 20-page PDF, and in a run's process (pandas, the catalog, the results alive) the collector's
+passes cost 0.5–0.9 s of its 4 s (measured with the example client, alternating paused and not).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from llmdecide import charts
+from llmdecide import charts, gcpause
 from llmdecide.report import figures
 from llmdecide.report.context import check_context
 from llmdecide.report.figures import chart_makers, chart_specs
@@ -40,6 +40,7 @@ def _write_text(path: Path, text: str) -> Path:
     return path
 
 
+@gcpause.while_paused  # WeasyPrint's boxes: many objects, few cycles (gcpause's docstring)
 def render(context: Mapping[str, Any], out_dir: Path) -> tuple[Path, Path]:
     """Write ``out_dir/report.html`` and ``out_dir/report.pdf``; return their paths.
 
