@@ -277,8 +277,8 @@ def test_pdf_pages_header_page_numbers_and_fonts(fr: tuple[Path, Path]) -> None:
     for number, text in enumerate(pages[1:], 2):
         assert f"{number} / {total}" in text, f"page {number} has no page number"
         assert "Exemple Retail" in text, f"page {number} has no running header"
-    # table of contents with page numbers (target-counter): "Synthèse ..... 3"
-    assert re.search(r"Synthèse\s*\.+\s*\d+", pages[1])
+    # table of contents with page numbers (target-counter): "Synthèse . . . . . 3"
+    assert re.search(r"Synthèse(?:\s*\.){5,}\s*\d+", pages[1])
     # French narrow no-break spaces survive into the PDF text (the font has U+202F)
     assert any("4\u202f210" in text for text in pages)
     reader = PdfReader(fr[1])
