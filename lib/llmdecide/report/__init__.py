@@ -27,6 +27,9 @@ Modules, in the direction imports flow (each imports only those before it):
 - :mod:`~llmdecide.report.svg`: the PDF's charts as SVG (cache, helper process);
 - :mod:`~llmdecide.report.figures`: which charts, their specs, how a template sees them;
 - :mod:`~llmdecide.report.pdf`: the WeasyPrint render and its offline URL fetcher;
+- :mod:`~llmdecide.report.pdf_parts`, :mod:`~llmdecide.report.pdf_join`,
+  :mod:`~llmdecide.report.pdf_parallel`: the PDF laid out in parts on two cores, then joined
+  (imported by :mod:`~llmdecide.report.pdf` when it is asked for two processes);
 - :mod:`~llmdecide.report.document`: the HTML page and :func:`render` (both files);
 - :mod:`~llmdecide.report.browser`: the headless Chromium check.
 """

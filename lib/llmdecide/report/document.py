@@ -41,13 +41,15 @@ def _write_text(path: Path, text: str) -> Path:
 
 
 @gcpause.while_paused  # WeasyPrint's boxes: many objects, few cycles (gcpause's docstring)
-def render(context: Mapping[str, Any], out_dir: Path) -> tuple[Path, Path]:
+def render(context: Mapping[str, Any], out_dir: Path, *, processes: int = 1) -> tuple[Path, Path]:
     """Write ``out_dir/report.html`` and ``out_dir/report.pdf``; return their paths.
+    ``processes=2``: the PDF on two cores (:func:`render_pdf`).
 
     The charts are built once and serve both outputs: their Vega-Lite specs for the HTML, one
     vl-convert SVG call per chart for the PDF, started as soon as a chart is built
     (:class:`SvgConverter`) while the next charts are built, the HTML is rendered and WeasyPrint
-    parses and styles the PDF's page; it gets each chart when it reaches it."""
+    parses and styles the PDF's page; it gets each chart when it reaches it. In parts on two
+    cores (``processes=2``), the HTML is rendered while the other core lays out its parts."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     check_context(context)
@@ -57,8 +59,15 @@ def render(context: Mapping[str, Any], out_dir: Path) -> tuple[Path, Path]:
         for name, make in chart_makers(context):
             specs[name] = charts.to_html_spec(make())
             converter.add(name, specs[name])
-        html_path = _write_text(out_dir / HTML_NAME, render_html(context, specs=specs))
-        pdf_path = render_pdf(context, out_dir / PDF_NAME, specs=specs, svgs=converter)
+        html_path = out_dir / HTML_NAME
+        pdf_path = render_pdf(
+            context,
+            out_dir / PDF_NAME,
+            specs=specs,
+            svgs=converter,
+            processes=processes,
+            meanwhile=lambda: _write_text(html_path, render_html(context, specs=specs)),
+        )
     finally:
         converter.close()
     return html_path, pdf_path

@@ -5,8 +5,9 @@ the network."""
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,8 @@ from llmdecide.report.figures import CHART_URL, chart_specs
 from llmdecide.report.svg import SvgConverter, chart_svgs
 from llmdecide.report.templating import TEMPLATE, environment
 from llmdecide.report.view import template_vars
+
+LOGGER = logging.getLogger(__name__)
 
 
 def render_pdf_html(
@@ -32,6 +35,25 @@ def render_pdf_html(
         .get_template(TEMPLATE)
         .render(template_vars(context, figures.chart_views(specs, svgs), pdf=True))
     )
+
+
+class _Once:
+    """Other work of the caller, run at the first call only: the PDF in parts calls it while the
+    other core is busy, and should the parts fail it is not run again before the whole. Its own
+    failure is the caller's (``failed``), never a reason to render the whole instead."""
+
+    def __init__(self, work: Callable[[], object] | None) -> None:
+        self.work, self.done, self.failed = work, work is None, False
+
+    def __call__(self) -> None:
+        if self.done or self.work is None:
+            return
+        self.done = True
+        try:
+            self.work()
+        except BaseException:
+            self.failed = True
+            raise
 
 
 def url_fetcher(charts_source: SvgConverter | None = None) -> Any:
@@ -78,15 +100,45 @@ def render_pdf(
     *,
     specs: Mapping[str, Mapping[str, Any]] | None = None,
     svgs: Mapping[str, str] | SvgConverter | None = None,
+    processes: int = 1,
+    meanwhile: Callable[[], object] | None = None,
 ) -> Path:
     """Write the PDF report to ``path`` (temp name in the same folder, then rename). ``svgs``:
-    the charts' SVG by name, or a :class:`SvgConverter` that WeasyPrint asks as it lays out."""
+    the charts' SVG by name, or a :class:`SvgConverter` that WeasyPrint asks as it lays out.
+    ``processes=2``: laid out and painted in parts on two cores where that works
+    (:mod:`~llmdecide.report.pdf_parallel`; the same pages), the whole at once otherwise.
+    ``meanwhile``: other work of this process (called once), done while the other core is busy
+    when the PDF is laid out in parts, before the PDF otherwise."""
     import weasyprint  # 0.5 s of imports: only a PDF render pays them, not an HTML-only one
 
-    html = render_pdf_html(context, specs=specs, svgs=svgs)
-    charts_source = svgs if isinstance(svgs, SvgConverter) else None
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    other_work = _Once(meanwhile)
+    if processes > 1:
+        # imports WeasyPrint's layout and pikepdf: here, not at the top (see above)
+        from llmdecide.report import pdf_parallel
+
+        if pdf_parallel.available():
+            if isinstance(
+                svgs, SvgConverter
+            ):  # every chart drawn first: both processes need theirs
+                svgs = svgs.results()
+            html = render_pdf_html(context, specs=specs, svgs=svgs)
+            try:
+                return pdf_parallel.render_in_parts(
+                    html,
+                    path,
+                    base_url=STATIC_DIR.as_uri() + "/",
+                    url_fetcher=url_fetcher(None),
+                    meanwhile=other_work,
+                )
+            except Exception as exc:  # PartsFailed or a bug: the same PDF, on one core
+                if other_work.failed:
+                    raise
+                LOGGER.warning("the PDF in parts failed (%s); rendered whole", exc)
+    other_work()
+    html = render_pdf_html(context, specs=specs, svgs=svgs)
+    charts_source = svgs if isinstance(svgs, SvgConverter) else None
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         document = weasyprint.HTML(
