@@ -38,7 +38,7 @@ def rerender(slug: str, reports_root: Path, clients_dir: Path = CLIENTS_DIR) -> 
         client = params.load(params_file).client
         context["client"].update({"name": client.name, "language": client.language})
     with tempfile.TemporaryDirectory(dir=target, prefix=".render-") as tmp:
-        html, pdf = report.render(context, Path(tmp))
+        html, pdf = report.render(context, Path(tmp), processes=2)  # one client: both cores
         for built in (html, pdf):
             os.replace(built, target / built.name)
     return target / "report.html", target / "report.pdf"

@@ -127,18 +127,22 @@ def _results_and_report(
             measuring.close()  # the run's footprint: up to the results
             context = assemble.add_run_footprint(build, context, run)
             started = time.perf_counter()
-            _render_report(context, build, failed_dir, slug)
+            # the PDF on both cores, unless the batch already runs a client on each
+            processes = 1 if sequential_notebooks else 2
+            _render_report(context, build, failed_dir, slug, processes)
             step("report.html + report.pdf", started)
 
 
-def _render_report(context: dict[str, Any], build: Path, failed_dir: Path, slug: str) -> None:
+def _render_report(
+    context: dict[str, Any], build: Path, failed_dir: Path, slug: str, processes: int
+) -> None:
     """report.html and report.pdf into ``build``; a template or chart bug becomes a RunError that
     says where this run's results are kept (the previous report is untouched)."""
     # not at the top: batch's forkserver preloads this module, not WeasyPrint (REPORT_MODULES)
     from llmdecide import report
 
     try:
-        report.render(context, build)
+        report.render(context, build, processes=processes)
     except Exception as exc:
         # a ReportError is wrapped as well: the message says where this run's results are
         if isinstance(exc, LlmdecideError) and not isinstance(exc, ReportError):
