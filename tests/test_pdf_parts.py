@@ -16,6 +16,7 @@ import logging
 import os
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -254,6 +255,19 @@ def _in_child(parent: int) -> bool:
     return os.getpid() != parent
 
 
+def fault_in_child(monkeypatch: pytest.MonkeyPatch, fault: Callable[[], object]) -> None:
+    """The forked child runs ``fault`` as it starts laying out a part; this process lays out as
+    usual."""
+    parent, lay_out = os.getpid(), pdf_parts.lay_out
+
+    def faulty(*args: Any, **kwargs: Any) -> pdf_parts.LaidOut:
+        if _in_child(parent):
+            fault()
+        return lay_out(*args, **kwargs)
+
+    monkeypatch.setattr(pdf_parts, "lay_out", faulty)
+
+
 def test_a_failing_child_raises_and_leaves_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -274,14 +288,7 @@ def test_a_failing_child_raises_and_leaves_nothing(
 def test_a_child_killed_while_it_lays_out_raises_and_is_reaped(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    parent, lay_out = os.getpid(), pdf_parts.lay_out
-
-    def dying(*args: Any, **kwargs: Any) -> pdf_parts.LaidOut:
-        if _in_child(parent):
-            os.kill(os.getpid(), signal.SIGKILL)
-        return lay_out(*args, **kwargs)
-
-    monkeypatch.setattr(pdf_parts, "lay_out", dying)
+    fault_in_child(monkeypatch, lambda: os.kill(os.getpid(), signal.SIGKILL))
     with pytest.raises(pdf_parallel.PartsFailed, match="ended without an answer"):
         in_parts(small_report(), tmp_path / "parts.pdf")
     assert not list(tmp_path.iterdir())
@@ -291,14 +298,7 @@ def test_a_child_killed_while_it_lays_out_raises_and_is_reaped(
 def test_a_stuck_child_times_out_and_is_killed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    parent, lay_out = os.getpid(), pdf_parts.lay_out
-
-    def stuck(*args: Any, **kwargs: Any) -> pdf_parts.LaidOut:
-        if _in_child(parent):
-            time.sleep(60)
-        return lay_out(*args, **kwargs)
-
-    monkeypatch.setattr(pdf_parts, "lay_out", stuck)
+    fault_in_child(monkeypatch, lambda: time.sleep(60))
     monkeypatch.setattr(pdf_parallel, "TIMEOUT_S", 1.0)
     started = time.monotonic()
     with pytest.raises(pdf_parallel.PartsFailed, match="did not answer"):
@@ -314,14 +314,10 @@ def test_render_pdf_renders_whole_when_the_parts_fail(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    parent, lay_out = os.getpid(), pdf_parts.lay_out
+    def out_of_memory() -> None:
+        raise MemoryError("out of memory (injected)")
 
-    def failing(*args: Any, **kwargs: Any) -> pdf_parts.LaidOut:
-        if _in_child(parent):
-            raise MemoryError("out of memory (injected)")
-        return lay_out(*args, **kwargs)
-
-    monkeypatch.setattr(pdf_parts, "lay_out", failing)
+    fault_in_child(monkeypatch, out_of_memory)
     calls: list[int] = []
     with caplog.at_level(logging.WARNING, logger=pdf.LOGGER.name):
         got = pdf.render_pdf(

@@ -46,9 +46,10 @@ class _Once:
         self.work, self.done, self.failed = work, work is None, False
 
     def __call__(self) -> None:
-        if self.done or self.work is None:
+        if self.done:
             return
         self.done = True
+        assert self.work is not None  # done from the start without work
         try:
             self.work()
         except BaseException:
@@ -114,14 +115,14 @@ def render_pdf(
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     other_work = _Once(meanwhile)
+    html: str | None = None
     if processes > 1:
         # imports WeasyPrint's layout and pikepdf: here, not at the top (see above)
         from llmdecide.report import pdf_parallel
 
         if pdf_parallel.available():
-            if isinstance(
-                svgs, SvgConverter
-            ):  # every chart drawn first: both processes need theirs
+            # every chart drawn first: both processes need theirs
+            if isinstance(svgs, SvgConverter):
                 svgs = svgs.results()
             html = render_pdf_html(context, specs=specs, svgs=svgs)
             try:
@@ -137,7 +138,8 @@ def render_pdf(
                     raise
                 LOGGER.warning("the PDF in parts failed (%s); rendered whole", exc)
     other_work()
-    html = render_pdf_html(context, specs=specs, svgs=svgs)
+    if html is None:  # the parts' HTML serves the whole as well
+        html = render_pdf_html(context, specs=specs, svgs=svgs)
     charts_source = svgs if isinstance(svgs, SvgConverter) else None
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
