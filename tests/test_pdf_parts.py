@@ -143,9 +143,10 @@ def assert_same_document(expected: Path, got: Path) -> None:
     assert_same_as(read_back(expected), got)
 
 
-def children_of_this_process() -> list[tuple[int, str]]:
-    """(pid, state) of this process's children, from /proc."""
-    out = []
+def children_of_this_process() -> set[tuple[int, str]]:
+    """(pid, state) of this process's children, from /proc (earlier tests of the suite may have
+    left long-lived ones: the SVG helper, kept kernels)."""
+    out = set()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -155,7 +156,7 @@ def children_of_this_process() -> list[tuple[int, str]]:
             continue
         fields = stat[stat.rindex(")") + 2 :].split()
         if int(fields[1]) == os.getpid():
-            out.append((int(entry.name), fields[0]))
+            out.add((int(entry.name), fields[0]))
     return out
 
 
@@ -279,20 +280,22 @@ def test_a_failing_child_raises_and_leaves_nothing(
         write(self, path)
 
     monkeypatch.setattr(pdf_parts.LaidOut, "write", failing_write)
+    before = children_of_this_process()
     with pytest.raises(pdf_parallel.PartsFailed, match="disk full"):
         in_parts(small_report(), tmp_path / "parts.pdf")
     assert not list(tmp_path.iterdir())
-    assert not children_of_this_process()
+    assert children_of_this_process() == before  # the forked child gone, no zombie
 
 
 def test_a_child_killed_while_it_lays_out_raises_and_is_reaped(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fault_in_child(monkeypatch, lambda: os.kill(os.getpid(), signal.SIGKILL))
+    before = children_of_this_process()
     with pytest.raises(pdf_parallel.PartsFailed, match="ended without an answer"):
         in_parts(small_report(), tmp_path / "parts.pdf")
     assert not list(tmp_path.iterdir())
-    assert not children_of_this_process()
+    assert children_of_this_process() == before  # the forked child gone, no zombie
 
 
 def test_a_stuck_child_times_out_and_is_killed(
@@ -300,12 +303,13 @@ def test_a_stuck_child_times_out_and_is_killed(
 ) -> None:
     fault_in_child(monkeypatch, lambda: time.sleep(60))
     monkeypatch.setattr(pdf_parallel, "TIMEOUT_S", 1.0)
+    before = children_of_this_process()
     started = time.monotonic()
     with pytest.raises(pdf_parallel.PartsFailed, match="did not answer"):
         in_parts(small_report(), tmp_path / "parts.pdf")
     assert time.monotonic() - started < 20
     assert not list(tmp_path.iterdir())
-    assert not children_of_this_process()
+    assert children_of_this_process() == before  # the forked child gone, no zombie
 
 
 def test_render_pdf_renders_whole_when_the_parts_fail(
