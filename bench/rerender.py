@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from llmdecide import report
+from llmdecide.report import pdf
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURE = Path("tests") / "fixtures" / "report_context.json"
@@ -152,6 +153,7 @@ def main(commit: str = BASELINE_COMMIT) -> list[dict[str, Any]]:
     )
     for row in rows:
         print(f"{row['name']}: {row['value']:.3g} {row['unit']} (target {row['target']})")
+    print(f"the PDF's fonts subset by {pdf.font_subsetter()}")
     return rows
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import nbformat
 
 from llmdecide import notebook_run, runner
+from llmdecide.report import pdf
 
 TARGET_RATIO = 3.0
 GOAL_RATIO = 2.5
@@ -108,7 +109,8 @@ def main() -> list[dict[str, float | bool | str | None]]:
     line = (
         f"run time: example client {run:.1f} s vs papermill floor {floor:.1f} s "
         f"= {ratio:.2f}x (target <= {TARGET_RATIO}x) {'OK' if ok else 'MISSED'}, "
-        f"goal {GOAL_RATIO}x {'met' if ratio <= GOAL_RATIO else 'not met'}"
+        f"goal {GOAL_RATIO}x {'met' if ratio <= GOAL_RATIO else 'not met'} "
+        f"(PDF fonts subset by {pdf.font_subsetter()})"
     )
     if v1 is not None:
         vs = run / v1

@@ -21,6 +21,15 @@ from llmdecide.report.view import template_vars
 LOGGER = logging.getLogger(__name__)
 
 
+def font_subsetter() -> str:
+    """Which library WeasyPrint subsets the embedded fonts with: "HarfBuzz" when the system has
+    libharfbuzz-subset (Debian: libharfbuzz-subset0), else "fontTools", its slower fallback
+    (0.7 s more per example report; docs/architecture.md, "The PDF in parts")."""
+    from weasyprint.text import ffi  # 0.5 s of imports: only a PDF render pays them
+
+    return "HarfBuzz" if getattr(ffi, "harfbuzz_subset", None) else "fontTools"
+
+
 def render_pdf_html(
     context: Mapping[str, Any],
     *,
