@@ -73,6 +73,26 @@ def test_intensity_is_codecarbons_own_figure(iso3: str) -> None:
     assert got.codecarbon_version == "3.3.2" and len(got.data_sha256) == 64
 
 
+def test_every_country_is_codecarbons_own_figure() -> None:
+    """grid reads codecarbon's energy mix itself (not through its full static-data load): for every
+    country codecarbon knows, the result is its default engine's, to the last bit (codecarbon
+    3.3.2 publishes a figure for every country: its weighted-mix path is not reached)."""
+    from codecarbon.core.emissions import Emissions
+    from codecarbon.core.units import Energy
+    from codecarbon.external.geography import GeoMetadata
+    from codecarbon.input import DataSource
+
+    theirs = Emissions(DataSource())
+    countries = grid.known_countries()
+    assert len(countries) > 150
+    for iso3 in countries:
+        got = grid.grid_intensity_g_per_kwh(iso3)
+        kg = theirs.get_private_infra_emissions(
+            Energy.from_energy(kWh=1.0), GeoMetadata(country_iso_code=iso3)
+        )
+        assert got.g_per_kwh == 1000 * kg, iso3
+
+
 def test_intensity_orders_countries_as_expected() -> None:
     g = {c: grid.grid_intensity_g_per_kwh(c).g_per_kwh for c in COUNTRIES}
     # nuclear/hydro grids are far cleaner than gas/coal ones

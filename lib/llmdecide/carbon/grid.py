@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -89,10 +90,29 @@ def _data_file(relative: str) -> tuple[Path, str]:
 
 @functools.lru_cache(maxsize=1)
 def _energy_mix() -> dict[str, dict[str, Any]]:
+    """codecarbon's ``global_energy_mix.json``, read as its ``DataSource`` reads it
+    (``json.load``). Not through ``DataSource.get_global_energy_mix_data``: that loads all of
+    codecarbon's static data first, two CSVs through pandas among it, 0.3 s of notebook 02's
+    stage for tables a country's intensity never reads."""
+    path, _ = _data_file(COUNTRY_DATA_FILE)
+    with path.open(encoding="utf-8") as file:
+        mix: dict[str, dict[str, Any]] = json.load(file)
+    return mix
+
+
+@functools.cache
+def _country_data_source() -> Any:
+    """codecarbon's ``DataSource`` whose energy mix is :func:`_energy_mix`; every other table is
+    codecarbon's own, loaded only if its engine asks (a country without a published intensity
+    needs its per-source factors)."""
     # lazy: codecarbon takes about a second to import, kept out of kernel start-up
     from codecarbon.input import DataSource
 
-    return DataSource().get_global_energy_mix_data()
+    class CountryData(DataSource):  # type: ignore[misc]  # codecarbon is untyped
+        def get_global_energy_mix_data(self) -> dict[str, dict[str, Any]]:
+            return _energy_mix()
+
+    return CountryData()
 
 
 def known_countries() -> dict[str, str]:
@@ -137,11 +157,10 @@ def grid_intensity_g_per_kwh(iso3: str) -> GridIntensity:
     from codecarbon.core.emissions import Emissions
     from codecarbon.core.units import Energy
     from codecarbon.external.geography import GeoMetadata
-    from codecarbon.input import DataSource
 
     row = mix[code]
     name = str(row.get("country_name", code))
-    kg = Emissions(DataSource()).get_country_emissions(
+    kg = Emissions(_country_data_source()).get_country_emissions(
         Energy.from_energy(kWh=1.0), GeoMetadata(country_iso_code=code, country_name=name)
     )
     _, sha = _data_file(COUNTRY_DATA_FILE)
