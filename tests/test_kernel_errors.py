@@ -8,6 +8,7 @@ the runner once did) would cut them at the wrong place.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from pathlib import Path
@@ -196,6 +197,61 @@ def test_a_reset_kernel_runs_the_next_notebook_as_a_fresh_one_would(tmp_path: Pa
         streams = {o["name"]: o["text"] for o in code[-1].outputs if o["output_type"] == "stream"}
         assert "stale price" in streams.get("stderr", ""), executed
     assert streams["stdout"].strip() == "False"
+
+
+@pytest.mark.timeout(300)
+def test_a_client_ready_early_loses_no_output(tmp_path: Path) -> None:
+    """kernels.wait_until_ready (a WarmKernel's clients: every notebook the runner executes)
+    returns without jupyter_client's 0.2 s of IOPub silence. What that silence guarded must
+    still hold: IOPub is connected when it returns, so the first request's output arrives.
+
+    On IPC the subscription is in place before the first reply; a slower one (TCP across
+    machines) is played here on a real kernel: everything IOPub carries in the client's first
+    0.5 s is dropped, as a subscription that late would. Returning on the shell reply alone
+    would lose the print's output (the test would time out waiting for it)."""
+    kernel = kernels.WarmKernel(notebook_run.KERNEL_NAME, tmp_path, ())
+
+    async def first_output(i: int, late_s: float) -> tuple[str, list[str]]:
+        client = kernel.manager.client()
+        client.start_channels()
+        loop = asyncio.get_running_loop()
+        connected_at = loop.time() + late_s
+        received = client.iopub_channel.get_msg
+
+        async def late_get_msg(timeout: float | None = None) -> dict:
+            while True:
+                msg = await received(timeout=timeout)
+                if loop.time() >= connected_at:
+                    return msg
+
+        client.iopub_channel.get_msg = late_get_msg
+        try:
+            await client.wait_for_ready(timeout=60)
+            asked = client.execute(f"print('ready {i}')")
+            texts, states = [], []
+            while "idle" not in states:
+                msg = await client.get_iopub_msg(timeout=5)
+                if msg["parent_header"].get("msg_id") != asked:
+                    continue
+                if msg["msg_type"] == "stream":
+                    texts.append(msg["content"]["text"])
+                if msg["msg_type"] == "status":
+                    states.append(msg["content"]["execution_state"])
+            return "".join(texts), states
+        finally:
+            client.stop_channels()
+
+    try:
+        for i, late_s in enumerate([0.5, 0.0, 0.0, 0.0, 0.0]):
+            text, states = kernel._loop.run_until_complete(first_output(i, late_s))
+            assert text == f"ready {i}\n" and states == ["busy", "idle"], i
+        notebook = _notebook(tmp_path / "n.ipynb", "print('first cell output')")
+        params = {"params_path": "p.yaml", "output_dir": str(tmp_path)}
+        notebook_run.execute_notebook(notebook, tmp_path / "x.ipynb", params, kernel=kernel)
+    finally:
+        kernel.close()
+    cells = nbformat.read(tmp_path / "x.ipynb", as_version=4).cells
+    assert cells[-1].outputs[0]["text"] == "first cell output\n"
 
 
 def _stage_notebooks(folder: Path, late_failure: str, early_failure: str = "") -> None:

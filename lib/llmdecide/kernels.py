@@ -95,6 +95,58 @@ RESET_CODE = (
 )
 
 
+IOPUB_CONNECT_S = 0.2
+"""How long :func:`wait_until_ready` waits for IOPub's first message before asking again (the
+value jupyter_client waits for it)."""
+
+
+async def wait_until_ready(client: Any, timeout: float | None = None) -> None:
+    """``client.wait_for_ready`` without its fixed 0.2 s: the kernel has answered a
+    ``kernel_info_request`` on the shell channel and IOPub is connected.
+
+    jupyter_client (8.x) proves IOPub connected by one message received, then drains IOPub until
+    it has been silent for 0.2 s: each notebook started and each warm-up or reset paid 0.2 s of
+    silence. Here the proof is the ``idle`` status of the request itself, which the kernel sends
+    on IOPub after its reply: once it has arrived, IOPub is connected and carries nothing more of
+    this request. A subscription too late for it (a socket just connected drops what came
+    before) is a new request after 0.2 s, as in jupyter_client. Messages of other requests are
+    left for whoever reads next, which nbclient does by request: it skips any other's."""
+    deadline = asyncio.get_running_loop().time() + (float("inf") if timeout is None else timeout)
+
+    def left_s() -> float:
+        left = deadline - asyncio.get_running_loop().time()
+        if left <= 0:
+            raise RuntimeError(f"the kernel did not answer kernel_info within {timeout} s")
+        return left
+
+    while True:
+        asked = client.kernel_info()
+        reply = None
+        while reply is None:
+            try:
+                msg = await client.shell_channel.get_msg(timeout=min(1.0, left_s()))
+            except queue.Empty:
+                if not await client._async_is_alive():  # jupyter_client's own check
+                    raise RuntimeError("the kernel died before replying to kernel_info") from None
+                break  # asked again: a request sent before the kernel listened can be lost
+            if msg["parent_header"].get("msg_id") == asked:
+                reply = msg
+        if reply is None:
+            continue
+        while True:
+            try:
+                msg = await client.iopub_channel.get_msg(timeout=min(IOPUB_CONNECT_S, left_s()))
+            except queue.Empty:
+                break  # not connected in time for this request's messages: ask again
+            if (
+                msg["parent_header"].get("msg_id") == asked
+                and msg["msg_type"] == "status"
+                and msg["content"].get("execution_state") == "idle"
+            ):
+                client._handle_kernel_info_reply(reply)  # as jupyter_client does on success
+                return
+
+
 class WarmKernel:
     """One kernel started ahead of its notebook, ``modules`` imported in it (silently: no
     execution count, no output, nothing left in the user namespace), so that the notebook's
@@ -121,6 +173,7 @@ class WarmKernel:
 
         def client(**kwargs: Any) -> Any:  # every client made on this kernel, to close them
             made = make_client(**kwargs)
+            made.wait_for_ready = functools.partial(wait_until_ready, made)
             self._clients.append(made)
             return made
 
