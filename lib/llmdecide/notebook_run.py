@@ -257,6 +257,7 @@ class Notebooks:
         self.sequential = sequential
         self.futures: list[Future[float | None]] = []
         self.shared: list[kernels.WarmKernel] = []  # 01's kernel, reset and reused for 03
+        self.owned: list[kernels.WarmKernel] = []  # 02's kernel
         self.stopping = threading.Event()  # set on leaving: nothing more is started
         self.pool: ThreadPoolExecutor | None = None
         self.recorded = False
@@ -288,6 +289,16 @@ class Notebooks:
             self.shared.append(kernels.WarmKernel(KERNEL_NAME, NOTEBOOKS_DIR, ()))
             return self._one(first, self.shared[0])
 
+        def run_second() -> float:
+            """02 in a kernel of its own, shut down as soon as 02 ends (a kernel papermill
+            starts would wait 0.2 s more before its first cell: ``kernels.wait_until_ready``)."""
+            kernel = kernels.WarmKernel(KERNEL_NAME, NOTEBOOKS_DIR, ())
+            self.owned.append(kernel)
+            try:
+                return self._one(NOTEBOOKS[1], kernel)
+            finally:
+                kernel.close()
+
         def third() -> float | None:
             """03, once 02 has handed over (None: 01 or 02 failed first, 03 is not run; a
             failed 01 makes ``warm`` None)."""
@@ -301,7 +312,7 @@ class Notebooks:
 
         self.pool = pool = ThreadPoolExecutor(max_workers=5, thread_name_prefix="notebook")
         try:
-            self.futures += [pool.submit(run_first), pool.submit(self._one, NOTEBOOKS[1])]
+            self.futures += [pool.submit(run_first), pool.submit(run_second)]
             modules = stages.KERNEL_MODULES.get(last, ())
             warm = pool.submit(
                 _ready_for_next, self.futures[0], self.shared, modules, self.stopping
@@ -345,7 +356,7 @@ class Notebooks:
         self.stopping.set()
         if self.pool is not None:
             self.pool.shutdown(wait=True)
-        for kernel in self.shared:
+        for kernel in [*self.shared, *self.owned]:
             kernel.close()  # waits for a reset under way (Ctrl-C), then refuses any other use
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
