@@ -173,7 +173,7 @@ class WarmKernel:
 
         def client(**kwargs: Any) -> Any:  # every client made on this kernel, to close them
             made = make_client(**kwargs)
-            made.wait_for_ready = functools.partial(wait_until_ready, made)
+            made.wait_for_ready = functools.partial(wait_until_ready, made)  # type: ignore[method-assign]
             self._clients.append(made)
             return made
 
