@@ -134,6 +134,27 @@ def test_missing_values_do_not_break_a_chart(context: dict[str, Any]) -> None:
     assert charts.to_svg(chart).startswith("<svg")
 
 
+def test_the_reports_specs_are_the_same_without_altairs_debug_mode(
+    context: dict[str, Any],
+) -> None:
+    """charts.built_spec turns Altair's debug mode (validation of each object as it is created)
+    off for the report: every chart of the fixture's report gives the same spec as in debug
+    mode, and debug mode is on again after it."""
+    import altair as alt
+
+    from llmdecide.report import figures
+
+    makers = list(figures.chart_makers(context))
+    assert len(makers) >= 10
+    for name, make in makers:
+        assert alt.utils.schemapi.DEBUG_MODE is True
+        checked = charts.to_html_spec(make())  # the default: validated at creation
+        assert json.dumps(charts.built_spec(make), sort_keys=True) == json.dumps(
+            checked, sort_keys=True
+        ), name
+    assert alt.utils.schemapi.DEBUG_MODE is True
+
+
 def test_embed_options_carry_the_locale(french: dict[str, Any]) -> None:
     options = charts.embed_options(charts.to_html_spec(french["pareto"]))
     assert options["renderer"] == "svg" and options["actions"] is False

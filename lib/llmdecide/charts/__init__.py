@@ -48,6 +48,7 @@ from llmdecide.charts.decision import (
 )
 from llmdecide.charts.render import (
     FINISH_VERSION,
+    built_spec,
     convert_request,
     embed_options,
     finish_svg,
@@ -66,6 +67,7 @@ __all__ = [
     "FINISH_VERSION",
     "Spec",
     "break_even_chart",
+    "built_spec",
     "carbon_projection_chart",
     "convert_request",
     "cost_breakdown_chart",

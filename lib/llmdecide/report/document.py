@@ -57,7 +57,7 @@ def render(context: Mapping[str, Any], out_dir: Path, *, processes: int = 1) -> 
     try:
         specs: dict[str, dict[str, Any]] = {}
         for name, make in chart_makers(context):
-            specs[name] = charts.to_html_spec(make())
+            specs[name] = charts.built_spec(make)
             converter.add(name, specs[name])
         html_path = out_dir / HTML_NAME
         pdf_path = render_pdf(

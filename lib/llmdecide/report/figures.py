@@ -106,7 +106,7 @@ def build_charts(context: Mapping[str, Any]) -> dict[str, Any]:
 
 def chart_specs(context: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """The Vega-Lite spec of every chart of the report, by name (built once per render)."""
-    return {name: charts.to_html_spec(make()) for name, make in chart_makers(context)}
+    return {name: charts.built_spec(make) for name, make in chart_makers(context)}
 
 
 CHART_URL = "file:///__llmdecide__/charts/"
