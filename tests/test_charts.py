@@ -228,6 +228,60 @@ def test_the_daily_load_curve_marks_the_busiest_hour_and_the_sizing_peak(languag
     assert charts.to_svg(charts.daily_load_chart(summary, language=language)).startswith("<svg")
 
 
+def test_flat_svg_draws_the_same_with_fewer_elements(context: dict[str, Any]) -> None:
+    """charts.finish_svg ends with render._flat (groups that only carry inert attributes
+    replaced by their children, empty backgrounds dropped): every chart of the fixture's report
+    is drawn pixel for pixel the same by resvg (vl-convert's renderer, at 2x), with at most a
+    quarter of its groups left."""
+    import vl_convert as vlc
+
+    from llmdecide.charts import render
+    from llmdecide.report import figures
+
+    render._register_fonts()
+    groups_before = groups_after = 0
+    for name, make in figures.chart_makers(context):
+        raw = vlc.vegalite_to_svg(**render.svg_request(make()))
+        before = render._FILL_ONLY_OPACITY.sub(render._fill_opacity, render._NO_OP.sub("", raw))
+        after = render._flat(before)
+        assert after == charts.finish_svg(raw)
+        assert vlc.svg_to_png(after, scale=2) == vlc.svg_to_png(before, scale=2), name
+        groups_before, groups_after = (
+            groups_before + before.count("<g"),
+            groups_after + after.count("<g"),
+        )
+    assert groups_after * 4 <= groups_before
+
+
+def test_flat_svg_keeps_what_draws() -> None:
+    """What render._flat removes and what it must keep (an inherited stroke draws an outline;
+    a stylesheet may read classes)."""
+    from llmdecide.charts.render import _flat
+
+    head = '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4">'
+    flat = _flat(
+        f'{head}<g fill="none"><g class="mark-group" role="graphics-object">'
+        '<g transform="translate(0,0)"><path class="background" aria-hidden="true" d="M0,0h4v4h-4Z"/>'
+        '<g><rect width="1" height="1" fill="red" pointer-events="none"/></g></g></g></g></svg>'
+    )
+    assert flat == (
+        '<svg width="4" height="4" xmlns="http://www.w3.org/2000/svg">'
+        '<g fill="none"><rect width="1" height="1" fill="red" /></g></svg>'
+    )
+    kept = [
+        '<g fill="none" stroke="#ddd"><path d="M0,0h4v4h-4Z" /></g>',  # stroked by inheritance
+        '<g fill="none"><path d="M0,0h4v4h-4Z" fill="white" /></g>',  # filled itself
+        '<g fill="none"><g transform="translate(1,0)"><path d="M0,0h1" stroke="red" /></g></g>',
+        '<g><path d="M0,0h4v4h-4Z" /></g>',  # filled black: no fill="none" above it
+    ]
+    for body in kept:
+        out = _flat(f"{head}{body}</svg>")
+        assert out.count("<path") == 1, body
+    assert 'transform="translate(1,0)"' in _flat(f"{head}{kept[2]}</svg>")  # a real move kept
+    styled = f'{head}<style>.a {{fill: red}}</style><g class="a"><path d="M0,0h1"/></g></svg>'
+    assert _flat(styled) == styled
+
+
 def test_finish_svg_gives_a_lone_fill_its_opacity_as_fill_opacity() -> None:
     """WeasyPrint paints ``opacity`` as a transparency group per element; for a path that is
     only filled, ``fill-opacity`` is the same paint. A stroked path keeps its group (fill and
