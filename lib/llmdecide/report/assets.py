@@ -22,6 +22,21 @@ def cache_dir() -> Path:
     return Path(base) / "llmdecide"
 
 
+def cache_store(path: Path, data: bytes, keep: int) -> None:
+    """Write one file of a content-addressed cache folder, atomically, and keep only the
+    ``keep`` newest files of its kind (its suffix) there. Best effort: a read-only home is fine."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+        files = sorted(path.parent.glob(f"*{path.suffix}"), key=lambda p: p.stat().st_mtime)
+        for old in files[:-keep]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        return
+
+
 @lru_cache(maxsize=1)
 def vega_bundle() -> str:
     """vega + vega-lite + vega-embed as one script (vl-convert), cached in memory and on disk

@@ -22,7 +22,7 @@ from typing import Any
 import vl_convert
 
 from llmdecide import charts
-from llmdecide.report.assets import cache_dir
+from llmdecide.report.assets import cache_dir, cache_store
 
 
 def chart_svgs(specs: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
@@ -60,17 +60,7 @@ def svg_cache_write(request: Mapping[str, Any], svg: str) -> None:
     """Best effort (a read-only home is fine): write atomically, keep the newest files."""
     if os.environ.get("LLMDECIDE_SVG_CACHE", "1") == "0":
         return
-    try:
-        path = _svg_cache_path(request)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(svg, encoding="utf-8")
-        os.replace(tmp, path)
-        files = sorted(path.parent.glob("*.svg"), key=lambda p: p.stat().st_mtime)
-        for old in files[:-SVG_CACHE_FILES]:
-            old.unlink(missing_ok=True)
-    except OSError:
-        return
+    cache_store(_svg_cache_path(request), svg.encode("utf-8"), SVG_CACHE_FILES)
 
 
 class SvgConverter:
