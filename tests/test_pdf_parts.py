@@ -274,10 +274,10 @@ def test_a_failing_child_raises_and_leaves_nothing(
 ) -> None:
     parent, write = os.getpid(), pdf_parts.LaidOut.write
 
-    def failing_write(self: pdf_parts.LaidOut, path: Path) -> None:
+    def failing_write(self: pdf_parts.LaidOut, path: Path, charts: Any = None) -> None:
         if _in_child(parent):
             raise OSError("disk full (injected)")
-        write(self, path)
+        write(self, path, charts)
 
     monkeypatch.setattr(pdf_parts.LaidOut, "write", failing_write)
     before = children_of_this_process()

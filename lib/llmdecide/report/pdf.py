@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from llmdecide.report import figures
+from llmdecide.report import chart_pdf, figures
 from llmdecide.report.assets import STATIC_DIR
 from llmdecide.report.figures import CHART_URL, chart_specs
 from llmdecide.report.svg import SvgConverter, chart_svgs
@@ -66,16 +66,18 @@ class _Once:
             raise
 
 
-def url_fetcher(charts_source: SvgConverter | None = None) -> Any:
+def url_fetcher(charts_source: SvgConverter | None = None, *, placeholders: bool = False) -> Any:
     """A WeasyPrint URL fetcher that serves ``file:`` and ``data:`` URLs and refuses the rest;
-    chart URLs (:data:`CHART_URL`) are answered from ``charts_source``."""
+    chart URLs (:data:`CHART_URL`) are answered from ``charts_source``: each chart's SVG, or
+    with ``placeholders`` its :func:`chart_pdf.placeholder`."""
     import weasyprint  # 0.5 s of imports: only a PDF render pays them, not an HTML-only one
 
     def chart(url: str) -> bytes | None:
         if charts_source is None or not url.startswith(CHART_URL):
             return None
         name = url[len(CHART_URL) :].removesuffix(".svg")
-        return charts_source.get(name).encode("utf-8")
+        svg = charts_source.get(name)
+        return (chart_pdf.placeholder(svg) if placeholders else svg).encode("utf-8")
 
     def refuse(url: str) -> None:
         if not url.startswith(("file:", "data:")):
@@ -118,12 +120,14 @@ def render_pdf(
     ``processes=2``: laid out and painted in parts on two cores where that works
     (:mod:`~llmdecide.report.pdf_parallel`; the same pages), the whole at once otherwise.
     ``meanwhile``: other work of this process (called once), done while the other core is busy
-    when the PDF is laid out in parts, before the PDF otherwise."""
-    import weasyprint  # 0.5 s of imports: only a PDF render pays them, not an HTML-only one
-
+    when the PDF is laid out in parts, before the PDF otherwise. The charts are drawn by
+    svg2pdf and placed over their placeholders (:mod:`~llmdecide.report.chart_pdf`); should
+    that fail, WeasyPrint draws them (a warning is logged)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     other_work = _Once(meanwhile)
+    specs = chart_specs(context) if specs is None else specs
+    svgs = chart_svgs(specs) if svgs is None else svgs
     html: str | None = None
     if processes > 1:
         # imports WeasyPrint's layout and pikepdf: here, not at the top (see above)
@@ -133,7 +137,7 @@ def render_pdf(
             # every chart drawn first: both processes need theirs
             if isinstance(svgs, SvgConverter):
                 svgs = svgs.results()
-            html = render_pdf_html(context, specs=specs, svgs=svgs)
+            html = render_pdf_html(context, specs=specs, svgs=_placeholders(svgs))
             try:
                 return pdf_parallel.render_in_parts(
                     html,
@@ -141,23 +145,54 @@ def render_pdf(
                     base_url=STATIC_DIR.as_uri() + "/",
                     url_fetcher=url_fetcher(None),
                     meanwhile=other_work,
+                    charts=svgs,
                 )
             except Exception as exc:  # PartsFailed or a bug: the same PDF, on one core
                 if other_work.failed:
                     raise
                 LOGGER.warning("the PDF in parts failed (%s); rendered whole", exc)
     other_work()
-    if html is None:  # the parts' HTML serves the whole as well
-        html = render_pdf_html(context, specs=specs, svgs=svgs)
-    charts_source = svgs if isinstance(svgs, SvgConverter) else None
+    try:
+        return _render_whole(context, path, specs, svgs, overlaid=True, html=html)
+    except chart_pdf.ChartsFailed as exc:
+        LOGGER.warning("the charts could not be drawn by svg2pdf (%s); WeasyPrint draws them", exc)
+        return _render_whole(context, path, specs, svgs, overlaid=False)
+
+
+def _placeholders(svgs: Mapping[str, str]) -> dict[str, str]:
+    return {name: chart_pdf.placeholder(svg) for name, svg in svgs.items()}
+
+
+def _render_whole(
+    context: Mapping[str, Any],
+    path: Path,
+    specs: Mapping[str, Mapping[str, Any]],
+    svgs: Mapping[str, str] | SvgConverter,
+    *,
+    overlaid: bool,
+    html: str | None = None,
+) -> Path:
+    """The PDF laid out and written at once; ``overlaid``: the charts as placeholders, then
+    drawn over them (``html``: that page already rendered, by the parts' attempt)."""
+    import weasyprint  # 0.5 s of imports: only a PDF render pays them, not an HTML-only one
+
+    converter = svgs if isinstance(svgs, SvgConverter) else None
+    if html is None or not overlaid:
+        shown = svgs
+        if overlaid and not isinstance(svgs, SvgConverter):
+            shown = _placeholders(svgs)  # a converter's charts: placeholders from the fetcher
+        html = render_pdf_html(context, specs=specs, svgs=shown)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         document = weasyprint.HTML(
             string=html,
             base_url=STATIC_DIR.as_uri() + "/",
-            url_fetcher=url_fetcher(charts_source),
-        )
+            url_fetcher=url_fetcher(converter, placeholders=overlaid),
+        ).render()
         document.write_pdf(tmp)
+        if overlaid:
+            drawn = svgs.results() if isinstance(svgs, SvgConverter) else svgs
+            chart_pdf.overlay(tmp, chart_pdf.placements(document), drawn)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

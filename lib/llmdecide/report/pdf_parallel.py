@@ -25,7 +25,7 @@ import shutil
 import signal
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
@@ -56,10 +56,13 @@ def render_in_parts(
     base_url: str,
     url_fetcher: Any,
     meanwhile: Callable[[], object] | None = None,
+    charts: Mapping[str, str] | None = None,
 ) -> Path:
     """Write the PDF of ``html`` (the whole report's, with its part marks) to ``path``.
     ``meanwhile``: other work of this process, done once it has laid out its parts, while the
-    child still lays out its own (the HTML report: about as long as the wait)."""
+    child still lays out its own (the HTML report: about as long as the wait). ``charts``:
+    the charts' SVG by name, each drawn over its placeholder by the process that writes its
+    part (:mod:`chart_pdf`)."""
     parts = pdf_parts.split(html)
     count = len(parts.bodies)
     theirs = child_share(count)
@@ -72,7 +75,7 @@ def render_in_parts(
     if pid == 0:  # the child
         os.close(to_parent_r)
         os.close(to_child_w)
-        _child(parts, theirs, styles, to_child_r, to_parent_w, work, base_url, url_fetcher)
+        _child(parts, theirs, styles, to_child_r, to_parent_w, work, base_url, url_fetcher, charts)
     os.close(to_parent_w)
     os.close(to_child_r)
     try:
@@ -108,10 +111,10 @@ def render_in_parts(
                 )
             front.add_margin_boxes(1, total, {})
             front_facts = pdf_parts.facts(front)
-            front.write(work / "front.pdf")
+            front.write(work / "front.pdf", charts)
             for index, part in laid.items():
                 part.add_margin_boxes(firsts[index + 1], total, strings)
-                part.write(work / f"body-{index}.pdf")
+                part.write(work / f"body-{index}.pdf", charts)
             _receive(inbox, deadline)
         _, status = os.waitpid(pid, 0)  # it leaves as soon as it has said so
         pid = 0
@@ -134,6 +137,7 @@ def _child(
     work: Path,
     base_url: str,
     url_fetcher: Any,
+    charts: Mapping[str, str] | None,
 ) -> NoReturn:
     """Lay out, number and write this share of the parts; never returns (``os._exit``)."""
     code = 1
@@ -155,7 +159,7 @@ def _child(
                     raise PartsFailed("this process ended before sending the numbering")
                 for index, part in laid.items():
                     part.add_margin_boxes(plan["firsts"][index], plan["total"], plan["strings"])
-                    part.write(work / f"body-{index}.pdf")
+                    part.write(work / f"body-{index}.pdf", charts)
                 _send(outbox, {"done": True})
                 code = 0
             except Exception as exc:  # told to the parent, which renders the whole instead

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import html as html_lib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +39,8 @@ import weasyprint
 import weasyprint.layout
 from weasyprint.layout.background import layout_box_backgrounds
 from weasyprint.text.fonts import FontConfiguration
+
+from llmdecide.report import chart_pdf
 
 PART_MARK = "<!--pdf-part-->"
 CHECKED_WEASYPRINT = ("70.",)
@@ -196,11 +198,14 @@ class LaidOut:
             page.children = (*page.children, *boxes)
         self.margins = []
 
-    def write(self, path: Path) -> None:
-        """Write the part's PDF without its internal links (the join adds them all)."""
+    def write(self, path: Path, charts: Mapping[str, str] | None = None) -> None:
+        """Write the part's PDF without its internal links (the join adds them all); ``charts``
+        (their SVG by name): drawn over their placeholders (:func:`chart_pdf.overlay`)."""
         for page in self.document.pages:
             page.links = [link for link in page.links if link[0] != "internal"]
         self.document.write_pdf(path)
+        if charts is not None:
+            chart_pdf.overlay(path, chart_pdf.placements(self.document), charts)
 
 
 def lay_out(html: str, styles: Styles, *, base_url: str, url_fetcher: Any) -> LaidOut:
