@@ -302,6 +302,36 @@ def test_the_report_may_start_before_a_display_fails_but_the_run_fails(
 
 
 @pytest.mark.timeout(300)
+def test_the_report_starts_only_once_its_modules_are_imported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The report's modules are imported by a thread once 01 has ended; when 01 ends late (its
+    last cell sleeps past the other outputs), outputs() waits for that thread: the report then
+    never imports WeasyPrint while another thread does (two threads importing it at once once
+    failed a run with "partially initialized module")."""
+    import sys
+
+    monkeypatch.setattr(notebook_run, "NOTEBOOKS_DIR", tmp_path / "notebooks")
+    _stage_notebooks(tmp_path / "notebooks", "")
+    late = tmp_path / "notebooks" / f"{notebook_run.NOTEBOOKS[0]}.ipynb"
+    book = nbformat.read(late, as_version=4)
+    book.cells.append(nbformat.v4.new_code_cell("import time\ntime.sleep(2)"))
+    nbformat.write(book, late)
+    (tmp_path / "slow_report_module.py").write_text("import time\ntime.sleep(4)\nREADY = True\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(notebook_run, "REPORT_MODULES", ("slow_report_module",))
+    build = tmp_path / "build"
+    params = {"params_path": "p.yaml", "output_dir": str(build)}
+    try:
+        with notebook_run.Notebooks(build, params, lambda *_: None) as nbs:
+            nbs.outputs()
+            module = sys.modules.get("slow_report_module")
+            assert module is not None and module.READY  # imported whole before the report
+    finally:
+        sys.modules.pop("slow_report_module", None)
+
+
+@pytest.mark.timeout(300)
 def test_a_notebook_failing_before_its_output_fails_outputs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

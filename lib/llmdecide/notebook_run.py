@@ -258,6 +258,7 @@ class Notebooks:
         self.futures: list[Future[float | None]] = []
         self.shared: list[kernels.WarmKernel] = []  # 01's kernel, reset and reused for 03
         self.owned: list[kernels.WarmKernel] = []  # 02's kernel
+        self.imported: Future[None] | None = None  # the report's modules, imported by a thread
         self.stopping = threading.Event()  # set on leaving: nothing more is started
         self.pool: ThreadPoolExecutor | None = None
         self.recorded = False
@@ -317,7 +318,7 @@ class Notebooks:
             warm = pool.submit(
                 _ready_for_next, self.futures[0], self.shared, modules, self.stopping
             )
-            pool.submit(_import_once, self.futures[0], REPORT_MODULES)
+            self.imported = pool.submit(_import_once, self.futures[0], REPORT_MODULES)
             self.futures.append(pool.submit(third))
         except BaseException:
             self._close()
@@ -334,6 +335,11 @@ class Notebooks:
             if not written or (future.done() and future.exception() is not None):
                 self._finish()  # raises the first failure (a notebook without output failed)
                 raise RunError(f"notebook for {stage} ended without writing its output")
+        if self.imported is not None:
+            # the thread importing the report's modules must have ended before the report
+            # starts: two threads importing WeasyPrint at once can each find the other's
+            # module half made ("partially initialized module", seen once 01 ended late)
+            wait([self.imported])
         for index, future in enumerate(self.futures):  # those ended: shown now, in order
             if future.done() and index not in self.shown:
                 self.shown.add(index)
