@@ -93,7 +93,7 @@ def test_each_chart_lands_in_its_placeholders_box(two_svgs: dict[str, str], tmp_
     path = tmp_path / "charts.pdf"
     document.write_pdf(path)
     where = chart_pdf.placements(document)
-    chart_pdf.overlay(path, where, two_svgs)
+    chart_pdf.overlay(path, where, two_svgs, chart_pdf.charts_in(_page(held)))
     with pikepdf.open(path) as done:
         page = done.pages[0]
         height_pt = float(page.mediabox[3])
@@ -113,6 +113,20 @@ def test_each_chart_lands_in_its_placeholders_box(two_svgs: dict[str, str], tmp_
         assert got == pytest.approx(want, abs=0.01)
     text = PdfReader(path).pages[0].extract_text()
     assert _title(two_svgs["pareto"]) in text and _title(two_svgs["cost_breakdown"]) in text
+
+
+def test_a_chart_left_unplaced_fails_the_overlay(two_svgs: dict[str, str], tmp_path: Path) -> None:
+    """A placeholder whose box is not found (another WeasyPrint's boxes) must not leave its
+    figure blank: overlay refuses, and render_pdf then lets WeasyPrint draw the charts."""
+    held = {name: chart_pdf.placeholder(svg) for name, svg in two_svgs.items()}
+    html = _page(held)
+    document = weasyprint.HTML(string=html).render()
+    path = tmp_path / "charts.pdf"
+    document.write_pdf(path)
+    where = chart_pdf.placements(document)
+    assert chart_pdf.charts_in(html) == {"pareto", "cost_breakdown"}
+    with pytest.raises(chart_pdf.ChartsFailed, match="shown"):
+        chart_pdf.overlay(path, where[:1], two_svgs, chart_pdf.charts_in(html))
 
 
 def _chart_pages(path: Path, titles: dict[str, str]) -> dict[str, list[int]]:

@@ -34,6 +34,14 @@ PT_PER_PX = 0.75
 CACHE_FILES = 400
 
 _ROOT = re.compile(r"<svg\b[^>]*>")
+_CHART_IMAGE = re.compile(r"<img\b[^>]*\s" + CHART_ATTRIBUTE + r'="([^"]+)"')
+
+
+def charts_in(html: str) -> set[str]:
+    """The charts an HTML page shows (its ``<img data-chart>``): each must be placed."""
+    return set(_CHART_IMAGE.findall(html))
+
+
 _SIZE = re.compile(r'\s(width|height|viewBox)="([^"]*)"')
 
 
@@ -70,14 +78,17 @@ def placements(document: Any) -> list[Placement]:
     from weasyprint.formatting_structure import boxes
 
     found = []
-    for index, page in enumerate(document.pages):
-        for box in page._page_box.descendants():
-            element = getattr(box, "element", None)
-            if isinstance(box, boxes.ReplacedBox) and element is not None:
-                name = element.get(CHART_ATTRIBUTE)
-                if name:
-                    x, y = box.content_box_x(), box.content_box_y()
-                    found.append(Placement(index, name, x, y, box.width, box.height))
+    try:  # WeasyPrint's boxes (``Page._page_box``: checked with pdf_parts.CHECKED_WEASYPRINT)
+        for index, page in enumerate(document.pages):
+            for box in page._page_box.descendants():
+                element = getattr(box, "element", None)
+                if isinstance(box, boxes.ReplacedBox) and element is not None:
+                    name = element.get(CHART_ATTRIBUTE)
+                    if name:
+                        x, y = box.content_box_x(), box.content_box_y()
+                        found.append(Placement(index, name, x, y, box.width, box.height))
+    except Exception as exc:  # another WeasyPrint's boxes: the charts drawn by WeasyPrint
+        raise ChartsFailed(f"the placeholders' boxes: {type(exc).__name__}: {exc}") from exc
     return found
 
 
@@ -103,9 +114,15 @@ def chart_pdf(svg: str) -> bytes:
     return data
 
 
-def overlay(path: Path, where: list[Placement], svgs: Mapping[str, str]) -> None:
+def overlay(
+    path: Path, where: list[Placement], svgs: Mapping[str, str], expected: set[str]
+) -> None:
     """Put each chart's PDF over its placeholder in the PDF at ``path`` (rewritten in place).
-    Raises :class:`ChartsFailed` when a chart cannot be converted or placed."""
+    ``expected``: the charts the document shows (:func:`charts_in`), each placed once, or none
+    is. Raises :class:`ChartsFailed` when a chart cannot be converted or placed."""
+    placed = [p.chart for p in where]
+    if sorted(placed) != sorted(expected):
+        raise ChartsFailed(f"placeholders found for {sorted(placed)}, shown {sorted(expected)}")
     if not where:
         return
     # pikepdf: only a PDF render imports it

@@ -192,7 +192,8 @@ def _render_whole(
         document.write_pdf(tmp)
         if overlaid:
             drawn = svgs.results() if isinstance(svgs, SvgConverter) else svgs
-            chart_pdf.overlay(tmp, chart_pdf.placements(document), drawn)
+            where = chart_pdf.placements(document)
+            chart_pdf.overlay(tmp, where, drawn, chart_pdf.charts_in(html))
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

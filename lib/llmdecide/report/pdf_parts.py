@@ -165,6 +165,8 @@ class LaidOut:
 
     document: Any  # weasyprint.Document
     margins: list[tuple[Any, Any, Any]] = field(repr=False)
+    charts: set[str] = field(default_factory=set)
+    """The charts the part shows (its ``<img data-chart>``)."""
 
     @property
     def pages(self) -> int:
@@ -205,7 +207,8 @@ class LaidOut:
             page.links = [link for link in page.links if link[0] != "internal"]
         self.document.write_pdf(path)
         if charts is not None:
-            chart_pdf.overlay(path, chart_pdf.placements(self.document), charts)
+            where = chart_pdf.placements(self.document)
+            chart_pdf.overlay(path, where, charts, self.charts)
 
 
 def lay_out(html: str, styles: Styles, *, base_url: str, url_fetcher: Any) -> LaidOut:
@@ -216,7 +219,7 @@ def lay_out(html: str, styles: Styles, *, base_url: str, url_fetcher: Any) -> La
         )
     if len(margins) != len(document.pages):
         raise RuntimeError("WeasyPrint made margin boxes other than through make_margin_boxes")
-    return LaidOut(document=document, margins=margins)
+    return LaidOut(document=document, margins=margins, charts=chart_pdf.charts_in(html))
 
 
 def facts(part: LaidOut) -> dict[str, Any]:
