@@ -4,8 +4,8 @@ Input: the report context (docs/architecture.md, "Report context"), a JSON-only 
 
 - HTML: inline CSS, the Vega/Vega-Lite/vega-embed bundle inlined from vl-convert (no CDN, nothing
   fetched at view time), one Altair chart per figure rendered by vega-embed with tooltips.
-- PDF (WeasyPrint): the same templates with ``pdf=True``; charts as inline vector SVG
-  (vl-convert), DejaVu Sans embedded from ``templates/static/fonts``, running header with the
+- PDF (WeasyPrint): the same templates with ``pdf=True``; vector charts (vl-convert's SVG,
+  drawn by svg2pdf over placeholders WeasyPrint lays out: :mod:`chart_pdf`), DejaVu Sans embedded from ``templates/static/fonts``, running header with the
   client's name, page numbers, a table of contents with page numbers. WeasyPrint gets a URL fetcher
   that refuses anything but ``file:`` and ``data:`` URLs, so rendering never touches the network.
 
