@@ -22,9 +22,27 @@ def cache_dir() -> Path:
     return Path(base) / "llmdecide"
 
 
+CACHE_ENV = "LLMDECIDE_SVG_CACHE"
+"""``0`` turns the charts' content-addressed caches off (their SVG and their PDF)."""
+
+
+def cache_load(path: Path) -> bytes | None:
+    """One file of a content-addressed cache folder, or None: not there, unreadable, or the
+    caches turned off (:data:`CACHE_ENV`)."""
+    if os.environ.get(CACHE_ENV, "1") == "0":
+        return None
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
 def cache_store(path: Path, data: bytes, keep: int) -> None:
     """Write one file of a content-addressed cache folder, atomically, and keep only the
-    ``keep`` newest files of its kind (its suffix) there. Best effort: a read-only home is fine."""
+    ``keep`` newest files of its kind (its suffix) there; nothing with the caches turned off
+    (:data:`CACHE_ENV`). Best effort: a read-only home is fine."""
+    if os.environ.get(CACHE_ENV, "1") == "0":
+        return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")

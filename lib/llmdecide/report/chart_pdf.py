@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from typing import Any
 
 import vl_convert
 
-from llmdecide.report.assets import cache_dir, cache_store
+from llmdecide.report.assets import cache_dir, cache_load, cache_store
 
 CHART_ATTRIBUTE = "data-chart"
 """The ``<img>`` attribute naming the chart it stands for (``partials/macros.html.j2``)."""
@@ -34,15 +33,13 @@ PT_PER_PX = 0.75
 CACHE_FILES = 400
 
 _ROOT = re.compile(r"<svg\b[^>]*>")
+_SIZE = re.compile(r'\s(width|height|viewBox)="([^"]*)"')
 _CHART_IMAGE = re.compile(r"<img\b[^>]*\s" + CHART_ATTRIBUTE + r'="([^"]+)"')
 
 
 def charts_in(html: str) -> set[str]:
     """The charts an HTML page shows (its ``<img data-chart>``): each must be placed."""
     return set(_CHART_IMAGE.findall(html))
-
-
-_SIZE = re.compile(r'\s(width|height|viewBox)="([^"]*)"')
 
 
 class ChartsFailed(Exception):
@@ -100,16 +97,11 @@ def _cache_path(svg: str) -> Path:
 
 def chart_pdf(svg: str) -> bytes:
     """A chart's SVG as a one-page PDF (vl-convert's ``svg_to_pdf``), from the cache when the
-    same SVG was converted before (``LLMDECIDE_SVG_CACHE=0`` turns it off, as for the SVGs)."""
-    cached = os.environ.get("LLMDECIDE_SVG_CACHE", "1") != "0"
+    same SVG was converted before (``assets.CACHE_ENV``, as for the SVGs)."""
     path = _cache_path(svg)
-    if cached:
-        try:
-            return path.read_bytes()
-        except OSError:
-            pass
-    data = bytes(vl_convert.svg_to_pdf(svg))
-    if cached:
+    data = cache_load(path)
+    if data is None:
+        data = bytes(vl_convert.svg_to_pdf(svg))
         cache_store(path, data, CACHE_FILES)
     return data
 
@@ -129,7 +121,7 @@ def overlay(
     import pikepdf
 
     try:
-        drawn = {name: chart_pdf(svgs[name]) for name in sorted({p.chart for p in where})}
+        drawn = {name: chart_pdf(svgs[name]) for name in set(placed)}
         # the charts' PDFs stay open until the save: qpdf copies a foreign stream's data then
         with (
             contextlib.ExitStack() as opened,

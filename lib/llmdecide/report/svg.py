@@ -22,7 +22,7 @@ from typing import Any
 import vl_convert
 
 from llmdecide import charts
-from llmdecide.report.assets import cache_dir, cache_store
+from llmdecide.report.assets import cache_dir, cache_load, cache_store
 
 
 def chart_svgs(specs: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
@@ -48,18 +48,15 @@ def _svg_cache_path(request: Mapping[str, Any]) -> Path:
 
 def svg_cache_read(request: Mapping[str, Any]) -> str | None:
     """A chart's SVG drawn earlier for the very same request, if the cache still has it."""
-    if os.environ.get("LLMDECIDE_SVG_CACHE", "1") == "0":
-        return None
+    data = cache_load(_svg_cache_path(request))
     try:
-        return _svg_cache_path(request).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        return None if data is None else data.decode("utf-8")
+    except UnicodeDecodeError:
         return None
 
 
 def svg_cache_write(request: Mapping[str, Any], svg: str) -> None:
     """Best effort (a read-only home is fine): write atomically, keep the newest files."""
-    if os.environ.get("LLMDECIDE_SVG_CACHE", "1") == "0":
-        return
     cache_store(_svg_cache_path(request), svg.encode("utf-8"), SVG_CACHE_FILES)
 
 
