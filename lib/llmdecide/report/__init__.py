@@ -5,8 +5,9 @@ Input: the report context (docs/architecture.md, "Report context"), a JSON-only 
 - HTML: inline CSS, the Vega/Vega-Lite/vega-embed bundle inlined from vl-convert (no CDN, nothing
   fetched at view time), one Altair chart per figure rendered by vega-embed with tooltips.
 - PDF (WeasyPrint): the same templates with ``pdf=True``; vector charts (vl-convert's SVG,
-  drawn by svg2pdf over placeholders WeasyPrint lays out: :mod:`chart_pdf`), DejaVu Sans embedded from ``templates/static/fonts``, running header with the
-  client's name, page numbers, a table of contents with page numbers. WeasyPrint gets a URL fetcher
+  drawn by svg2pdf over placeholders WeasyPrint lays out: :mod:`chart_pdf`), DejaVu Sans
+  embedded from ``templates/static/fonts``, running header with the client's name, page
+  numbers, a table of contents with page numbers. WeasyPrint gets a URL fetcher
   that refuses anything but ``file:`` and ``data:`` URLs, so rendering never touches the network.
 
 Every text comes from ``templates/messages/report_<language>.yaml`` (:mod:`llmdecide.i18n`); Jinja

@@ -1,8 +1,7 @@
 """The PDF report (WeasyPrint, A4): the same templates with ``pdf=True``, vector charts (laid out
 as placeholders, drawn by svg2pdf: :mod:`chart_pdf`), DejaVu Sans embedded, running header, page
-numbers and a table of contents. WeasyPrint gets
-a URL fetcher that refuses anything but ``file:`` and ``data:`` URLs, so rendering never touches
-the network."""
+numbers and a table of contents. WeasyPrint gets a URL fetcher that refuses anything but
+``file:`` and ``data:`` URLs, so rendering never touches the network."""
 
 from __future__ import annotations
 
